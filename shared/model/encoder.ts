@@ -1,0 +1,70 @@
+import * as tf from '@tensorflow/tfjs';
+import { type ModelConfig, DEFAULT_MODEL_CONFIG, ModelConfigSchema } from './config';
+
+/** The two trainable parts of a SimCLR model. The encoder's output is the representation. */
+export interface SimclrModel {
+  config: ModelConfig;
+  encoder: tf.Sequential;
+  head: tf.Sequential;
+}
+
+/**
+ * Builds the CNN encoder and MLP projection head. Layer names are fixed so the
+ * flattened weight layout is stable across processes and browsers.
+ */
+export function createSimclrModel(config: ModelConfig = DEFAULT_MODEL_CONFIG, seed?: number): SimclrModel {
+  const cfg = ModelConfigSchema.parse(config);
+  const init = (i: number) =>
+    tf.initializers.heNormal(seed === undefined ? {} : { seed: seed + i });
+  const encoder = tf.sequential({ name: 'encoder' });
+  cfg.convFilters.forEach((filters, i) => {
+    encoder.add(
+      tf.layers.conv2d({
+        name: `enc_conv${i + 1}`,
+        ...(i === 0 ? { inputShape: cfg.inputShape } : {}),
+        filters,
+        kernelSize: cfg.kernelSize,
+        strides: cfg.convStrides[i]!,
+        padding: 'same',
+        activation: 'relu',
+        kernelInitializer: init(i),
+      }),
+    );
+  });
+  encoder.add(tf.layers.globalAveragePooling2d({ name: 'enc_gap' }));
+
+  const head = tf.sequential({ name: 'head' });
+  const repDim = cfg.convFilters[cfg.convFilters.length - 1]!;
+  cfg.headUnits.forEach((units, i) => {
+    const last = i === cfg.headUnits.length - 1;
+    head.add(
+      tf.layers.dense({
+        name: `head_dense${i + 1}`,
+        ...(i === 0 ? { inputShape: [repDim] } : {}),
+        units,
+        activation: last ? 'linear' : 'relu',
+        kernelInitializer: init(100 + i),
+      }),
+    );
+  });
+  return { config: cfg, encoder, head };
+}
+
+/** Representation h = encoder(x). */
+export function encode(model: SimclrModel, x: tf.Tensor4D): tf.Tensor2D {
+  return model.encoder.apply(x, { training: true }) as tf.Tensor2D;
+}
+
+/** Projection z = head(encoder(x)), the input of the contrastive loss. */
+export function project(model: SimclrModel, x: tf.Tensor4D): tf.Tensor2D {
+  return model.head.apply(encode(model, x)) as tf.Tensor2D;
+}
+
+export function disposeSimclrModel(model: SimclrModel): void {
+  model.encoder.dispose();
+  model.head.dispose();
+}
+
+export function countParameters(model: SimclrModel): number {
+  return model.encoder.countParams() + model.head.countParams();
+}
