@@ -1,25 +1,34 @@
 import { defineConfig } from 'vitest/config';
 import { resolve } from 'node:path';
 
+const root = import.meta.dirname;
+
 // The app (client/) and the admin console (client/admin/) are one vite build.
 export default defineConfig({
-  root: resolve(__dirname, 'client'),
-  publicDir: resolve(__dirname, 'client/public'),
+  root: resolve(root, 'client'),
+  publicDir: resolve(root, 'client/public'),
   build: {
-    outDir: resolve(__dirname, 'dist/client'),
+    outDir: resolve(root, 'dist/client'),
     emptyOutDir: true,
     target: 'es2022',
     rollupOptions: {
       input: {
-        app: resolve(__dirname, 'client/index.html'),
+        app: resolve(root, 'client/index.html'),
       },
     },
   },
   worker: {
     format: 'es',
+    // The threaded WASM backend ships its module factory to pthread workers as
+    // source text (Function.toString). Mangling or compressing it (e.g. turning
+    // `typeof _scriptDir !== "undefined"` into `_scriptDir !== void 0`) breaks
+    // that copy with "_scriptDir is not defined", so only strip whitespace.
+    rolldownOptions: {
+      output: { minify: { compress: false, mangle: false, codegen: { removeWhitespace: true } } },
+    },
   },
   test: {
-    root: __dirname,
+    root: root,
     include: ['shared/**/*.test.ts', 'server/**/*.test.ts'],
     environment: 'node',
     testTimeout: 60_000,

@@ -52,7 +52,7 @@ export function layoutFromEntries(entries: { name: string; shape: number[] }[]):
 }
 
 export function weightLayout(model: SimclrModel): WeightLayout {
-  return layoutFromEntries(trainableVariables(model).map(({ name, variable }) => ({ name, shape: variable.shape })));
+  return layoutFromEntries(trainableVariables(model).map(({ name, variable }) => ({ name, shape: variable.shape as number[] })));
 }
 
 /** Throws with the first differing entry when two layouts disagree. */
@@ -89,7 +89,9 @@ export function unflattenWeights(model: SimclrModel, layout: WeightLayout, data:
   }
   trainableVariables(model).forEach(({ variable }, i) => {
     const e = layout.entries[i]!;
-    tf.tidy(() => variable.write(tf.tensor(data.subarray(e.offset, e.offset + e.size), e.shape)));
+    tf.tidy(() => {
+      variable.write(tf.tensor(data.subarray(e.offset, e.offset + e.size), e.shape));
+    });
   });
 }
 

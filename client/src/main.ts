@@ -1,0 +1,159 @@
+import * as Comlink from 'comlink';
+import type { TrainerApi, DatasetSource, Progress, TrainerStatus } from './trainer.worker';
+import { parseBackendName } from './backend-names';
+import { addUserImages, clearUserImages, countUserImages } from './store';
+import { importImageFiles } from './image-import';
+import { LossChart } from './loss-chart';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const params = new URLSearchParams(location.search);
+
+const ui = {
+  backend: $('backend'), dataset: $<HTMLSelectElement>('dataset'), files: $<HTMLInputElement>('files'),
+  folder: $<HTMLInputElement>('folder'), clearImages: $<HTMLButtonElement>('clear-images'),
+  dataStatus: $('data-status'), batch: $<HTMLInputElement>('batch'), lr: $<HTMLInputElement>('lr'),
+  start: $<HTMLButtonElement>('start'), pause: $<HTMLButtonElement>('pause'), reset: $<HTMLButtonElement>('reset'),
+  step: $('step'), loss: $('loss'), ips: $('ips'), tensors: $('tensors'), mem: $('mem'),
+  trainStatus: $('train-status'), probe: $<HTMLButtonElement>('probe'), probeResult: $('probe-result'), error: $('error'),
+};
+
+function showError(err: unknown): void {
+  ui.error.textContent = err instanceof Error ? err.message : String(err);
+  ui.error.hidden = false;
+}
+
+const worker = new Worker(new URL('./trainer.worker.ts', import.meta.url), { type: 'module', name: 'trainer' });
+const trainer = Comlink.wrap<TrainerApi>(worker);
+const chart = new LossChart($('chart'));
+const maxSteps = params.has('steps') ? Number(params.get('steps')) : undefined;
+
+function renderStatus(s: TrainerStatus): void {
+  const b = s.backend;
+  const wasm = b.backend === 'wasm' ? ` (SIMD ${b.wasmSimd ? 'on' : 'off'}, threads ${b.wasmThreads ? 'on' : 'off'})` : '';
+  ui.backend.textContent = `${b.backend}${wasm}`;
+  ui.backend.title = b.reason;
+  ui.backend.dataset.backend = b.backend;
+  ui.step.textContent = String(s.step);
+  const last = s.lossHistory[s.lossHistory.length - 1];
+  if (last !== undefined) ui.loss.textContent = last.toFixed(4);
+}
+
+function renderProgress(p: Progress): void {
+  ui.step.textContent = String(p.step);
+  ui.loss.textContent = p.loss.toFixed(4);
+  ui.ips.textContent = p.imagesPerSec.toFixed(0);
+  ui.tensors.textContent = String(p.numTensors);
+  ui.mem.textContent = `${(p.numBytes / 2 ** 20).toFixed(1)} MiB`;
+  ui.trainStatus.textContent = `training… ${p.msPerStep.toFixed(0)} ms/step`;
+  chart.push(p.step, p.loss);
+}
+
+async function refreshImageCount(): Promise<number> {
+  const n = await countUserImages();
+  ui.dataset.options[2]!.textContent = `My images (${n})`;
+  return n;
+}
+
+async function loadDataset(): Promise<void> {
+  const source = ui.dataset.value as DatasetSource;
+  ui.start.disabled = true;
+  ui.probe.disabled = true;
+  ui.dataStatus.textContent = `loading ${source}…`;
+  try {
+    const info = await trainer.loadDataset(source);
+    ui.dataStatus.textContent = `${info.count} training images from ${source === 'user' ? 'your uploads' : source}, kept on this device`;
+    ui.dataStatus.dataset.count = String(info.count);
+    ui.start.disabled = false;
+    ui.probe.disabled = source === 'user';
+  } catch (err) {
+    ui.dataStatus.textContent = err instanceof Error ? err.message : String(err);
+  }
+}
+
+async function addFiles(list: FileList | null): Promise<void> {
+  if (!list || list.length === 0) return;
+  ui.dataStatus.textContent = `importing ${list.length} files…`;
+  const { images, skipped } = await importImageFiles(Array.from(list), { width: 28, height: 28, channels: 1 });
+  const total = await addUserImages(images);
+  await refreshImageCount();
+  ui.dataStatus.textContent = `added ${images.length} images (${total} stored)${skipped.length ? `; skipped ${skipped.length} non-image files` : ''}`;
+  if (ui.dataset.value === 'user') await loadDataset();
+}
+
+async function main(): Promise<void> {
+  const status = await trainer.init({
+    ...(params.get('backend') ? { forceBackend: parseBackendName(params.get('backend')) } : {}),
+    model: params.get('model') === 'tiny' ? 'tiny' : 'default',
+  });
+  renderStatus(status);
+  chart.reset(status.lossHistory);
+  ui.trainStatus.textContent = status.restored
+    ? `restored checkpoint at step ${status.step}`
+    : `new ${status.parameters.toLocaleString()}-parameter encoder`;
+  ui.trainStatus.dataset.restored = String(status.restored);
+  ui.reset.disabled = false;
+  const n = await refreshImageCount();
+  if (params.get('dataset')) ui.dataset.value = params.get('dataset')!;
+  else if (n > 0 && status.restored) ui.dataset.value = 'user';
+  await loadDataset();
+
+  ui.dataset.addEventListener('change', () => void loadDataset());
+  ui.files.addEventListener('change', () => void addFiles(ui.files.files).catch(showError));
+  ui.folder.addEventListener('change', () => void addFiles(ui.folder.files).catch(showError));
+  ui.clearImages.addEventListener('click', async () => {
+    if (!confirm('Remove all your uploaded images from this device?')) return;
+    await clearUserImages();
+    await refreshImageCount();
+    if (ui.dataset.value === 'user') await loadDataset();
+  });
+  ui.start.addEventListener('click', async () => {
+    ui.start.disabled = true;
+    ui.pause.disabled = false;
+    ui.reset.disabled = true;
+    ui.probe.disabled = true;
+    try {
+      const s = await trainer.train(
+        { batchSize: Number(ui.batch.value), learningRate: Number(ui.lr.value), ...(maxSteps ? { maxSteps } : {}) },
+        Comlink.proxy(renderProgress),
+      );
+      renderStatus(s);
+      ui.trainStatus.textContent = `paused at step ${s.step}; checkpoint saved on this device`;
+      ui.trainStatus.dataset.state = 'stopped';
+    } catch (err) {
+      showError(err);
+    } finally {
+      ui.start.disabled = false;
+      ui.pause.disabled = true;
+      ui.reset.disabled = false;
+      ui.probe.disabled = ui.dataset.value === 'user';
+    }
+  });
+  ui.pause.addEventListener('click', () => void trainer.pause());
+  ui.reset.addEventListener('click', async () => {
+    if (!confirm('Discard the local model and start over?')) return;
+    const s = await trainer.reset();
+    renderStatus(s);
+    chart.reset([]);
+    ui.trainStatus.textContent = 'model reset';
+  });
+  ui.probe.addEventListener('click', async () => {
+    ui.probe.disabled = true;
+    ui.probeResult.textContent = 'fitting probes on frozen features…';
+    try {
+      const r = await trainer.probe();
+      ui.probeResult.textContent =
+        `trained encoder ${(100 * r.trained).toFixed(1)}% · random init ${(100 * r.randomInit).toFixed(1)}% · ` +
+        `gain ${(100 * r.gain).toFixed(1)} points (${r.trainCount} train / ${r.testCount} test images, ${(r.ms / 1000).toFixed(1)} s)`;
+      ui.probeResult.dataset.trained = String(r.trained);
+      ui.probeResult.dataset.random = String(r.randomInit);
+    } catch (err) {
+      showError(err);
+    } finally {
+      ui.probe.disabled = false;
+    }
+  });
+  // Expose the worker for tests and power users (e.g. tf memory checks).
+  (window as unknown as { fedssl: unknown }).fedssl = { trainer, Comlink };
+}
+
+main().catch(showError);

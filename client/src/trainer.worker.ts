@@ -1,0 +1,295 @@
+/// <reference lib="webworker" />
+import * as Comlink from 'comlink';
+import * as tf from '@tensorflow/tfjs';
+import { type BackendChoice, type BackendName, selectBackend } from './backend';
+import { createSimclrModel, disposeSimclrModel, type SimclrModel } from '../../shared/model/encoder';
+import { DEFAULT_MODEL_CONFIG, TINY_MODEL_CONFIG, type ModelConfig } from '../../shared/model/config';
+import { flattenWeights, unflattenWeights, weightLayout } from '../../shared/model/weights';
+import { createTrainer, type SimclrTrainer } from '../../shared/ssl/train-step';
+import { defaultPolicy } from '../../shared/ssl/augment';
+import { extractFeatures, linearProbe } from '../../shared/ssl/probe';
+import type { ImageDataset, DatasetSplit } from '../../shared/data/dataset';
+import { toFloatBatch } from '../../shared/data/dataset';
+import { decodeDatasetBundle } from '../../shared/data/bundle';
+import { loadCheckpoint, saveCheckpoint, deleteCheckpoint, listUserImages } from './store';
+
+export type DatasetSource = 'mnist' | 'fashion-mnist' | 'user';
+
+export interface InitOptions {
+  forceBackend?: BackendName;
+  model?: 'default' | 'tiny';
+  checkpointKey?: string;
+}
+
+export interface TrainOptions {
+  batchSize: number;
+  learningRate: number;
+  temperature: number;
+  /** Stop after this many total steps (undefined: run until paused). */
+  maxSteps?: number;
+  /** Save a checkpoint every this many steps. */
+  checkpointEvery: number;
+}
+
+export interface Progress {
+  step: number;
+  loss: number;
+  imagesPerSec: number;
+  msPerStep: number;
+  numTensors: number;
+  numBytes: number;
+}
+
+export interface TrainerStatus {
+  backend: BackendChoice;
+  step: number;
+  lossHistory: number[];
+  restored: boolean;
+  dataset?: { source: DatasetSource; count: number };
+  running: boolean;
+  parameters: number;
+}
+
+export interface ProbeReport {
+  trained: number;
+  randomInit: number;
+  gain: number;
+  trainCount: number;
+  testCount: number;
+  ms: number;
+}
+
+const DEFAULT_TRAIN: TrainOptions = { batchSize: 64, learningRate: 1e-3, temperature: 0.5, checkpointEvery: 10 };
+
+class Trainer {
+  private backend?: BackendChoice;
+  private model?: SimclrModel;
+  private trainer?: SimclrTrainer;
+  private trainerKey = '';
+  private step = 0;
+  private lossHistory: number[] = [];
+  private restored = false;
+  private checkpointKey = 'local';
+  private data?: { source: DatasetSource; split: DatasetSplit };
+  private running = false;
+  private stopRequested = false;
+
+  async init(opts: InitOptions = {}): Promise<TrainerStatus> {
+    this.backend ??= await selectBackend(opts.forceBackend);
+    this.checkpointKey = opts.checkpointKey ?? 'local';
+    const config: ModelConfig = opts.model === 'tiny' ? TINY_MODEL_CONFIG : DEFAULT_MODEL_CONFIG;
+    if (!this.model) {
+      this.model = createSimclrModel(config);
+      await this.restore();
+    }
+    return this.status();
+  }
+
+  private async restore(): Promise<void> {
+    const model = this.requireModel();
+    const ckpt = await loadCheckpoint(this.checkpointKey);
+    if (!ckpt) return;
+    const layout = weightLayout(model);
+    if (ckpt.layoutHash !== layout.hash) {
+      // A checkpoint for another architecture is stale; keep it out of the way.
+      return;
+    }
+    unflattenWeights(model, layout, ckpt.weights);
+    this.step = ckpt.step;
+    this.lossHistory = ckpt.lossHistory;
+    this.restored = true;
+    if (ckpt.optimizer.length > 0) {
+      const trainer = this.ensureTrainer(DEFAULT_TRAIN);
+      const weights = ckpt.optimizer.map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape) }));
+      // setWeights copies into new variables, so our temporary tensors must go.
+      await trainer.optimizer.setWeights(weights);
+      tf.dispose(weights.map((w) => w.tensor));
+    }
+  }
+
+  status(): TrainerStatus {
+    const model = this.requireModel();
+    return {
+      backend: this.backend!,
+      step: this.step,
+      lossHistory: this.lossHistory,
+      restored: this.restored,
+      running: this.running,
+      parameters: weightLayout(model).totalSize,
+      ...(this.data ? { dataset: { source: this.data.source, count: this.data.split.train.count } } : {}),
+    };
+  }
+
+  async loadDataset(source: DatasetSource): Promise<{ source: DatasetSource; count: number }> {
+    const split = source === 'user' ? await userImagesSplit() : await fetchBundle(source);
+    if (split.train.count < 2) throw new Error(`dataset "${source}" has ${split.train.count} images; SimCLR needs at least 2`);
+    this.data = { source, split };
+    return { source, count: split.train.count };
+  }
+
+  /** Trains until paused or maxSteps; progress goes to the page through a comlink proxy. */
+  async train(options: Partial<TrainOptions>, onProgress: (p: Progress) => void): Promise<TrainerStatus> {
+    if (this.running) throw new Error('training is already running');
+    if (!this.data) throw new Error('load a dataset before training');
+    const opts = { ...DEFAULT_TRAIN, ...options };
+    const ds = this.data.split.train;
+    const trainer = this.ensureTrainer(opts);
+    const shape = [ds.height, ds.width, ds.channels] as const;
+    this.running = true;
+    this.stopRequested = false;
+    try {
+      while (!this.stopRequested && (opts.maxSteps === undefined || this.step < opts.maxSteps)) {
+        const n = Math.min(opts.batchSize, ds.count);
+        const indices = sampleIndices(ds.count, n);
+        const t0 = performance.now();
+        const loss = tf.tidy(() => trainer.step(tf.tensor4d(toFloatBatch(ds, indices), [n, ...shape])));
+        const ms = performance.now() - t0;
+        this.step += 1;
+        this.lossHistory.push(loss);
+        const mem = tf.memory();
+        onProgress({ step: this.step, loss, imagesPerSec: (2 * n * 1000) / ms, msPerStep: ms, numTensors: mem.numTensors, numBytes: mem.numBytes });
+        if (this.step % opts.checkpointEvery === 0) await this.saveCheckpoint();
+        // Yield so pause() and other messages get through between steps.
+        await new Promise((r) => setTimeout(r, 0));
+      }
+      await this.saveCheckpoint();
+    } finally {
+      this.running = false;
+    }
+    return this.status();
+  }
+
+  pause(): void {
+    this.stopRequested = true;
+  }
+
+  async probe(maxTrain = 2000, maxTest = 1000): Promise<ProbeReport> {
+    if (!this.data || this.data.source === 'user') throw new Error('the linear probe needs a labelled dataset (MNIST or Fashion-MNIST)');
+    if (this.running) throw new Error('pause training before running the probe');
+    const t0 = performance.now();
+    const { train, test } = this.data.split;
+    const trainSet = firstN(train, maxTrain);
+    const testSet = firstN(test, maxTest);
+    const model = this.requireModel();
+    const random = createSimclrModel(model.config);
+    try {
+      const run = (m: SimclrModel) => {
+        const shape = [train.height, train.width, train.channels] as const;
+        const a = extractFeatures(m.encoder, trainSet.images, trainSet.count, shape);
+        const b = extractFeatures(m.encoder, testSet.images, testSet.count, shape);
+        return linearProbe(
+          { features: a.features, labels: trainSet.labels, dim: a.dim },
+          { features: b.features, labels: testSet.labels, dim: b.dim },
+          train.numClasses,
+        ).testAccuracy;
+      };
+      const trained = run(model);
+      const randomInit = run(random);
+      return { trained, randomInit, gain: trained - randomInit, trainCount: trainSet.count, testCount: testSet.count, ms: performance.now() - t0 };
+    } finally {
+      disposeSimclrModel(random);
+    }
+  }
+
+  memory(): { numTensors: number; numBytes: number } {
+    const m = tf.memory();
+    return { numTensors: m.numTensors, numBytes: m.numBytes };
+  }
+
+  /** Forgets local progress: fresh weights, optimizer and history. */
+  async reset(): Promise<TrainerStatus> {
+    if (this.running) throw new Error('pause training before resetting');
+    const config = this.requireModel().config;
+    this.trainer?.dispose();
+    this.trainer = undefined;
+    disposeSimclrModel(this.requireModel());
+    this.model = createSimclrModel(config);
+    this.step = 0;
+    this.lossHistory = [];
+    this.restored = false;
+    await deleteCheckpoint(this.checkpointKey);
+    return this.status();
+  }
+
+  private ensureTrainer(opts: TrainOptions): SimclrTrainer {
+    const model = this.requireModel();
+    const key = `${opts.learningRate}|${opts.temperature}`;
+    if (this.trainer && this.trainerKey === key) return this.trainer;
+    // Keep Adam's moments when only resuming with the same hyper-parameters.
+    this.trainer?.dispose();
+    this.trainer = createTrainer(model, {
+      learningRate: opts.learningRate,
+      temperature: opts.temperature,
+      policy: defaultPolicy(model.config.inputShape[2]),
+    });
+    this.trainerKey = key;
+    return this.trainer;
+  }
+
+  private async saveCheckpoint(): Promise<void> {
+    const model = this.requireModel();
+    const { layout, data } = flattenWeights(model);
+    const optWeights = this.trainer ? await this.trainer.optimizer.getWeights() : [];
+    const optimizer = await Promise.all(
+      optWeights.map(async (w) => ({ name: w.name, shape: w.tensor.shape, data: Float32Array.from(await w.tensor.data()) })),
+    );
+    // getWeights returns the live moment variables plus a fresh iteration scalar; free only the latter.
+    tf.dispose(optWeights.map((w) => w.tensor).filter((t) => !(t instanceof tf.Variable)));
+    await saveCheckpoint({
+      key: this.checkpointKey,
+      layoutHash: layout.hash,
+      weights: data,
+      optimizer,
+      step: this.step,
+      lossHistory: this.lossHistory,
+      dataset: this.data?.source ?? '',
+      savedAt: Date.now(),
+    });
+  }
+
+  private requireModel(): SimclrModel {
+    if (!this.model) throw new Error('trainer not initialised: call init() first');
+    return this.model;
+  }
+}
+
+function sampleIndices(count: number, n: number): number[] {
+  // Partial Fisher–Yates: n distinct indices.
+  const pool = Array.from({ length: count }, (_, i) => i);
+  for (let i = 0; i < n; i++) {
+    const j = i + Math.floor(Math.random() * (count - i));
+    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+  }
+  return pool.slice(0, n);
+}
+
+function firstN(ds: ImageDataset, n: number): ImageDataset {
+  const count = Math.min(n, ds.count);
+  const per = ds.width * ds.height * ds.channels;
+  return { ...ds, count, images: ds.images.subarray(0, count * per), labels: ds.labels.subarray(0, count) };
+}
+
+async function fetchBundle(name: 'mnist' | 'fashion-mnist'): Promise<DatasetSplit> {
+  const url = new URL(`${import.meta.env.BASE_URL}datasets/${name}.bin`, self.location.origin);
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`could not load dataset ${name}: HTTP ${res.status} from ${url.pathname} (run "npm run build")`);
+  return decodeDatasetBundle(new Uint8Array(await res.arrayBuffer()));
+}
+
+async function userImagesSplit(): Promise<DatasetSplit> {
+  const records = await listUserImages();
+  if (records.length === 0) throw new Error('no images uploaded yet: use "Add images" first');
+  const { width, height, channels } = records[0]!;
+  const per = width * height * channels;
+  const images = new Uint8Array(records.length * per);
+  records.forEach((r, i) => images.set(r.pixels, i * per));
+  const train: ImageDataset = {
+    name: 'user', width, height, channels, numClasses: 0, classNames: [],
+    images, labels: new Uint8Array(records.length), count: records.length,
+  };
+  return { train, test: { ...train, images: new Uint8Array(0), labels: new Uint8Array(0), count: 0 } };
+}
+
+const trainer = new Trainer();
+export type TrainerApi = Trainer;
+Comlink.expose(trainer);

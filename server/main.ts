@@ -1,0 +1,33 @@
+import { Command } from 'commander';
+import { loadServerConfig } from './config';
+import { startServer } from './app';
+
+const program = new Command()
+  .name('fedssl-server')
+  .description('FedSSL aggregation server: serves the web app, the admin console and the federation endpoint')
+  .option('-p, --port <port>', 'HTTP port (env FEDSSL_PORT, default 8080)')
+  .option('--host <host>', 'interface to bind (env FEDSSL_HOST, default 127.0.0.1)')
+  .option('--data-dir <dir>', 'SQLite registry and checkpoints (env FEDSSL_DATA_DIR, default ./data)')
+  .option('--static-dir <dir>', 'built web app (env FEDSSL_STATIC_DIR, default dist/client)')
+  .option('--log-level <level>', 'pino log level (env FEDSSL_LOG_LEVEL, default info)')
+  .action(async (opts: Record<string, string | undefined>) => {
+    const cfg = loadServerConfig({
+      port: opts.port,
+      host: opts.host,
+      dataDir: opts.dataDir,
+      staticDir: opts.staticDir,
+      logLevel: opts.logLevel,
+    });
+    const server = await startServer(cfg);
+    const stop = () => {
+      server.log.info('shutting down');
+      void server.close().then(() => process.exit(0));
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+
+program.parseAsync().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

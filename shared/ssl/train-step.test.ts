@@ -1,0 +1,70 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { createSimclrModel, disposeSimclrModel } from '../model/encoder';
+import { TINY_MODEL_CONFIG } from '../model/config';
+import { flattenWeights } from '../model/weights';
+import { createTrainer } from './train-step';
+import { defaultPolicy } from './augment';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+/** A fixed batch of simple, distinct patterns (no dataset needed). */
+function patternBatch(n: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const xs = tf.linspace(0, 1, 28).reshape([1, 28, 1, 1]);
+    const ys = tf.linspace(0, 1, 28).reshape([1, 1, 28, 1]);
+    const freq = tf.range(1, n + 1).reshape([n, 1, 1, 1]);
+    return tf.sin(tf.mul(tf.add(tf.mul(xs, freq), tf.mul(ys, tf.sub(n + 1, freq))), 6)).add(1).div(2) as tf.Tensor4D;
+  });
+}
+
+describe('SimCLR train step', () => {
+  it('lowers the NT-Xent loss on a fixed batch and changes every layer', () => {
+    const model = createSimclrModel(TINY_MODEL_CONFIG, 11);
+    const before = flattenWeights(model);
+    const trainer = createTrainer(model, { learningRate: 3e-3, temperature: 0.5, policy: defaultPolicy(1) });
+    const batch = patternBatch(16);
+    const losses: number[] = [];
+    for (let i = 0; i < 40; i++) losses.push(trainer.step(batch));
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(losses.every(Number.isFinite)).toBe(true);
+    expect(mean(losses.slice(-8))).toBeLessThan(mean(losses.slice(0, 8)));
+    const after = flattenWeights(model);
+    for (const e of before.layout.entries) {
+      const a = before.data.subarray(e.offset, e.offset + e.size);
+      const b = after.data.subarray(e.offset, e.offset + e.size);
+      expect(a.some((v, i) => v !== b[i]), `${e.name} unchanged`).toBe(true);
+    }
+    batch.dispose();
+    trainer.dispose();
+    disposeSimclrModel(model);
+  });
+
+  it('keeps tf.memory().numTensors flat from step 5 to step 100', () => {
+    const model = createSimclrModel(TINY_MODEL_CONFIG, 12);
+    const trainer = createTrainer(model, { learningRate: 1e-3, temperature: 0.5, policy: defaultPolicy(1) });
+    const batch = patternBatch(8);
+    let atStep5 = -1;
+    for (let step = 1; step <= 100; step++) {
+      trainer.step(batch);
+      if (step === 5) atStep5 = tf.memory().numTensors;
+    }
+    expect(atStep5).toBeGreaterThan(0);
+    expect(tf.memory().numTensors).toBe(atStep5);
+    batch.dispose();
+    trainer.dispose();
+    disposeSimclrModel(model);
+  });
+
+  it('refuses a batch with no negatives', () => {
+    const model = createSimclrModel(TINY_MODEL_CONFIG);
+    const trainer = createTrainer(model, { learningRate: 1e-3, temperature: 0.5, policy: defaultPolicy(1) });
+    const one = tf.zeros([1, 28, 28, 1]) as tf.Tensor4D;
+    expect(() => trainer.step(one)).toThrow(/at least 2/);
+    one.dispose();
+    trainer.dispose();
+    disposeSimclrModel(model);
+  });
+});
