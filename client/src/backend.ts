@@ -45,11 +45,16 @@ export function summarizeAdapter(adapter: AdapterLike): AdapterSummary {
   return { vendor: info.vendor ?? '', architecture, description, isFallback };
 }
 
+let probedAdapter: unknown;
+
 async function probeWebGpu(): Promise<AdapterSummary | undefined> {
   const gpu = (globalThis.navigator as Navigator & { gpu?: { requestAdapter(): Promise<AdapterLike | null> } }).gpu;
   if (!gpu) return undefined;
   try {
     const adapter = await gpu.requestAdapter();
+    // Keep it referenced: in Chromium, a collected adapter can take the GPU instance
+    // with it and later WebGPU reads fail ("external Instance reference no longer exists").
+    probedAdapter = adapter;
     return adapter ? summarizeAdapter(adapter) : undefined;
   } catch {
     return undefined;

@@ -32,6 +32,7 @@ function renderStatus(s: TrainerStatus): void {
   const wasm = b.backend === 'wasm' ? ` (SIMD ${b.wasmSimd ? 'on' : 'off'}, threads ${b.wasmThreads ? 'on' : 'off'})` : '';
   ui.backend.textContent = `${b.backend}${wasm}`;
   ui.backend.title = b.reason;
+  $('backend-reason').textContent = b.reason;
   ui.backend.dataset.backend = b.backend;
   ui.step.textContent = String(s.step);
   const last = s.lossHistory[s.lossHistory.length - 1];

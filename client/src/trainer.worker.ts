@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type BackendChoice, type BackendName, selectBackend } from './backend';
 import { createSimclrModel, disposeSimclrModel, type SimclrModel } from '../../shared/model/encoder';
 import { DEFAULT_MODEL_CONFIG, TINY_MODEL_CONFIG, type ModelConfig } from '../../shared/model/config';
-import { flattenWeights, unflattenWeights, weightLayout } from '../../shared/model/weights';
+import { flattenWeightsAsync, unflattenWeights, weightLayout } from '../../shared/model/weights';
 import { createTrainer, type SimclrTrainer } from '../../shared/ssl/train-step';
 import { defaultPolicy } from '../../shared/ssl/augment';
 import { extractFeatures, linearProbe } from '../../shared/ssl/probe';
@@ -142,7 +142,8 @@ class Trainer {
         const n = Math.min(opts.batchSize, ds.count);
         const indices = sampleIndices(ds.count, n);
         const t0 = performance.now();
-        const loss = tf.tidy(() => trainer.step(tf.tensor4d(toFloatBatch(ds, indices), [n, ...shape])));
+        const x = tf.tensor4d(toFloatBatch(ds, indices), [n, ...shape]);
+        const loss = await trainer.step(x).finally(() => x.dispose());
         const ms = performance.now() - t0;
         this.step += 1;
         this.lossHistory.push(loss);
@@ -173,18 +174,19 @@ class Trainer {
     const model = this.requireModel();
     const random = createSimclrModel(model.config);
     try {
-      const run = (m: SimclrModel) => {
+      const run = async (m: SimclrModel) => {
         const shape = [train.height, train.width, train.channels] as const;
-        const a = extractFeatures(m.encoder, trainSet.images, trainSet.count, shape);
-        const b = extractFeatures(m.encoder, testSet.images, testSet.count, shape);
-        return linearProbe(
+        const a = await extractFeatures(m.encoder, trainSet.images, trainSet.count, shape);
+        const b = await extractFeatures(m.encoder, testSet.images, testSet.count, shape);
+        const r = await linearProbe(
           { features: a.features, labels: trainSet.labels, dim: a.dim },
           { features: b.features, labels: testSet.labels, dim: b.dim },
           train.numClasses,
-        ).testAccuracy;
+        );
+        return r.testAccuracy;
       };
-      const trained = run(model);
-      const randomInit = run(random);
+      const trained = await run(model);
+      const randomInit = await run(random);
       return { trained, randomInit, gain: trained - randomInit, trainCount: trainSet.count, testCount: testSet.count, ms: performance.now() - t0 };
     } finally {
       disposeSimclrModel(random);
@@ -228,7 +230,7 @@ class Trainer {
 
   private async saveCheckpoint(): Promise<void> {
     const model = this.requireModel();
-    const { layout, data } = flattenWeights(model);
+    const { layout, data } = await flattenWeightsAsync(model);
     const optWeights = this.trainer ? await this.trainer.optimizer.getWeights() : [];
     const optimizer = await Promise.all(
       optWeights.map(async (w) => ({ name: w.name, shape: w.tensor.shape, data: Float32Array.from(await w.tensor.data()) })),

@@ -7,6 +7,7 @@ import {
   assertSameLayout,
   computeDelta,
   flattenWeights,
+  flattenWeightsAsync,
   unflattenWeights,
   weightLayout,
   WeightLayoutMismatchError,
@@ -64,6 +65,16 @@ describe('flatten / unflatten', () => {
     expect(yb).toEqual(ya);
     disposeSimclrModel(a);
     disposeSimclrModel(b);
+  });
+
+  it('async flatten (for GPU backends) gives the same vector without leaking', async () => {
+    const m = createSimclrModel(TINY_MODEL_CONFIG, 5);
+    const before = tf.memory().numTensors;
+    const a = await flattenWeightsAsync(m);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(a.data).toEqual(flattenWeights(m).data);
+    expect(a.layout.hash).toBe(weightLayout(m).hash);
+    disposeSimclrModel(m);
   });
 
   it('detects a shape mismatch and a wrong length, naming the layer', () => {

@@ -81,6 +81,18 @@ export function flattenWeights(model: SimclrModel): { layout: WeightLayout; data
   return { layout, data };
 }
 
+/**
+ * Async variant for GPU backends, where a synchronous read stalls the worker:
+ * one concat on the device, one download.
+ */
+export async function flattenWeightsAsync(model: SimclrModel): Promise<{ layout: WeightLayout; data: Float32Array }> {
+  const layout = weightLayout(model);
+  const flat = tf.tidy(() => tf.concat(trainableVariables(model).map(({ variable }) => variable.read().reshape([-1]))));
+  const data = new Float32Array(await flat.data());
+  flat.dispose();
+  return { layout, data };
+}
+
 /** Writes a flat vector back into the model; the layout must match the model's. */
 export function unflattenWeights(model: SimclrModel, layout: WeightLayout, data: Float32Array): void {
   assertSameLayout(weightLayout(model), layout);

@@ -24,43 +24,43 @@ function blobs(n: number, dim: number, classes: number, spread: number, seed: nu
 }
 
 describe('linear probe', () => {
-  it('reaches ~100% on separable toy features', () => {
-    const r = linearProbe(blobs(400, 16, 4, 0.5, 1), blobs(200, 16, 4, 0.5, 2), 4);
+  it('reaches ~100% on separable toy features', async () => {
+    const r = await linearProbe(blobs(400, 16, 4, 0.5, 1), blobs(200, 16, 4, 0.5, 2), 4);
     expect(r.trainAccuracy).toBeGreaterThan(0.98);
     expect(r.testAccuracy).toBeGreaterThan(0.98);
   });
 
-  it('stays near chance on label-independent features', () => {
+  it('stays near chance on label-independent features', async () => {
     const train = blobs(400, 16, 4, 0.5, 3);
     const test = blobs(400, 16, 4, 0.5, 4);
     // Shuffle test labels against their features.
     test.labels.reverse();
     for (let i = 0; i < test.labels.length; i += 3) test.labels[i] = (test.labels[i]! + 1) % 4;
-    const r = linearProbe(train, test, 4);
+    const r = await linearProbe(train, test, 4);
     expect(r.testAccuracy).toBeLessThan(0.5);
   });
 
-  it('does not leak tensors across repeated runs', () => {
+  it('does not leak tensors across repeated runs', async () => {
     const train = blobs(100, 8, 2, 0.5, 5);
     const test = blobs(50, 8, 2, 0.5, 6);
-    linearProbe(train, test, 2, { epochs: 5 });
+    await linearProbe(train, test, 2, { epochs: 5 });
     const before = tf.memory().numTensors;
-    for (let i = 0; i < 3; i++) linearProbe(train, test, 2, { epochs: 5 });
+    for (let i = 0; i < 3; i++) await linearProbe(train, test, 2, { epochs: 5 });
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('extracts encoder features in batches without leaking', () => {
+  it('extracts encoder features in batches without leaking', async () => {
     const m = createSimclrModel(TINY_MODEL_CONFIG, 3);
     const images = new Uint8Array(10 * 784).map((_, i) => (i * 7) % 256);
-    extractFeatures(m.encoder, images, 10, [28, 28, 1], 4);
+    await extractFeatures(m.encoder, images, 10, [28, 28, 1], 4);
     const before = tf.memory().numTensors;
-    const { features, dim } = extractFeatures(m.encoder, images, 10, [28, 28, 1], 4);
+    const { features, dim } = await extractFeatures(m.encoder, images, 10, [28, 28, 1], 4);
     expect(tf.memory().numTensors).toBe(before);
     expect(dim).toBe(16);
     expect(features.length).toBe(160);
-    const whole = extractFeatures(m.encoder, images, 10, [28, 28, 1], 100).features;
+    const whole = (await extractFeatures(m.encoder, images, 10, [28, 28, 1], 100)).features;
     whole.forEach((v, i) => expect(v).toBeCloseTo(features[i]!, 4));
-    expect(() => extractFeatures(m.encoder, images.subarray(1), 10, [28, 28, 1])).toThrow(/bytes/);
+    await expect(extractFeatures(m.encoder, images.subarray(1), 10, [28, 28, 1])).rejects.toThrow(/bytes/);
     disposeSimclrModel(m);
   });
 });

@@ -20,13 +20,13 @@ export interface FeatureSet {
 }
 
 /** Runs a frozen encoder over uint8 images (NHWC) in batches; returns count × dim features. */
-export function extractFeatures(
+export async function extractFeatures(
   encoder: tf.LayersModel,
   images: Uint8Array,
   count: number,
   shape: readonly [number, number, number],
   batchSize = 256,
-): { features: Float32Array; dim: number } {
+): Promise<{ features: Float32Array; dim: number }> {
   const per = shape[0] * shape[1] * shape[2];
   if (images.length !== count * per) throw new Error(`extractFeatures: ${images.length} bytes for ${count} images of ${shape.join('x')}`);
   let dim = 0;
@@ -41,7 +41,7 @@ export function extractFeatures(
       dim = feats.shape[1];
       out = new Float32Array(count * dim);
     }
-    out.set(feats.dataSync() as Float32Array, start * dim);
+    out.set((await feats.data()) as Float32Array, start * dim);
     feats.dispose();
   }
   return { features: out, dim };
@@ -51,12 +51,12 @@ export function extractFeatures(
  * Multinomial logistic regression on frozen features (standardised with the
  * training split's statistics), full-batch Adam. Returns top-1 accuracies.
  */
-export function linearProbe(
+export async function linearProbe(
   train: FeatureSet,
   test: FeatureSet,
   numClasses: number,
   options: Partial<ProbeOptions> = {},
-): ProbeResult {
+): Promise<ProbeResult> {
   const opts = { ...DEFAULT_PROBE_OPTIONS, ...options };
   if (train.dim !== test.dim) throw new Error(`linearProbe: feature dims differ (${train.dim} vs ${test.dim})`);
   const nTrain = train.labels.length;
@@ -91,13 +91,15 @@ export function linearProbe(
         }),
       );
     }
-    const accuracy = (x: tf.Tensor2D, labels: Uint8Array) => {
-      const pred = tf.tidy(() => tf.argMax(tf.add(tf.matMul(x, w), b), 1).dataSync());
+    const accuracy = async (x: tf.Tensor2D, labels: Uint8Array) => {
+      const predT = tf.tidy(() => tf.argMax(tf.add(tf.matMul(x, w), b), 1));
+      const pred = await predT.data();
+      predT.dispose();
       let hit = 0;
       for (let i = 0; i < labels.length; i++) if (pred[i] === labels[i]) hit++;
       return hit / labels.length;
     };
-    const result = { trainAccuracy: accuracy(xTrain, train.labels), testAccuracy: accuracy(xTest, test.labels) };
+    const result = { trainAccuracy: await accuracy(xTrain, train.labels), testAccuracy: await accuracy(xTest, test.labels) };
     tf.dispose([xTrain, yTrain, xTest]);
     return result;
   } finally {

@@ -12,8 +12,11 @@ export interface TrainConfig {
 /** Adam-driven SimCLR training on one model; owns its optimizer state. */
 export interface SimclrTrainer {
   readonly optimizer: tf.AdamOptimizer;
-  /** One step on a batch of N images (NHWC, [0,1]); returns the NT-Xent loss. */
-  step(batch: tf.Tensor4D): number;
+  /**
+   * One step on a batch of N images (NHWC, [0,1]); resolves to the NT-Xent loss.
+   * Async because a synchronous GPU read-back stalls (or breaks) WebGPU in workers.
+   */
+  step(batch: tf.Tensor4D): Promise<number>;
   dispose(): void;
 }
 
@@ -34,11 +37,11 @@ export function createTrainer(model: SimclrModel, cfg: TrainConfig): SimclrTrain
   const vars = trainableVars(model);
   return {
     optimizer,
-    step(batch) {
+    async step(batch) {
       if (batch.shape[0] < 2) throw new Error('a SimCLR step needs at least 2 images (negatives)');
       const loss = optimizer.minimize(() => simclrLoss(model, batch, cfg), true, vars);
       if (!loss) throw new Error('optimizer returned no loss');
-      const value = loss.dataSync()[0]!;
+      const value = (await loss.data())[0]!;
       loss.dispose();
       return value;
     },

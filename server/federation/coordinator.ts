@@ -1,0 +1,372 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import { RoundOutcome, RoundPhase } from '../../shared/protocol/phases';
+import { type RoundConfig } from '../../shared/protocol/round-config';
+import { EVENTS, ErrorCodes, type Ack, type RoundEnd, type RoundStart, type UpdateSubmit } from '../../shared/protocol/messages';
+import { float32FromBytes } from '../../shared/protocol/binary';
+import type { Strategy } from '../strategies/strategy';
+import type { Registry } from '../registry/registry';
+import { writeCheckpoint } from '../registry/checkpoints';
+import { type GlobalModel, checkpointDir, configHash, loadVersion } from '../model/global-model';
+import { ClientPool } from './client-pool';
+import { describeSampling, selectCohort } from './sampling';
+import { checkDelta } from './validate-update';
+
+interface Delivered {
+  delta: Float32Array;
+  numExamples: number;
+  meanLoss: number;
+}
+
+interface ActiveRound {
+  id: number;
+  baseVersion: number;
+  cohort: Set<string>;
+  dropped: Set<string>;
+  delivered: Map<string, Delivered>;
+  startedAt: number;
+  deadline: number;
+  bytesUp: number;
+  bytesDown: number;
+  phaseStartedAt: number;
+}
+
+export interface CoordinatorStatus {
+  phase: RoundPhase;
+  paused: boolean;
+  roundId: number;
+  modelVersion: number;
+  deadline: number | null;
+  cohort: string[];
+  delivered: string[];
+  dropped: string[];
+  connectedClients: number;
+  eligibleClients: number;
+}
+
+export interface RoundEndedEvent {
+  roundId: number;
+  outcome: RoundOutcome;
+  reason?: string;
+  newVersion?: number;
+  survivors: number;
+  dropouts: number;
+  durationMs: number;
+  meanLoss: number | null;
+  bytesUp: number;
+  bytesDown: number;
+}
+
+export interface CoordinatorOptions {
+  registry: Registry;
+  strategy: Strategy;
+  config: RoundConfig;
+  model: GlobalModel;
+  log: Logger;
+  pool?: ClientPool;
+}
+
+/**
+ * The round state machine (plain mode): Idle → Select → Train → Aggregate → Idle.
+ * Each active phase has a deadline; a round commits a new global version only
+ * with at least `minSurvivors` valid updates, and otherwise fails cleanly
+ * leaving the global model untouched.
+ */
+export class RoundCoordinator extends EventEmitter {
+  readonly pool: ClientPool;
+  private readonly registry: Registry;
+  private readonly strategy: Strategy;
+  private readonly log: Logger;
+  private cfg: RoundConfig;
+  private model: GlobalModel;
+  private phase = RoundPhase.Idle;
+  private paused = false;
+  private stopped = false;
+  private round?: ActiveRound;
+  private lastRoundId = 0;
+  private timer?: NodeJS.Timeout;
+  private startTimer?: NodeJS.Timeout;
+
+  constructor(opts: CoordinatorOptions) {
+    super();
+    this.registry = opts.registry;
+    this.strategy = opts.strategy;
+    this.cfg = opts.config;
+    this.model = opts.model;
+    this.log = opts.log.child({ component: 'coordinator' });
+    this.pool = opts.pool ?? new ClientPool();
+  }
+
+  get globalModel(): GlobalModel {
+    return this.model;
+  }
+
+  get config(): RoundConfig {
+    return this.cfg;
+  }
+
+  status(): CoordinatorStatus {
+    const r = this.round;
+    return {
+      phase: this.phase,
+      paused: this.paused,
+      roundId: r?.id ?? this.lastRoundId,
+      modelVersion: this.model.version,
+      deadline: r && this.phase !== RoundPhase.Idle ? r.deadline : null,
+      cohort: r ? [...r.cohort] : [],
+      delivered: r ? [...r.delivered.keys()] : [],
+      dropped: r ? [...r.dropped] : [],
+      connectedClients: this.pool.size,
+      eligibleClients: this.eligible().length,
+    };
+  }
+
+  // --- lifecycle ------------------------------------------------------------
+  start(): void {
+    this.stopped = false;
+    this.scheduleStart(0);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.startTimer);
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.emitStatus();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.emitStatus();
+    this.scheduleStart(0);
+  }
+
+  updateConfig(cfg: RoundConfig): void {
+    this.cfg = cfg; // takes effect at the next round
+    this.emitStatus();
+    this.scheduleStart(0);
+  }
+
+  /** Makes an earlier version the global model again (recorded as a new version with that parent). */
+  rollback(toVersion: number): GlobalModel {
+    if (this.phase !== RoundPhase.Idle) throw new Error(`cannot roll back during the ${this.phase} phase; pause first and wait for the round to end`);
+    const target = loadVersion(this.registry, toVersion, this.model.config);
+    const version = (this.registry.latestVersion()?.version ?? 0) + 1;
+    const { path, hash } = writeCheckpoint(checkpointDir(this.registry), { version, layout: target.layout, weights: target.weights });
+    const src = this.registry.getVersion(toVersion)!;
+    this.registry.insertVersion({
+      version, parent: toVersion, round_id: null, participants: 0, survivors: 0, examples: 0, mean_loss: null,
+      config_hash: src.config_hash, layout_hash: target.layout.hash, weights_hash: hash, checkpoint_path: path,
+      epsilon: src.epsilon, clip_norm: src.clip_norm, noise_multiplier: src.noise_multiplier, note: `rollback to v${toVersion}`,
+    });
+    this.model = { ...target, version, hash };
+    this.log.info({ toVersion, version }, 'rolled back global model');
+    this.emit('version', this.model.version);
+    this.emitStatus();
+    return this.model;
+  }
+
+  // --- client events --------------------------------------------------------
+  clientReady(): void {
+    this.emitStatus();
+    this.scheduleStart(0);
+  }
+
+  clientDisconnected(id: string): void {
+    const r = this.round;
+    if (r && r.cohort.has(id) && !r.delivered.has(id) && this.phase === RoundPhase.Train) {
+      r.dropped.add(id);
+      this.log.info({ roundId: r.id, clientId: id }, 'cohort member dropped out');
+      this.maybeCloseTrain();
+    }
+    this.emitStatus();
+  }
+
+  /** Validates and records a client's delta. Never throws: bad input gets a reason. */
+  submitUpdate(clientId: string, msg: UpdateSubmit, wireBytes: number): Ack {
+    const r = this.round;
+    const reject = (code: string, reason: string): Ack => {
+      this.log.warn({ clientId, roundId: msg.roundId, code, reason }, 'update rejected');
+      this.emit('rejected', { clientId, code, reason });
+      return { ok: false, code, reason };
+    };
+    if (!r || this.phase !== RoundPhase.Train || msg.roundId !== r.id) {
+      return reject(ErrorCodes.staleRound, `round ${msg.roundId} is not accepting updates (current round ${r?.id ?? this.lastRoundId}, phase ${this.phase})`);
+    }
+    if (!r.cohort.has(clientId)) return reject(ErrorCodes.notSelected, `client is not in the cohort of round ${r.id}`);
+    if (r.delivered.has(clientId)) return reject(ErrorCodes.duplicate, `an update for round ${r.id} was already accepted from this client`);
+    if (msg.modelVersion !== r.baseVersion) {
+      return reject(ErrorCodes.wrongVersion, `update is based on v${msg.modelVersion}, round ${r.id} trains v${r.baseVersion}`);
+    }
+    let delta: Float32Array;
+    try {
+      delta = float32FromBytes(msg.delta);
+    } catch (err) {
+      return reject(ErrorCodes.wrongLength, (err as Error).message);
+    }
+    const check = checkDelta(delta, this.model.layout.totalSize, this.cfg.maxUpdateNorm);
+    if (!check.ok) return reject(check.code, check.reason);
+    r.delivered.set(clientId, { delta, numExamples: msg.numExamples, meanLoss: msg.meanLoss });
+    r.bytesUp += wireBytes;
+    this.registry.markDelivered(r.id, clientId, msg.numExamples, msg.meanLoss);
+    this.emitStatus();
+    this.maybeCloseTrain();
+    return { ok: true };
+  }
+
+  noteBytesDown(bytes: number): void {
+    if (this.round) this.round.bytesDown += bytes;
+  }
+
+  // --- the state machine ----------------------------------------------------
+  private eligible() {
+    return this.pool.eligible((id) => this.registry.getClient(id)?.removed === 1);
+  }
+
+  private scheduleStart(delayMs: number): void {
+    clearTimeout(this.startTimer);
+    this.startTimer = setTimeout(() => this.tryStartRound(), delayMs);
+  }
+
+  private tryStartRound(): void {
+    if (this.stopped || this.paused || this.phase !== RoundPhase.Idle) return;
+    const eligible = this.eligible();
+    if (eligible.length < this.cfg.minClients) return; // a ready/connect event will retry
+    this.setPhase(RoundPhase.Select);
+    const cohort = selectCohort(eligible, this.cfg.cohort);
+    if (cohort.length < this.cfg.minSurvivors) {
+      // Poisson sampling can draw too few; try again shortly.
+      this.setPhase(RoundPhase.Idle);
+      this.scheduleStart(Math.max(500, this.cfg.roundIntervalMs));
+      return;
+    }
+    const ids = cohort.map((c) => c.id);
+    const id = this.registry.startRound({
+      baseVersion: this.model.version,
+      sampling: describeSampling(this.cfg.cohort),
+      cohort: ids,
+      config: this.cfg,
+    });
+    const now = Date.now();
+    this.round = {
+      id, baseVersion: this.model.version, cohort: new Set(ids), dropped: new Set(), delivered: new Map(),
+      startedAt: now, deadline: now + this.cfg.trainDeadlineMs, bytesUp: 0, bytesDown: 0, phaseStartedAt: now,
+    };
+    this.lastRoundId = id;
+    const msg: RoundStart = {
+      roundId: id,
+      modelVersion: this.model.version,
+      modelHash: this.model.hash,
+      layoutHash: this.model.layout.hash,
+      training: this.cfg.training,
+      deadline: this.round.deadline,
+    };
+    const size = JSON.stringify(msg).length;
+    for (const c of cohort) {
+      c.send(EVENTS.roundStart, msg);
+      this.round.bytesDown += size;
+    }
+    this.log.info({ roundId: id, cohort: ids.length, version: this.model.version }, 'round started');
+    this.setPhase(RoundPhase.Train);
+    this.emit('round-started', { roundId: id, cohort: ids });
+    this.timer = setTimeout(() => this.closeTrain('deadline passed'), this.cfg.trainDeadlineMs);
+  }
+
+  private maybeCloseTrain(): void {
+    const r = this.round;
+    if (!r || this.phase !== RoundPhase.Train) return;
+    if (r.delivered.size + r.dropped.size >= r.cohort.size) this.closeTrain(r.dropped.size ? 'all survivors delivered' : 'all delivered');
+  }
+
+  private closeTrain(why: string): void {
+    const r = this.round;
+    if (!r || this.phase !== RoundPhase.Train) return;
+    clearTimeout(this.timer);
+    this.setPhase(RoundPhase.Aggregate);
+    const survivors = [...r.delivered.keys()];
+    for (const id of r.cohort) if (!r.delivered.has(id)) r.dropped.add(id);
+    if (survivors.length < this.cfg.minSurvivors) {
+      this.finish(RoundOutcome.Failed, `${survivors.length} of ${r.cohort.size} delivered (${why}); at least ${this.cfg.minSurvivors} needed`);
+      return;
+    }
+    try {
+      this.aggregate(r, survivors);
+    } catch (err) {
+      this.log.error({ err, roundId: r.id }, 'aggregation failed');
+      this.finish(RoundOutcome.Failed, `aggregation failed: ${(err as Error).message}`);
+    }
+  }
+
+  private aggregate(r: ActiveRound, survivors: string[]): void {
+    const d = this.model.layout.totalSize;
+    const weightedSum = new Float32Array(d);
+    let weightSum = 0;
+    let lossSum = 0;
+    for (const id of survivors) {
+      const u = r.delivered.get(id)!;
+      for (let i = 0; i < d; i++) weightedSum[i]! += u.numExamples * u.delta[i]!;
+      weightSum += u.numExamples;
+      lossSum += u.meanLoss;
+    }
+    const ctx = { round: r.id, survivors: survivors.length, expectedClients: r.cohort.size };
+    const update = this.strategy.average({ weightedSum, weightSum }, ctx);
+    const next = this.strategy.step(this.model.weights, update, ctx);
+    const version = (this.registry.latestVersion()?.version ?? this.model.version) + 1;
+    const { path, hash } = writeCheckpoint(checkpointDir(this.registry), { version, layout: this.model.layout, weights: next });
+    const meanLoss = lossSum / survivors.length;
+    this.registry.commitRound(
+      r.id,
+      {
+        version, parent: r.baseVersion, round_id: r.id, participants: r.cohort.size, survivors: survivors.length,
+        examples: weightSum, mean_loss: meanLoss, config_hash: configHash(this.cfg), layout_hash: this.model.layout.hash,
+        weights_hash: hash, checkpoint_path: path, epsilon: null, clip_norm: null, noise_multiplier: null,
+      },
+      { survivors: survivors.length, dropouts: r.dropped.size, meanLoss, bytesUp: r.bytesUp, bytesDown: r.bytesDown },
+      survivors,
+    );
+    this.model = { ...this.model, version, weights: next, hash };
+    this.emit('version', version);
+    this.finish(RoundOutcome.Committed, undefined, version, meanLoss);
+  }
+
+  private finish(outcome: RoundOutcome, reason?: string, newVersion?: number, meanLoss: number | null = null): void {
+    const r = this.round!;
+    if (outcome !== RoundOutcome.Committed) {
+      this.registry.failRound(r.id, RoundOutcome.Failed, reason ?? 'failed', {
+        survivors: r.delivered.size, dropouts: r.dropped.size, bytesUp: r.bytesUp, bytesDown: r.bytesDown,
+      });
+      this.log.warn({ roundId: r.id, reason }, 'round failed; global model unchanged');
+    } else {
+      this.log.info({ roundId: r.id, newVersion, survivors: r.delivered.size }, 'round committed');
+    }
+    const end: RoundEnd = { roundId: r.id, outcome, ...(reason ? { reason } : {}), ...(newVersion !== undefined ? { newVersion } : {}) };
+    for (const id of r.cohort) this.pool.get(id)?.send(EVENTS.roundEnd, end);
+    const event: RoundEndedEvent = {
+      roundId: r.id, outcome, ...(reason ? { reason } : {}), ...(newVersion !== undefined ? { newVersion } : {}),
+      survivors: r.delivered.size, dropouts: r.dropped.size, durationMs: Date.now() - r.startedAt, meanLoss,
+      bytesUp: r.bytesUp, bytesDown: r.bytesDown,
+    };
+    this.round = undefined;
+    this.setPhase(RoundPhase.Idle);
+    this.emit('round-ended', event);
+    this.scheduleStart(this.cfg.roundIntervalMs);
+  }
+
+  private setPhase(phase: RoundPhase): void {
+    const prev = this.phase;
+    this.phase = phase;
+    if (this.round) {
+      const now = Date.now();
+      this.emit('phase-duration', { phase: prev, ms: now - this.round.phaseStartedAt });
+      this.round.phaseStartedAt = now;
+    }
+    this.emitStatus();
+  }
+
+  private emitStatus(): void {
+    this.emit('status', this.status());
+  }
+}

@@ -1,0 +1,285 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { SCHEMA_SQL } from './schema';
+import { RoundOutcome } from '../../shared/protocol/phases';
+
+export type TokenKind = 'client' | 'admin' | 'metrics';
+
+export interface TokenRow {
+  id: number;
+  kind: TokenKind;
+  label: string | null;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface VersionRow {
+  version: number;
+  parent: number | null;
+  round_id: number | null;
+  created_at: number;
+  participants: number;
+  survivors: number;
+  examples: number;
+  mean_loss: number | null;
+  config_hash: string;
+  layout_hash: string;
+  weights_hash: string;
+  checkpoint_path: string;
+  epsilon: number | null;
+  clip_norm: number | null;
+  noise_multiplier: number | null;
+  probe_accuracy: number | null;
+  probe_random: number | null;
+  health_json: string | null;
+  note: string | null;
+}
+
+export interface RoundRow {
+  id: number;
+  base_version: number;
+  new_version: number | null;
+  started_at: number;
+  ended_at: number | null;
+  outcome: RoundOutcome | null;
+  reason: string | null;
+  sampling: string;
+  cohort_size: number;
+  survivors: number;
+  dropouts: number;
+  mean_loss: number | null;
+  bytes_up: number;
+  bytes_down: number;
+  config_json: string;
+}
+
+export interface ClientRow {
+  id: string;
+  name: string | null;
+  token_id: number | null;
+  first_seen: number;
+  last_seen: number;
+  rounds_joined: number;
+  backend: string | null;
+  removed: number;
+}
+
+export type NewVersion = Omit<VersionRow, 'created_at' | 'probe_accuracy' | 'probe_random' | 'health_json' | 'note'> & {
+  note?: string | null;
+};
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** The server's durable state: model versions, rounds, clients, tokens, audit log. */
+export class Registry {
+  readonly db: Database.Database;
+
+  constructor(readonly dataDir: string) {
+    mkdirSync(dataDir, { recursive: true });
+    this.db = new Database(join(dataDir, 'registry.sqlite'));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.exec(SCHEMA_SQL);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  // --- settings -----------------------------------------------------------
+  getSetting(key: string): string | undefined {
+    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  setSetting(key: string, value: string): void {
+    this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  // --- tokens -------------------------------------------------------------
+  /** Creates a token and returns its only plaintext copy; only the hash is stored. */
+  createToken(kind: TokenKind, label?: string, expiresAt?: number): { id: number; token: string } {
+    const token = `${kind === 'client' ? 'fj' : kind === 'admin' ? 'fa' : 'fm'}_${randomBytes(24).toString('base64url')}`;
+    return { id: this.insertTokenHash(kind, hashToken(token), label, expiresAt), token };
+  }
+
+  /** Stores a token chosen by the operator (e.g. FEDSSL_ADMIN_TOKEN). */
+  importToken(kind: TokenKind, token: string, label?: string): number {
+    const hash = hashToken(token);
+    const existing = this.db.prepare('SELECT id FROM tokens WHERE hash = ?').get(hash) as { id: number } | undefined;
+    return existing?.id ?? this.insertTokenHash(kind, hash, label);
+  }
+
+  private insertTokenHash(kind: TokenKind, hash: string, label?: string, expiresAt?: number): number {
+    const r = this.db
+      .prepare('INSERT INTO tokens (kind, hash, label, created_at, expires_at) VALUES (?, ?, ?, ?, ?)')
+      .run(kind, hash, label ?? null, Date.now(), expiresAt ?? null);
+    return Number(r.lastInsertRowid);
+  }
+
+  /** The live token of `kind` matching `token`, or undefined (unknown, revoked, expired, other kind). */
+  verifyToken(token: string | undefined, kinds: TokenKind[]): TokenRow | undefined {
+    if (!token || token.length > 512) return undefined;
+    const hash = hashToken(token);
+    const row = this.db.prepare('SELECT * FROM tokens WHERE hash = ?').get(hash) as (TokenRow & { hash: string }) | undefined;
+    if (!row) return undefined;
+    // Constant-time compare of the stored hash (defence in depth; lookup is by hash already).
+    if (!timingSafeEqual(Buffer.from(row.hash, 'hex'), Buffer.from(hash, 'hex'))) return undefined;
+    if (!kinds.includes(row.kind)) return undefined;
+    if (row.revoked_at !== null) return undefined;
+    if (row.expires_at !== null && row.expires_at <= Date.now()) return undefined;
+    const { hash: _h, ...rest } = row;
+    return rest;
+  }
+
+  revokeToken(id: number): boolean {
+    return this.db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(Date.now(), id).changes > 0;
+  }
+
+  listTokens(kind?: TokenKind): TokenRow[] {
+    const sql = 'SELECT id, kind, label, created_at, expires_at, revoked_at FROM tokens' + (kind ? ' WHERE kind = ?' : '') + ' ORDER BY id';
+    return (kind ? this.db.prepare(sql).all(kind) : this.db.prepare(sql).all()) as TokenRow[];
+  }
+
+  countTokens(kind: TokenKind): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM tokens WHERE kind = ?').get(kind) as { n: number }).n;
+  }
+
+  // --- versions -----------------------------------------------------------
+  latestVersion(): VersionRow | undefined {
+    return this.db.prepare('SELECT * FROM versions ORDER BY version DESC LIMIT 1').get() as VersionRow | undefined;
+  }
+
+  getVersion(version: number): VersionRow | undefined {
+    return this.db.prepare('SELECT * FROM versions WHERE version = ?').get(version) as VersionRow | undefined;
+  }
+
+  listVersions(limit = 1000): VersionRow[] {
+    return this.db.prepare('SELECT * FROM versions ORDER BY version DESC LIMIT ?').all(limit) as VersionRow[];
+  }
+
+  insertVersion(v: NewVersion): void {
+    this.db
+      .prepare(
+        `INSERT INTO versions (version, parent, round_id, created_at, participants, survivors, examples, mean_loss,
+          config_hash, layout_hash, weights_hash, checkpoint_path, epsilon, clip_norm, noise_multiplier, note)
+         VALUES (@version, @parent, @round_id, @created_at, @participants, @survivors, @examples, @mean_loss,
+          @config_hash, @layout_hash, @weights_hash, @checkpoint_path, @epsilon, @clip_norm, @noise_multiplier, @note)`,
+      )
+      .run({ ...v, note: v.note ?? null, created_at: Date.now() });
+  }
+
+  setVersionEvaluation(version: number, probeAccuracy: number, probeRandom: number, health: unknown): void {
+    this.db
+      .prepare('UPDATE versions SET probe_accuracy = ?, probe_random = ?, health_json = ? WHERE version = ?')
+      .run(probeAccuracy, probeRandom, JSON.stringify(health), version);
+  }
+
+  // --- rounds -------------------------------------------------------------
+  startRound(r: { baseVersion: number; sampling: string; cohort: string[]; config: unknown }): number {
+    return this.db.transaction(() => {
+      const res = this.db
+        .prepare('INSERT INTO rounds (base_version, started_at, sampling, cohort_size, config_json) VALUES (?, ?, ?, ?, ?)')
+        .run(r.baseVersion, Date.now(), r.sampling, r.cohort.length, JSON.stringify(r.config));
+      const id = Number(res.lastInsertRowid);
+      const ins = this.db.prepare('INSERT INTO round_participants (round_id, client_id) VALUES (?, ?)');
+      for (const c of r.cohort) ins.run(id, c);
+      return id;
+    })();
+  }
+
+  markDelivered(roundId: number, clientId: string, numExamples: number, meanLoss: number): void {
+    this.db
+      .prepare('UPDATE round_participants SET delivered = 1, num_examples = ?, mean_loss = ? WHERE round_id = ? AND client_id = ?')
+      .run(numExamples, meanLoss, roundId, clientId);
+  }
+
+  /** Ends a round without a new version. */
+  failRound(id: number, outcome: RoundOutcome.Failed | RoundOutcome.Aborted, reason: string, stats: Partial<RoundStats> = {}): void {
+    this.db
+      .prepare(
+        `UPDATE rounds SET ended_at = ?, outcome = ?, reason = ?, survivors = ?, dropouts = ?, bytes_up = ?, bytes_down = ?
+         WHERE id = ? AND outcome IS NULL`,
+      )
+      .run(Date.now(), outcome, reason, stats.survivors ?? 0, stats.dropouts ?? 0, stats.bytesUp ?? 0, stats.bytesDown ?? 0, id);
+  }
+
+  /** Commits a round and its new version atomically. */
+  commitRound(id: number, version: NewVersion, stats: RoundStats, survivors: string[]): void {
+    this.db.transaction(() => {
+      this.insertVersion(version);
+      this.db
+        .prepare(
+          `UPDATE rounds SET ended_at = ?, outcome = ?, new_version = ?, survivors = ?, dropouts = ?, mean_loss = ?,
+           bytes_up = ?, bytes_down = ? WHERE id = ?`,
+        )
+        .run(Date.now(), RoundOutcome.Committed, version.version, stats.survivors, stats.dropouts, stats.meanLoss, stats.bytesUp, stats.bytesDown, id);
+      const inc = this.db.prepare('UPDATE clients SET rounds_joined = rounds_joined + 1 WHERE id = ?');
+      for (const c of survivors) inc.run(c);
+    })();
+  }
+
+  /** Rounds left open by a crash are discarded; they will be rerun. */
+  abortUnfinishedRounds(): number {
+    return this.db
+      .prepare("UPDATE rounds SET ended_at = ?, outcome = ?, reason = 'server restarted mid-round' WHERE outcome IS NULL")
+      .run(Date.now(), RoundOutcome.Aborted).changes;
+  }
+
+  listRounds(limit = 200): RoundRow[] {
+    return this.db.prepare('SELECT * FROM rounds ORDER BY id DESC LIMIT ?').all(limit) as RoundRow[];
+  }
+
+  getRound(id: number): RoundRow | undefined {
+    return this.db.prepare('SELECT * FROM rounds WHERE id = ?').get(id) as RoundRow | undefined;
+  }
+
+  // --- clients ------------------------------------------------------------
+  clientSeen(c: { id: string; name?: string | undefined; tokenId?: number | undefined; backend?: string | undefined }): void {
+    const now = Date.now();
+    this.db
+      .prepare(
+        `INSERT INTO clients (id, name, token_id, first_seen, last_seen, backend) VALUES (@id, @name, @tokenId, @now, @now, @backend)
+         ON CONFLICT(id) DO UPDATE SET last_seen = @now, name = COALESCE(@name, name), token_id = COALESCE(@tokenId, token_id),
+           backend = COALESCE(@backend, backend)`,
+      )
+      .run({ id: c.id, name: c.name ?? null, tokenId: c.tokenId ?? null, backend: c.backend ?? null, now });
+  }
+
+  getClient(id: string): ClientRow | undefined {
+    return this.db.prepare('SELECT * FROM clients WHERE id = ?').get(id) as ClientRow | undefined;
+  }
+
+  listClients(): ClientRow[] {
+    return this.db.prepare('SELECT * FROM clients ORDER BY last_seen DESC').all() as ClientRow[];
+  }
+
+  setClientRemoved(id: string, removed: boolean): boolean {
+    return this.db.prepare('UPDATE clients SET removed = ? WHERE id = ?').run(removed ? 1 : 0, id).changes > 0;
+  }
+
+  // --- audit --------------------------------------------------------------
+  audit(actor: string, action: string, details?: unknown): void {
+    this.db
+      .prepare('INSERT INTO audit_log (at, actor, action, details) VALUES (?, ?, ?, ?)')
+      .run(Date.now(), actor, action, details === undefined ? null : JSON.stringify(details));
+  }
+
+  listAudit(limit = 200): { id: number; at: number; actor: string; action: string; details: string | null }[] {
+    return this.db.prepare('SELECT * FROM audit_log ORDER BY id DESC LIMIT ?').all(limit) as never;
+  }
+}
+
+export interface RoundStats {
+  survivors: number;
+  dropouts: number;
+  meanLoss: number | null;
+  bytesUp: number;
+  bytesDown: number;
+}

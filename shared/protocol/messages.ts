@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { TrainingConfigSchema } from './round-config';
+import { RoundOutcome, RoundPhase } from './phases';
+import { toBytes } from './binary';
+
+/** socket.io event names. Client→server events carry an ack callback. */
+export const EVENTS = {
+  // server → client
+  roundStart: 'round:start',
+  roundEnd: 'round:end',
+  status: 'server:status',
+  serverError: 'server:error',
+  // client → server (with ack)
+  ready: 'client:ready',
+  getModel: 'model:get',
+  submitUpdate: 'update:submit',
+} as const;
+
+/** A binary attachment (Buffer in Node, ArrayBuffer in browsers), normalised to Uint8Array. */
+export const BinarySchema = z.custom<Uint8Array>((v) => toBytes(v) !== undefined, {
+  message: 'expected a binary attachment (ArrayBuffer/Uint8Array), not JSON numbers',
+}).transform((v) => toBytes(v)!);
+
+export const BackendSchema = z.enum(['webgpu', 'wasm', 'cpu', 'node-cpu', 'node-wasm']);
+
+/** socket.io handshake `auth` payload. */
+export const HandshakeAuthSchema = z.object({
+  token: z.string().min(1).max(512).optional(),
+  clientId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'clientId must be 8–64 url-safe characters'),
+  name: z.string().max(64).optional(),
+});
+export type HandshakeAuth = z.infer<typeof HandshakeAuthSchema>;
+
+export const ClientReadySchema = z.object({
+  backend: BackendSchema,
+  numExamples: z.number().int().min(0).max(10_000_000),
+  dataset: z.string().max(64).optional(),
+});
+export type ClientReady = z.infer<typeof ClientReadySchema>;
+
+export const GetModelSchema = z.object({ version: z.number().int().min(0).optional() });
+export type GetModel = z.infer<typeof GetModelSchema>;
+
+export const UpdateSubmitSchema = z.object({
+  roundId: z.number().int().min(1),
+  modelVersion: z.number().int().min(0),
+  numExamples: z.number().int().min(1).max(10_000_000),
+  meanLoss: z.number().finite(),
+  steps: z.number().int().min(1),
+  delta: BinarySchema,
+});
+export type UpdateSubmit = z.infer<typeof UpdateSubmitSchema>;
+/** What a client passes to emit (before zod's binary normalisation). */
+export type UpdateSubmitOut = Omit<UpdateSubmit, 'delta'> & { delta: Uint8Array | ArrayBuffer };
+
+export const RoundStartSchema = z.object({
+  roundId: z.number().int().min(1),
+  modelVersion: z.number().int().min(0),
+  modelHash: z.string(),
+  layoutHash: z.string(),
+  training: TrainingConfigSchema,
+  deadline: z.number(),
+});
+export type RoundStart = z.infer<typeof RoundStartSchema>;
+
+export const RoundEndSchema = z.object({
+  roundId: z.number().int().min(1),
+  outcome: z.nativeEnum(RoundOutcome),
+  newVersion: z.number().int().optional(),
+  reason: z.string().optional(),
+});
+export type RoundEnd = z.infer<typeof RoundEndSchema>;
+
+export const ServerStatusSchema = z.object({
+  phase: z.nativeEnum(RoundPhase),
+  roundId: z.number().int().min(0),
+  modelVersion: z.number().int().min(0),
+  connectedClients: z.number().int().min(0),
+});
+export type ServerStatus = z.infer<typeof ServerStatusSchema>;
+
+export interface ModelPayload {
+  version: number;
+  hash: string;
+  layoutHash: string;
+  weights: Uint8Array | ArrayBuffer;
+}
+
+export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; code: string; reason: string };
+
+export const ErrorCodes = {
+  invalidMessage: 'invalid_message',
+  unauthenticated: 'unauthenticated',
+  staleRound: 'stale_round',
+  notSelected: 'not_selected',
+  duplicate: 'duplicate_update',
+  wrongLength: 'wrong_length',
+  nonFinite: 'non_finite',
+  normTooLarge: 'norm_too_large',
+  wrongVersion: 'wrong_version',
+  noModel: 'no_model',
+  internal: 'internal_error',
+} as const;

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { AugmentationPolicySchema } from '../ssl/augment';
+
+/** What a client needs to train one round. Sent with every round start. */
+export const TrainingConfigSchema = z.object({
+  localSteps: z.number().int().min(1).max(10_000).default(10),
+  batchSize: z.number().int().min(2).max(1024).default(32),
+  learningRate: z.number().positive().max(1).default(1e-3),
+  temperature: z.number().positive().max(10).default(0.5),
+  augmentation: AugmentationPolicySchema.optional(),
+});
+export type TrainingConfig = z.infer<typeof TrainingConfigSchema>;
+
+export const CohortSchema = z.discriminatedUnion('mode', [
+  z.object({ mode: z.literal('fixed'), size: z.number().int().min(1) }),
+  z.object({ mode: z.literal('poisson'), rate: z.number().gt(0).max(1) }),
+]);
+export type Cohort = z.infer<typeof CohortSchema>;
+
+/** Server-side round settings, editable by the admin. */
+export const RoundConfigSchema = z.object({
+  training: TrainingConfigSchema.default(TrainingConfigSchema.parse({})),
+  cohort: CohortSchema.default({ mode: 'fixed', size: 4 }),
+  /** Wait for this many eligible connected clients before selecting a cohort. */
+  minClients: z.number().int().min(1).default(2),
+  /** A round commits only if at least this many updates arrive. */
+  minSurvivors: z.number().int().min(1).default(2),
+  /** Milliseconds allowed for local training + upload. */
+  trainDeadlineMs: z.number().int().min(1000).default(120_000),
+  /** Milliseconds allowed for each secure-aggregation phase. */
+  phaseDeadlineMs: z.number().int().min(500).default(30_000),
+  /** Updates with a larger L2 norm are rejected as implausible. */
+  maxUpdateNorm: z.number().positive().default(1e4),
+  /** Pause between rounds. */
+  roundIntervalMs: z.number().int().min(0).default(1000),
+});
+export type RoundConfig = z.infer<typeof RoundConfigSchema>;
