@@ -1,51 +1,107 @@
 import { createServer, type Server } from 'node:http';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
+import type { Server as IoServer } from 'socket.io';
 import type { ServerConfig } from './config';
 import { createStaticHandler, setIsolationHeaders } from './http/static-files';
+import { sendJson } from './http/router';
+import { adminRouter } from './http/admin-api';
+import { Registry } from './registry/registry';
+import { loadOrCreateGlobalModel } from './model/global-model';
+import { DEFAULT_MODEL_CONFIG, TINY_MODEL_CONFIG } from '../shared/model/config';
+import { type RoundConfig, RoundConfigSchema } from '../shared/protocol/round-config';
+import { RoundCoordinator } from './federation/coordinator';
+import { attachFederationSocket } from './federation/socket-server';
+import type { Strategy } from './strategies/strategy';
+import { createStrategy } from './strategies/index';
 
 export interface RunningServer {
   http: Server;
+  io: IoServer;
   url: string;
   port: number;
   log: Logger;
+  registry: Registry;
+  coordinator: RoundCoordinator;
+  /** Set only when this start created the admin token. */
+  adminToken?: string;
   close(): Promise<void>;
 }
 
-/** Starts the HTTP server that serves the web app (and, later, the federation). */
-export async function startServer(cfg: ServerConfig): Promise<RunningServer> {
-  const log = pino({ level: cfg.logLevel, name: 'fedssl' });
-  if (!existsSync(cfg.staticDir)) {
-    log.warn({ staticDir: cfg.staticDir }, 'web app not built yet: run "npm run build"');
-  }
+export interface ServerOverrides {
+  roundConfig?: Partial<RoundConfig>;
+  strategy?: Strategy;
+  adminToken?: string;
+  /** Do not start rounds automatically (tests drive them). */
+  manualStart?: boolean;
+  logger?: Logger;
+}
+
+/** Round settings: defaults ← config file ← admin edits stored in the registry ← programmatic overrides. */
+function resolveRoundConfig(cfg: ServerConfig, registry: Registry, overrides?: Partial<RoundConfig>): RoundConfig {
+  const fromFile = cfg.roundConfigFile ? (JSON.parse(readFileSync(cfg.roundConfigFile, 'utf8')) as object) : {};
+  const stored = registry.getSetting('round_config');
+  const merged = { ...fromFile, ...(stored ? (JSON.parse(stored) as object) : {}), ...(overrides ?? {}) };
+  const parsed = RoundConfigSchema.safeParse(merged);
+  if (!parsed.success) throw new Error(`invalid round config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+/** Starts the whole platform in one process: web app, admin API, federation socket. */
+export async function startServer(cfg: ServerConfig, overrides: ServerOverrides = {}): Promise<RunningServer> {
+  const log = overrides.logger ?? pino({ level: cfg.logLevel, name: 'fedssl' });
+  if (!existsSync(cfg.staticDir)) log.warn({ staticDir: cfg.staticDir }, 'web app not built yet: run "npm run build"');
+  const registry = new Registry(cfg.dataDir);
+  const aborted = registry.abortUnfinishedRounds();
+  if (aborted > 0) log.warn({ aborted }, 'discarded rounds left unfinished by a previous run; they will be rerun');
+
+  let adminToken: string | undefined;
+  const presetAdmin = overrides.adminToken ?? process.env.FEDSSL_ADMIN_TOKEN;
+  if (presetAdmin) registry.importToken('admin', presetAdmin, 'preset');
+  else if (registry.countTokens('admin') === 0) adminToken = registry.createToken('admin', 'first start').token;
+
+  const model = loadOrCreateGlobalModel(registry, cfg.model === 'tiny' ? TINY_MODEL_CONFIG : DEFAULT_MODEL_CONFIG);
+  const roundConfig = resolveRoundConfig(cfg, registry, overrides.roundConfig);
+  const strategy = overrides.strategy ?? createStrategy({ name: cfg.strategy });
+  const coordinator = new RoundCoordinator({ registry, strategy, config: roundConfig, model, log });
+
   const serveStatic = createStaticHandler(cfg.staticDir);
+  const admin = adminRouter(registry, coordinator);
   const http = createServer((req, res) => {
-    serveStatic(req, res)
-      .then((served) => {
-        if (served) return;
-        setIsolationHeaders(res);
-        res.writeHead(404, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ error: 'not found', path: req.url }));
-      })
-      .catch((err: unknown) => {
-        log.error({ err, url: req.url }, 'request failed');
-        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ error: 'internal error' }));
-      });
+    void (async () => {
+      setIsolationHeaders(res);
+      if (req.url === '/api/health') return sendJson(res, 200, { ok: true, version: coordinator.globalModel.version });
+      if (await admin.handle(req, res)) return;
+      if (await serveStatic(req, res)) return;
+      sendJson(res, 404, { error: 'not found', path: req.url });
+    })().catch((err: unknown) => {
+      log.error({ err, url: req.url }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      else res.end();
+    });
   });
+  const io = attachFederationSocket(http, { registry, coordinator, log, openEnrollment: cfg.openEnrollment });
+
   await new Promise<void>((ok, fail) => {
     http.once('error', fail);
     http.listen(cfg.port, cfg.host, () => ok());
   });
   const port = (http.address() as AddressInfo).port;
   const url = `http://${cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host}:${port}`;
-  log.info({ url, dataDir: cfg.dataDir }, 'FedSSL server listening');
+  if (!overrides.manualStart) coordinator.start();
+  log.info(
+    { url, dataDir: cfg.dataDir, modelVersion: model.version, parameters: model.layout.totalSize, openEnrollment: cfg.openEnrollment },
+    'FedSSL server listening',
+  );
   return {
-    http,
-    url,
-    port,
-    log,
-    close: () => new Promise<void>((ok) => http.close(() => ok())),
+    http, io, url, port, log, registry, coordinator,
+    ...(adminToken ? { adminToken } : {}),
+    async close() {
+      coordinator.stop();
+      await new Promise<void>((ok) => io.close(() => ok()));
+      await new Promise<void>((ok) => http.close(() => ok()));
+      registry.close();
+    },
   };
 }

@@ -8,6 +8,13 @@ export const ServerConfigSchema = z.object({
   dataDir: z.string().default('data'),
   staticDir: z.string().default('dist/client'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Accept clients without join tokens. Demo only; off unless explicitly enabled. */
+  openEnrollment: z.preprocess((v) => v === true || v === 'true' || v === '1', z.boolean()).default(false),
+  /** Encoder size: 'default' (≈265k parameters) or 'tiny' (tests, demos on slow machines). */
+  model: z.enum(['default', 'tiny']).default('default'),
+  strategy: z.enum(['fedavg', 'fedadam']).default('fedavg'),
+  /** JSON file with round settings (see RoundConfigSchema); admin edits override it. */
+  roundConfigFile: z.string().optional(),
 });
 export type ServerConfig = z.infer<typeof ServerConfigSchema>;
 
@@ -18,6 +25,10 @@ export function loadServerConfig(flags: Partial<Record<keyof ServerConfig, unkno
     dataDir: env.FEDSSL_DATA_DIR,
     staticDir: env.FEDSSL_STATIC_DIR,
     logLevel: env.FEDSSL_LOG_LEVEL,
+    openEnrollment: env.FEDSSL_OPEN_ENROLLMENT,
+    model: env.FEDSSL_MODEL,
+    strategy: env.FEDSSL_STRATEGY,
+    roundConfigFile: env.FEDSSL_ROUND_CONFIG,
   };
   const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
   const cfg = ServerConfigSchema.parse({ ...defined(fromEnv), ...defined(flags) });

@@ -10,6 +10,10 @@ const program = new Command()
   .option('--data-dir <dir>', 'SQLite registry and checkpoints (env FEDSSL_DATA_DIR, default ./data)')
   .option('--static-dir <dir>', 'built web app (env FEDSSL_STATIC_DIR, default dist/client)')
   .option('--log-level <level>', 'pino log level (env FEDSSL_LOG_LEVEL, default info)')
+  .option('--open-enrollment', 'DEMO ONLY: let clients join without a join token (env FEDSSL_OPEN_ENROLLMENT=1)')
+  .option('--model <size>', "encoder size: 'default' or 'tiny' (env FEDSSL_MODEL)")
+  .option('--strategy <name>', "server optimiser: 'fedavg' or 'fedadam' (env FEDSSL_STRATEGY)")
+  .option('--round-config <file>', 'JSON file with round settings (env FEDSSL_ROUND_CONFIG)')
   .action(async (opts: Record<string, string | undefined>) => {
     const cfg = loadServerConfig({
       port: opts.port,
@@ -17,8 +21,17 @@ const program = new Command()
       dataDir: opts.dataDir,
       staticDir: opts.staticDir,
       logLevel: opts.logLevel,
+      openEnrollment: opts.openEnrollment,
+      model: opts.model,
+      strategy: opts.strategy,
+      roundConfigFile: opts.roundConfig,
     });
     const server = await startServer(cfg);
+    if (server.adminToken) {
+      // Shown once: only its hash is stored.
+      console.log(`\n  Admin token (shown once, store it safely): ${server.adminToken}\n  Admin console: ${server.url}/admin/\n`);
+    }
+    console.log(`  FedSSL is running at ${server.url}/\n`);
     const stop = () => {
       server.log.info('shutting down');
       void server.close().then(() => process.exit(0));

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
+import { weightsHash } from '../../shared/model/weights-hash';
 import type { WeightLayout } from '../../shared/model/weights';
 
 const MAGIC = 'FSSLCK01';
@@ -11,9 +11,7 @@ export interface Checkpoint {
   weights: Float32Array;
 }
 
-export function weightsHash(weights: Float32Array): string {
-  return createHash('sha256').update(new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength)).digest('hex').slice(0, 32);
-}
+export { weightsHash };
 
 /** Writes a checkpoint atomically (tmp file + fsync + rename) so a crash never leaves half a file. */
 export function writeCheckpoint(dir: string, ckpt: Checkpoint): { path: string; hash: string } {

@@ -1,0 +1,49 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { startServer, type RunningServer, type ServerOverrides } from '../app';
+import { loadServerConfig } from '../config';
+import { loadNpmDataset } from '../data/npm-datasets';
+import { subset, type DatasetSplit, type ImageDataset } from '../../shared/data/dataset';
+import { partition } from '../../shared/data/splits';
+
+export const TEST_ADMIN_TOKEN = 'fa_test-admin-token-0123456789';
+
+/** A real server (HTTP + socket.io + SQLite) on an ephemeral port, in a temp data dir. */
+export async function startTestServer(
+  overrides: ServerOverrides = {},
+  flags: { dataDir?: string; openEnrollment?: boolean } = {},
+): Promise<RunningServer & { dataDir: string; cleanup(): Promise<void> }> {
+  const dataDir = flags.dataDir ?? mkdtempSync(join(tmpdir(), 'fedssl-test-'));
+  const cfg = loadServerConfig(
+    { port: 0, host: '127.0.0.1', dataDir, model: 'tiny', logLevel: 'silent', openEnrollment: flags.openEnrollment ?? false },
+    {},
+  );
+  const server = await startServer(cfg, {
+    adminToken: TEST_ADMIN_TOKEN,
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    ...overrides,
+  });
+  return {
+    ...server,
+    dataDir,
+    async cleanup() {
+      await server.close();
+      if (!flags.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+let cached: DatasetSplit | undefined;
+/** A small real Fashion-MNIST split (30 train / 10 test images per class). */
+export function smallFashion(): DatasetSplit {
+  cached ??= loadNpmDataset('fashion-mnist', { trainPerClass: 30, testPerClass: 10 });
+  return cached;
+}
+
+/** Per-client shards of the small training set. */
+export function clientShards(n: number, spec = 'iid', seed = 1): ImageDataset[] {
+  const train = smallFashion().train;
+  return partition(train.labels, n, spec, seed).map((idx) => subset(train, idx));
+}

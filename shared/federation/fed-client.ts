@@ -1,0 +1,143 @@
+import type { Socket } from 'socket.io-client';
+import {
+  EVENTS, RoundEndSchema, RoundStartSchema, type Ack, type ClientReady, type ModelPayload, type RoundEnd, type RoundStart,
+  type UpdateSubmitOut,
+} from '../protocol/messages';
+import { float32FromBytes, float32ToBytes, toBytes } from '../protocol/binary';
+import type { TrainingConfig } from '../protocol/round-config';
+import { weightsHash } from '../model/weights-hash';
+import type { LocalRoundResult } from './local-round';
+
+/** Trains one round locally; implemented by the browser worker and by Node test clients. */
+export interface LocalTrainer {
+  backend: ClientReady['backend'];
+  numExamples(): number;
+  train(globalWeights: Float32Array, training: TrainingConfig, round: RoundStart): Promise<LocalRoundResult>;
+}
+
+/** Global weights cached by content hash (IndexedDB in browsers, memory in Node). */
+export interface ModelCache {
+  get(hash: string): Promise<Float32Array | undefined>;
+  put(hash: string, version: number, weights: Float32Array): Promise<void>;
+}
+
+export class MemoryModelCache implements ModelCache {
+  private readonly map = new Map<string, Float32Array>();
+  async get(hash: string) {
+    return this.map.get(hash);
+  }
+  async put(hash: string, _version: number, weights: Float32Array) {
+    this.map.set(hash, weights);
+  }
+}
+
+export type FederationEvent =
+  | { type: 'connected' }
+  | { type: 'disconnected'; reason: string }
+  | { type: 'auth-error'; message: string }
+  | { type: 'ready'; modelVersion: number }
+  | { type: 'round-start'; round: RoundStart }
+  | { type: 'model'; version: number; cached: boolean; bytes: number }
+  | { type: 'trained'; roundId: number; meanLoss: number; steps: number }
+  | { type: 'submitted'; roundId: number; bytes: number }
+  | { type: 'rejected'; roundId: number; code: string; reason: string }
+  | { type: 'round-end'; end: RoundEnd }
+  | { type: 'error'; message: string };
+
+export interface FederationClientOptions {
+  ackTimeoutMs?: number;
+  onEvent?: (e: FederationEvent) => void;
+}
+
+/**
+ * The client side of a plain federated round over socket.io: announce readiness,
+ * fetch (or reuse cached) global weights, train locally, upload only the delta.
+ */
+export class FederationClient {
+  private busyRound = 0;
+  readonly events: FederationEvent[] = [];
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly trainer: LocalTrainer,
+    private readonly cache: ModelCache,
+    private readonly opts: FederationClientOptions = {},
+  ) {
+    socket.on('connect', () => {
+      this.emit({ type: 'connected' });
+      void this.announce();
+    });
+    socket.on('connect_error', (err: Error) => this.emit({ type: 'auth-error', message: err.message }));
+    socket.on('disconnect', (reason: string) => this.emit({ type: 'disconnected', reason }));
+    socket.on(EVENTS.serverError, (e: { message?: string }) => this.emit({ type: 'error', message: String(e?.message ?? 'server error') }));
+    socket.on(EVENTS.roundStart, (raw: unknown) => {
+      const msg = RoundStartSchema.safeParse(raw);
+      if (!msg.success) return this.emit({ type: 'error', message: 'malformed round start from server' });
+      void this.runRound(msg.data);
+    });
+    socket.on(EVENTS.roundEnd, (raw: unknown) => {
+      const msg = RoundEndSchema.safeParse(raw);
+      if (msg.success) this.emit({ type: 'round-end', end: msg.data });
+    });
+  }
+
+  private get ackTimeout(): number {
+    return this.opts.ackTimeoutMs ?? 30_000;
+  }
+
+  private emit(e: FederationEvent): void {
+    this.events.push(e);
+    this.opts.onEvent?.(e);
+  }
+
+  async announce(): Promise<void> {
+    const ready: ClientReady = { backend: this.trainer.backend, numExamples: this.trainer.numExamples() };
+    const ack = (await this.socket.timeout(this.ackTimeout).emitWithAck(EVENTS.ready, ready)) as Ack<{ modelVersion: number }>;
+    if (ack.ok) this.emit({ type: 'ready', modelVersion: ack.modelVersion });
+    else this.emit({ type: 'error', message: `ready refused: ${ack.reason}` });
+  }
+
+  /** Global weights for a round, from cache when the hash matches, verified after download. */
+  async fetchModel(version: number, hash: string): Promise<Float32Array> {
+    const cached = await this.cache.get(hash);
+    if (cached) {
+      this.emit({ type: 'model', version, cached: true, bytes: 0 });
+      return cached;
+    }
+    const ack = (await this.socket.timeout(this.ackTimeout).emitWithAck(EVENTS.getModel, { version })) as Ack<ModelPayload>;
+    if (!ack.ok) throw new Error(`model download refused: ${ack.reason}`);
+    const bytes = toBytes(ack.weights);
+    if (!bytes) throw new Error('model download was not binary');
+    const weights = float32FromBytes(bytes);
+    if (weightsHash(weights) !== hash) throw new Error(`downloaded weights do not match hash ${hash}`);
+    await this.cache.put(hash, version, weights);
+    this.emit({ type: 'model', version, cached: false, bytes: bytes.byteLength });
+    return weights;
+  }
+
+  private async runRound(round: RoundStart): Promise<void> {
+    if (this.busyRound === round.roundId) return;
+    this.busyRound = round.roundId;
+    this.emit({ type: 'round-start', round });
+    try {
+      const global = await this.fetchModel(round.modelVersion, round.modelHash);
+      const result = await this.trainer.train(global, round.training, round);
+      this.emit({ type: 'trained', roundId: round.roundId, meanLoss: result.meanLoss, steps: result.steps });
+      const msg: UpdateSubmitOut = {
+        roundId: round.roundId,
+        modelVersion: round.modelVersion,
+        numExamples: result.numExamples,
+        meanLoss: result.meanLoss,
+        steps: result.steps,
+        delta: float32ToBytes(result.delta),
+      };
+      const ack = (await this.socket.timeout(this.ackTimeout).emitWithAck(EVENTS.submitUpdate, msg)) as Ack;
+      if (ack.ok) this.emit({ type: 'submitted', roundId: round.roundId, bytes: result.delta.byteLength });
+      else this.emit({ type: 'rejected', roundId: round.roundId, code: ack.code, reason: ack.reason });
+    } catch (err) {
+      this.emit({ type: 'error', message: (err as Error).message });
+    } finally {
+      this.busyRound = 0;
+    }
+  }
+}
