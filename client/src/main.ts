@@ -4,6 +4,9 @@ import { parseBackendName } from './backend-names';
 import { addUserImages, clearUserImages, countUserImages } from './store';
 import { importImageFiles } from './image-import';
 import { LossChart } from './loss-chart';
+import { joinFederation, workerTrainer, type Federation } from './federation';
+import type { FederationEvent } from '../../shared/federation/fed-client';
+import type { BackendName } from './backend-names';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
@@ -14,6 +17,8 @@ const ui = {
   dataStatus: $('data-status'), batch: $<HTMLInputElement>('batch'), lr: $<HTMLInputElement>('lr'),
   start: $<HTMLButtonElement>('start'), pause: $<HTMLButtonElement>('pause'), reset: $<HTMLButtonElement>('reset'),
   step: $('step'), loss: $('loss'), ips: $('ips'), tensors: $('tensors'), mem: $('mem'),
+  token: $<HTMLInputElement>('token'), join: $<HTMLButtonElement>('join'), leave: $<HTMLButtonElement>('leave'),
+  fedConn: $('fed-conn'), fedVersion: $('fed-version'), fedRounds: $('fed-rounds'), fedBytes: $('fed-bytes'), fedStatus: $('fed-status'),
   trainStatus: $('train-status'), probe: $<HTMLButtonElement>('probe'), probeResult: $('probe-result'), error: $('error'),
 };
 
@@ -55,13 +60,61 @@ async function refreshImageCount(): Promise<number> {
   return n;
 }
 
+/** ?shard=i&clients=N&split=dirichlet:0.3&seed=S gives this page one client's slice (simulations). */
+function shardFromParams() {
+  if (!params.has('shard')) return undefined;
+  return {
+    index: Number(params.get('shard')),
+    count: Number(params.get('clients') ?? 1),
+    split: params.get('split') ?? 'iid',
+    seed: Number(params.get('seed') ?? 1),
+  };
+}
+
+let federation: Federation | undefined;
+let datasetCount = 0;
+let roundsDone = 0;
+
+function renderFederationEvent(e: FederationEvent): void {
+  (window as unknown as { __fedEvent?: (e: unknown) => void }).__fedEvent?.(e);
+  switch (e.type) {
+    case 'connected': ui.fedConn.textContent = 'connected'; break;
+    case 'disconnected': ui.fedConn.textContent = `reconnecting… (${e.reason})`; break;
+    case 'auth-error': ui.fedConn.textContent = 'refused'; ui.fedStatus.textContent = e.message; break;
+    case 'ready': ui.fedVersion.textContent = `v${e.modelVersion}`; ui.fedStatus.textContent = 'waiting to be selected for a round'; break;
+    case 'round-start': ui.fedStatus.textContent = `round ${e.round.roundId}: training v${e.round.modelVersion} locally (${e.round.training.localSteps} steps)…`; break;
+    case 'model': ui.fedStatus.textContent = `global v${e.version} ${e.cached ? 'from cache' : `downloaded (${(e.bytes / 1024).toFixed(0)} KiB)`}`; break;
+    case 'trained': ui.fedStatus.textContent = `round ${e.roundId}: trained, mean loss ${e.meanLoss.toFixed(4)}; uploading the delta…`; break;
+    case 'submitted': ui.fedBytes.textContent = `${(e.bytes / 1024).toFixed(0)} KiB`; ui.fedStatus.textContent = `round ${e.roundId}: update accepted`; break;
+    case 'rejected': ui.fedStatus.textContent = `round ${e.roundId}: update rejected (${e.reason})`; break;
+    case 'round-end':
+      if (e.end.newVersion !== undefined) ui.fedVersion.textContent = `v${e.end.newVersion}`;
+      if (e.end.outcome === 'committed') ui.fedRounds.textContent = String(++roundsDone);
+      ui.fedStatus.textContent = `round ${e.end.roundId} ${e.end.outcome}${e.end.reason ? `: ${e.end.reason}` : ''}`;
+      break;
+    case 'error': ui.fedStatus.textContent = e.message; break;
+  }
+}
+
+function join(backend: BackendName): void {
+  const token = ui.token.value.trim();
+  federation?.leave();
+  federation = joinFederation({ token, trainer: workerTrainer(trainer, backend, () => datasetCount), onEvent: renderFederationEvent });
+  ui.join.disabled = true;
+  ui.leave.disabled = false;
+  ui.start.disabled = true;
+  ui.fedConn.textContent = 'connecting…';
+}
+
 async function loadDataset(): Promise<void> {
   const source = ui.dataset.value as DatasetSource;
   ui.start.disabled = true;
   ui.probe.disabled = true;
   ui.dataStatus.textContent = `loading ${source}…`;
   try {
-    const info = await trainer.loadDataset(source);
+    const shard = shardFromParams();
+    const info = await trainer.loadDataset(source, shard);
+    datasetCount = info.count;
     ui.dataStatus.textContent = `${info.count} training images from ${source === 'user' ? 'your uploads' : source}, kept on this device`;
     ui.dataStatus.dataset.count = String(info.count);
     ui.start.disabled = false;
@@ -93,6 +146,8 @@ async function main(): Promise<void> {
     : `new ${status.parameters.toLocaleString()}-parameter encoder`;
   ui.trainStatus.dataset.restored = String(status.restored);
   ui.reset.disabled = false;
+  ui.join.disabled = false;
+  if (params.get('token')) ui.token.value = params.get('token')!;
   const n = await refreshImageCount();
   if (params.get('dataset')) ui.dataset.value = params.get('dataset')!;
   else if (n > 0 && status.restored) ui.dataset.value = 'user';
@@ -130,6 +185,16 @@ async function main(): Promise<void> {
     }
   });
   ui.pause.addEventListener('click', () => void trainer.pause());
+  ui.join.addEventListener('click', () => join(status.backend.backend));
+  ui.leave.addEventListener('click', () => {
+    federation?.leave();
+    federation = undefined;
+    ui.join.disabled = false;
+    ui.leave.disabled = true;
+    ui.start.disabled = false;
+    ui.fedConn.textContent = 'offline';
+  });
+  if (params.get('join') === '1') join(status.backend.backend);
   ui.reset.addEventListener('click', async () => {
     if (!confirm('Discard the local model and start over?')) return;
     const s = await trainer.reset();

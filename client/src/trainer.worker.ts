@@ -7,11 +7,24 @@ import { DEFAULT_MODEL_CONFIG, TINY_MODEL_CONFIG, type ModelConfig } from '../..
 import { flattenWeightsAsync, unflattenWeights, weightLayout } from '../../shared/model/weights';
 import { createTrainer, type SimclrTrainer } from '../../shared/ssl/train-step';
 import { defaultPolicy } from '../../shared/ssl/augment';
-import { extractFeatures, linearProbe } from '../../shared/ssl/probe';
+import { probeAccuracy } from '../../shared/ssl/evaluate';
 import type { ImageDataset, DatasetSplit } from '../../shared/data/dataset';
 import { toFloatBatch } from '../../shared/data/dataset';
 import { decodeDatasetBundle } from '../../shared/data/bundle';
 import { loadCheckpoint, saveCheckpoint, deleteCheckpoint, listUserImages } from './store';
+import { subset } from '../../shared/data/dataset';
+import { partition } from '../../shared/data/splits';
+import { sampleWithoutReplacement, trainLocalRound, type LocalRoundResult } from '../../shared/federation/local-round';
+import type { TrainingConfig } from '../../shared/protocol/round-config';
+import { ModelConfigSchema } from '../../shared/model/config';
+
+/** Which slice of a bundled dataset this client holds (simulated clients). */
+export interface ShardSpec {
+  index: number;
+  count: number;
+  split: string;
+  seed: number;
+}
 
 export type DatasetSource = 'mnist' | 'fashion-mnist' | 'user';
 
@@ -64,6 +77,7 @@ const DEFAULT_TRAIN: TrainOptions = { batchSize: 64, learningRate: 1e-3, tempera
 class Trainer {
   private backend?: BackendChoice;
   private model?: SimclrModel;
+  private fedModel?: SimclrModel;
   private trainer?: SimclrTrainer;
   private trainerKey = '';
   private step = 0;
@@ -120,8 +134,13 @@ class Trainer {
     };
   }
 
-  async loadDataset(source: DatasetSource): Promise<{ source: DatasetSource; count: number }> {
-    const split = source === 'user' ? await userImagesSplit() : await fetchBundle(source);
+  async loadDataset(source: DatasetSource, shard?: ShardSpec): Promise<{ source: DatasetSource; count: number }> {
+    let split = source === 'user' ? await userImagesSplit() : await fetchBundle(source);
+    if (shard) {
+      if (!(shard.index >= 0 && shard.index < shard.count)) throw new Error(`shard ${shard.index} is outside 0..${shard.count - 1}`);
+      const parts = partition(split.train.labels, shard.count, shard.split, shard.seed);
+      split = { ...split, train: subset(split.train, parts[shard.index]!) };
+    }
     if (split.train.count < 2) throw new Error(`dataset "${source}" has ${split.train.count} images; SimCLR needs at least 2`);
     this.data = { source, split };
     return { source, count: split.train.count };
@@ -140,7 +159,7 @@ class Trainer {
     try {
       while (!this.stopRequested && (opts.maxSteps === undefined || this.step < opts.maxSteps)) {
         const n = Math.min(opts.batchSize, ds.count);
-        const indices = sampleIndices(ds.count, n);
+        const indices = sampleWithoutReplacement(ds.count, n, Math.random);
         const t0 = performance.now();
         const x = tf.tensor4d(toFloatBatch(ds, indices), [n, ...shape]);
         const loss = await trainer.step(x).finally(() => x.dispose());
@@ -168,28 +187,45 @@ class Trainer {
     if (!this.data || this.data.source === 'user') throw new Error('the linear probe needs a labelled dataset (MNIST or Fashion-MNIST)');
     if (this.running) throw new Error('pause training before running the probe');
     const t0 = performance.now();
-    const { train, test } = this.data.split;
-    const trainSet = firstN(train, maxTrain);
-    const testSet = firstN(test, maxTest);
     const model = this.requireModel();
     const random = createSimclrModel(model.config);
     try {
-      const run = async (m: SimclrModel) => {
-        const shape = [train.height, train.width, train.channels] as const;
-        const a = await extractFeatures(m.encoder, trainSet.images, trainSet.count, shape);
-        const b = await extractFeatures(m.encoder, testSet.images, testSet.count, shape);
-        const r = await linearProbe(
-          { features: a.features, labels: trainSet.labels, dim: a.dim },
-          { features: b.features, labels: testSet.labels, dim: b.dim },
-          train.numClasses,
-        );
-        return r.testAccuracy;
+      const opts = { maxTrain, maxTest };
+      const trained = await probeAccuracy(model, this.data.split, opts);
+      const randomInit = await probeAccuracy(random, this.data.split, opts);
+      return {
+        trained: trained.accuracy, randomInit: randomInit.accuracy, gain: trained.accuracy - randomInit.accuracy,
+        trainCount: trained.trainCount, testCount: trained.testCount, ms: performance.now() - t0,
       };
-      const trained = await run(model);
-      const randomInit = await run(random);
-      return { trained, randomInit, gain: trained - randomInit, trainCount: trainSet.count, testCount: testSet.count, ms: performance.now() - t0 };
     } finally {
       disposeSimclrModel(random);
+    }
+  }
+
+  /** Builds the federation model with the server's architecture (kept apart from local training). */
+  setFederationModel(config: unknown): { parameters: number } {
+    const cfg = ModelConfigSchema.parse(config);
+    if (!this.fedModel || JSON.stringify(this.fedModel.config) !== JSON.stringify(cfg)) {
+      if (this.fedModel) disposeSimclrModel(this.fedModel);
+      this.fedModel = createSimclrModel(cfg);
+    }
+    return { parameters: weightLayout(this.fedModel).totalSize };
+  }
+
+  /** One federated round on local data; only the delta and scalars go back to the page. */
+  async trainRound(globalWeights: Float32Array, training: TrainingConfig, onStep?: (step: number, loss: number) => void): Promise<LocalRoundResult> {
+    if (!this.fedModel) throw new Error('join the federation first (no server model config yet)');
+    if (!this.data) throw new Error('load a dataset before joining the federation');
+    if (this.running) throw new Error('pause local training before a federated round');
+    this.running = true;
+    try {
+      const result = await trainLocalRound({
+        model: this.fedModel, layout: weightLayout(this.fedModel), globalWeights, data: this.data.split.train, training,
+        ...(onStep ? { onStep } : {}),
+      });
+      return Comlink.transfer(result, [result.delta.buffer]);
+    } finally {
+      this.running = false;
     }
   }
 
@@ -253,22 +289,6 @@ class Trainer {
     if (!this.model) throw new Error('trainer not initialised: call init() first');
     return this.model;
   }
-}
-
-function sampleIndices(count: number, n: number): number[] {
-  // Partial Fisher–Yates: n distinct indices.
-  const pool = Array.from({ length: count }, (_, i) => i);
-  for (let i = 0; i < n; i++) {
-    const j = i + Math.floor(Math.random() * (count - i));
-    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
-  }
-  return pool.slice(0, n);
-}
-
-function firstN(ds: ImageDataset, n: number): ImageDataset {
-  const count = Math.min(n, ds.count);
-  const per = ds.width * ds.height * ds.channels;
-  return { ...ds, count, images: ds.images.subarray(0, count * per), labels: ds.labels.subarray(0, count) };
 }
 
 async function fetchBundle(name: 'mnist' | 'fashion-mnist'): Promise<DatasetSplit> {

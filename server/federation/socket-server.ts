@@ -100,7 +100,7 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
       if (c) c.ready = msg;
       registry.clientSeen({ id: clientId, backend: msg.backend });
       coordinator.clientReady();
-      return { ok: true, clientId, modelVersion: coordinator.globalModel.version };
+      return { ok: true, clientId, modelVersion: coordinator.globalModel.version, modelConfig: coordinator.globalModel.config };
     });
 
     on(EVENTS.getModel, GetModelSchema, (msg) => {

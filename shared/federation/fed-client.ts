@@ -5,6 +5,7 @@ import {
 } from '../protocol/messages';
 import { float32FromBytes, float32ToBytes, toBytes } from '../protocol/binary';
 import type { TrainingConfig } from '../protocol/round-config';
+import type { ModelConfig } from '../model/config';
 import { weightsHash } from '../model/weights-hash';
 import type { LocalRoundResult } from './local-round';
 
@@ -12,6 +13,8 @@ import type { LocalRoundResult } from './local-round';
 export interface LocalTrainer {
   backend: ClientReady['backend'];
   numExamples(): number;
+  /** The server's architecture, announced when the client joins. */
+  setModelConfig?(config: ModelConfig): Promise<void> | void;
   train(globalWeights: Float32Array, training: TrainingConfig, round: RoundStart): Promise<LocalRoundResult>;
 }
 
@@ -35,7 +38,7 @@ export type FederationEvent =
   | { type: 'connected' }
   | { type: 'disconnected'; reason: string }
   | { type: 'auth-error'; message: string }
-  | { type: 'ready'; modelVersion: number }
+  | { type: 'ready'; modelVersion: number; modelConfig: ModelConfig }
   | { type: 'round-start'; round: RoundStart }
   | { type: 'model'; version: number; cached: boolean; bytes: number }
   | { type: 'trained'; roundId: number; meanLoss: number; steps: number }
@@ -92,9 +95,14 @@ export class FederationClient {
 
   async announce(): Promise<void> {
     const ready: ClientReady = { backend: this.trainer.backend, numExamples: this.trainer.numExamples() };
-    const ack = (await this.socket.timeout(this.ackTimeout).emitWithAck(EVENTS.ready, ready)) as Ack<{ modelVersion: number }>;
-    if (ack.ok) this.emit({ type: 'ready', modelVersion: ack.modelVersion });
-    else this.emit({ type: 'error', message: `ready refused: ${ack.reason}` });
+    try {
+      const ack = (await this.socket.timeout(this.ackTimeout).emitWithAck(EVENTS.ready, ready)) as Ack<{ modelVersion: number; modelConfig: ModelConfig }>;
+      if (!ack.ok) return this.emit({ type: 'error', message: `ready refused: ${ack.reason}` });
+      await this.trainer.setModelConfig?.(ack.modelConfig);
+      this.emit({ type: 'ready', modelVersion: ack.modelVersion, modelConfig: ack.modelConfig });
+    } catch (err) {
+      this.emit({ type: 'error', message: `could not join: ${(err as Error).message}` });
+    }
   }
 
   /** Global weights for a round, from cache when the hash matches, verified after download. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AugmentationPolicySchema } from '../ssl/augment';
+import { AugmentationPolicySchema } from '../ssl/augment-policy';
 
 /** What a client needs to train one round. Sent with every round start. */
 export const TrainingConfigSchema = z.object({

@@ -1,0 +1,24 @@
+/** A small typed client for the admin REST API (simulations, e2e tests, benchmarks). */
+export class AdminClient {
+  constructor(readonly baseUrl: string, readonly token: string) {}
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  }
+
+  async bytes(path: string): Promise<ArrayBuffer> {
+    const res = await fetch(`${this.baseUrl}${path}`, { headers: { Authorization: `Bearer ${this.token}` } });
+    if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`);
+    return res.arrayBuffer();
+  }
+
+  createJoinToken(label: string): Promise<{ id: number; token: string }> {
+    return this.request('POST', '/api/admin/tokens', { label, kind: 'client' });
+  }
+}

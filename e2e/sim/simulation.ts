@@ -1,0 +1,208 @@
+import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { CHROMIUM_ARGS, ensureChromium } from '../chromium';
+import { AdminClient } from './admin-client';
+import type { RoundRow, VersionRow } from '../../server/registry/registry';
+import type { CoordinatorStatus } from '../../server/federation/coordinator';
+import { RoundOutcome } from '../../shared/protocol/phases';
+import { createSimclrModel, disposeSimclrModel } from '../../shared/model/encoder';
+import { ModelConfigSchema } from '../../shared/model/config';
+import { probeAccuracy } from '../../shared/ssl/evaluate';
+import type { DatasetName } from '../../shared/data/dataset';
+
+export interface SimulationOptions {
+  clients: number;
+  rounds: number;
+  dataset: DatasetName;
+  split: string;
+  /** Fraction of each round's cohort whose pages are closed mid-round. */
+  dropout: number;
+  seed: number;
+  /** Target a running server (needs adminToken); otherwise one is started in-process. */
+  url?: string;
+  adminToken?: string;
+  model: 'default' | 'tiny';
+  localSteps: number;
+  batchSize: number;
+  learningRate: number;
+  clientsPerBrowser: number;
+  backend: 'wasm' | 'cpu' | 'webgpu';
+  probe: boolean;
+  /** Minimum valid updates for a round to commit (default: cohort minus expected dropouts, at least 1). */
+  minSurvivors?: number;
+  onProgress?: (p: SimulationProgress) => void;
+  log?: (line: string) => void;
+}
+
+export interface SimulationProgress {
+  committedRounds: number;
+  targetRounds: number;
+  status: CoordinatorStatus;
+}
+
+export interface SimulationResult {
+  url: string;
+  rounds: RoundRow[];
+  versions: VersionRow[];
+  probe?: { trained: number; randomInit: number; gain: number; version: number; trainCount: number; testCount: number };
+  closedPages: number;
+  wallMs: number;
+}
+
+interface SimClient {
+  index: number;
+  context: BrowserContext;
+  page?: Page;
+  clientId?: string;
+  url: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Drives N headless Chromium clients (browser contexts) through R federated rounds. */
+export async function runSimulation(opts: SimulationOptions): Promise<SimulationResult> {
+  const log = opts.log ?? (() => undefined);
+  const t0 = Date.now();
+  let stopServer: (() => Promise<void>) | undefined;
+  let url = opts.url;
+  let adminToken = opts.adminToken;
+  if (!url) {
+    const root = resolve(import.meta.dirname, '../..');
+    if (!existsSync(join(root, 'dist/client/index.html'))) throw new Error('the web app is not built: run "npm run build" first');
+    const { startServer } = await import('../../server/app');
+    const { loadServerConfig } = await import('../../server/config');
+    const dataDir = mkdtempSync(join(tmpdir(), 'fedssl-sim-'));
+    adminToken = `fa_${randomBytes(18).toString('base64url')}`;
+    const server = await startServer(
+      loadServerConfig({ port: 0, dataDir, model: opts.model, logLevel: 'warn', staticDir: join(root, 'dist/client') }),
+      { adminToken },
+    );
+    url = server.url;
+    stopServer = async () => {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    };
+    log(`started a server at ${url} (data in ${dataDir})`);
+  }
+  if (!adminToken) throw new Error('--admin-token is required when targeting a running server');
+  const admin = new AdminClient(url, adminToken);
+  const expectedDrop = Math.ceil(opts.dropout * opts.clients);
+  const minSurvivors = opts.minSurvivors ?? Math.max(1, opts.clients - expectedDrop);
+  await admin.request('PUT', '/api/admin/config', {
+    training: { localSteps: opts.localSteps, batchSize: opts.batchSize, learningRate: opts.learningRate, temperature: 0.5 },
+    cohort: { mode: 'fixed', size: opts.clients },
+    minClients: Math.max(minSurvivors, opts.clients - expectedDrop),
+    minSurvivors,
+    trainDeadlineMs: 600_000,
+    roundIntervalMs: 500,
+    maxUpdateNorm: 1e4,
+  });
+  const startVersion = (await admin.request<CoordinatorStatus>('GET', '/api/admin/status')).modelVersion;
+  const firstRoundAfter = (await admin.request<RoundRow[]>('GET', '/api/admin/rounds'))[0]?.id ?? 0;
+
+  const browsers: Browser[] = [];
+  const clients: SimClient[] = [];
+  let closedPages = 0;
+  try {
+    const executablePath = ensureChromium(log);
+    const browserCount = Math.ceil(opts.clients / opts.clientsPerBrowser);
+    for (let b = 0; b < browserCount; b++) {
+      browsers.push(await chromium.launch({ executablePath, args: CHROMIUM_ARGS }));
+    }
+    for (let i = 0; i < opts.clients; i++) {
+      const token = (await admin.createJoinToken(`sim client ${i}`)).token;
+      const q = new URLSearchParams({
+        backend: opts.backend, dataset: opts.dataset, shard: String(i), clients: String(opts.clients), split: opts.split,
+        seed: String(opts.seed), join: '1', token,
+      });
+      const context = await browsers[Math.floor(i / opts.clientsPerBrowser)]!.newContext();
+      clients.push({ index: i, context, url: `${url}/?${q}` });
+    }
+    const openPage = async (c: SimClient) => {
+      const page = await c.context.newPage();
+      page.on('pageerror', (e) => log(`client ${c.index}: page error: ${e.message}`));
+      await page.goto(c.url);
+      await page.waitForFunction(() => document.querySelector('[data-testid="fed-conn"]')?.textContent === 'connected', undefined, { timeout: 120_000 });
+      c.clientId = await page.evaluate(() => localStorage.getItem('fedssl.clientId') ?? undefined);
+      c.page = page;
+    };
+    await Promise.all(clients.map(openPage));
+    log(`${clients.length} browser clients joined (${browsers.length} browser${browsers.length > 1 ? 's' : ''})`);
+
+    const handledRounds = new Set<number>();
+    const reopen: SimClient[] = [];
+    let committed = 0;
+    for (;;) {
+      const status = await admin.request<CoordinatorStatus>('GET', '/api/admin/status');
+      const rounds = (await admin.request<RoundRow[]>('GET', '/api/admin/rounds')).filter((r) => r.id > firstRoundAfter);
+      committed = rounds.filter((r) => r.outcome === RoundOutcome.Committed).length;
+      opts.onProgress?.({ committedRounds: committed, targetRounds: opts.rounds, status });
+      if (committed >= opts.rounds) break;
+      // Drop-outs: close a fraction of this round's cohort mid-training.
+      if (status.phase === 'train' && !handledRounds.has(status.roundId)) {
+        handledRounds.add(status.roundId);
+        const k = Math.min(expectedDrop, status.cohort.length);
+        const victims = shuffle(clients.filter((c) => c.page && c.clientId && status.cohort.includes(c.clientId))).slice(0, k);
+        for (const v of victims) {
+          await v.page!.close();
+          v.page = undefined;
+          closedPages++;
+          reopen.push(v);
+          log(`round ${status.roundId}: closed client ${v.index} mid-round`);
+        }
+      }
+      if (status.phase === 'idle' && reopen.length > 0) await Promise.all(reopen.splice(0).map(openPage));
+      await sleep(250);
+    }
+    await admin.request('POST', '/api/admin/rounds/pause');
+
+    const rounds = (await admin.request<RoundRow[]>('GET', '/api/admin/rounds')).filter((r) => r.id > firstRoundAfter).reverse();
+    const versions = (await admin.request<VersionRow[]>('GET', '/api/admin/versions')).filter((v) => v.version >= startVersion).reverse();
+    const result: SimulationResult = { url, rounds, versions, closedPages, wallMs: Date.now() - t0 };
+    if (opts.probe) {
+      const last = versions[versions.length - 1]!;
+      log(`linear probe of v${last.version} vs a random-init encoder…`);
+      result.probe = { ...(await probeVersion(admin, last.version, opts.dataset)), version: last.version };
+    }
+    return result;
+  } finally {
+    for (const b of browsers) await b.close().catch(() => undefined);
+    await stopServer?.();
+  }
+}
+
+/** Downloads a version in tfjs format through the admin API and probes it against random init. */
+export async function probeVersion(admin: AdminClient, version: number, dataset: DatasetName) {
+  const { loadNpmDataset } = await import('../../server/data/npm-datasets');
+  const { initWasmBackendForNode } = await import('../../shared/tfjs/wasm-node');
+  await initWasmBackendForNode();
+  const split = loadNpmDataset(dataset);
+  const handler = tf.io.http(`${admin.baseUrl}/api/admin/models/${version}/model.json`, {
+    requestInit: { headers: { Authorization: `Bearer ${admin.token}` } },
+  });
+  const encoder = await tf.loadLayersModel(handler);
+  const meta = encoder.getUserDefinedMetadata() as { modelConfig?: unknown } | undefined;
+  const config = ModelConfigSchema.parse(meta?.modelConfig);
+  const random = createSimclrModel(config, 12345);
+  try {
+    const trained = await probeAccuracy({ encoder }, split);
+    const baseline = await probeAccuracy(random, split);
+    return { trained: trained.accuracy, randomInit: baseline.accuracy, gain: trained.accuracy - baseline.accuracy, trainCount: trained.trainCount, testCount: trained.testCount };
+  } finally {
+    encoder.dispose();
+    disposeSimclrModel(random);
+  }
+}
+
+function shuffle<T>(xs: T[]): T[] {
+  const a = [...xs];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
