@@ -7,6 +7,8 @@ import { CHROMIUM_ARGS, ensureChromium } from './chromium';
 const port = Number(process.env.E2E_PORT ?? 4317);
 const dataDir = mkdtempSync(join(tmpdir(), 'fedssl-e2e-'));
 const root = resolve(import.meta.dirname, '..');
+/** Known to the specs so they can drive the admin API of the server started below. */
+export const E2E_ADMIN_TOKEN = process.env.E2E_ADMIN_TOKEN ?? 'fa_e2e-admin-token-not-secret';
 
 export default defineConfig({
   testDir: import.meta.dirname,
@@ -30,6 +32,7 @@ export default defineConfig({
     cwd: root,
     url: `http://127.0.0.1:${port}/`,
     reuseExistingServer: false,
+    env: { FEDSSL_ADMIN_TOKEN: E2E_ADMIN_TOKEN },
     timeout: 60_000,
   },
 });

@@ -89,7 +89,7 @@ const program = new Command()
       const p = result.probe;
       console.log(
         `\nLinear probe (v${p.version}, ${p.trainCount} train / ${p.testCount} test images): ` +
-          `federated ${(100 * p.trained).toFixed(1)}% vs random init ${(100 * p.randomInit).toFixed(1)}% ` +
+          `federated ${(100 * p.trained).toFixed(1)}% vs its random init (v0) ${(100 * p.randomInit).toFixed(1)}% ` +
           `(${p.gain >= 0 ? '+' : ''}${(100 * p.gain).toFixed(1)} points)`,
       );
     }

@@ -15,6 +15,9 @@ import { RoundCoordinator } from './federation/coordinator';
 import { attachFederationSocket } from './federation/socket-server';
 import type { Strategy } from './strategies/strategy';
 import { createStrategy } from './strategies/index';
+import { initWasmBackendForNode } from '../shared/tfjs/wasm-node';
+import { createAdminServices, type AdminServices } from './admin/index';
+import type { EvaluationOptions } from './admin/evaluation';
 
 export interface RunningServer {
   http: Server;
@@ -24,6 +27,8 @@ export interface RunningServer {
   log: Logger;
   registry: Registry;
   coordinator: RoundCoordinator;
+  /** Admin console namespace, background model evaluation and /metrics (server/admin). */
+  adminServices: AdminServices;
   /** Set only when this start created the admin token. */
   adminToken?: string;
   close(): Promise<void>;
@@ -36,6 +41,8 @@ export interface ServerOverrides {
   /** Do not start rounds automatically (tests drive them). */
   manualStart?: boolean;
   logger?: Logger;
+  /** Background model evaluation: false disables it; default on (options from FEDSSL_EVAL* env vars). */
+  evaluation?: false | Partial<EvaluationOptions>;
 }
 
 /** Round settings: defaults ← config file ← admin edits stored in the registry ← programmatic overrides. */
@@ -51,6 +58,8 @@ function resolveRoundConfig(cfg: ServerConfig, registry: Registry, overrides?: P
 /** Starts the whole platform in one process: web app, admin API, federation socket. */
 export async function startServer(cfg: ServerConfig, overrides: ServerOverrides = {}): Promise<RunningServer> {
   const log = overrides.logger ?? pino({ level: cfg.logLevel, name: 'fedssl' });
+  // One tfjs backend for the process (model init, exports, evaluation): WASM with our extra kernel.
+  await initWasmBackendForNode();
   if (!existsSync(cfg.staticDir)) log.warn({ staticDir: cfg.staticDir }, 'web app not built yet: run "npm run build"');
   const registry = new Registry(cfg.dataDir);
   const aborted = registry.abortUnfinishedRounds();
@@ -68,11 +77,15 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
 
   const serveStatic = createStaticHandler(cfg.staticDir);
   const admin = adminRouter(registry, coordinator);
+  // --- admin console services (server/admin): evaluation, /metrics, /admin namespace ---
+  const adminServices = createAdminServices({ registry, coordinator, log, evaluation: overrides.evaluation });
+  // --- end admin console services ---
   const http = createServer((req, res) => {
     void (async () => {
       setIsolationHeaders(res);
       if (req.url === '/api/health') return sendJson(res, 200, { ok: true, version: coordinator.globalModel.version });
       if (await admin.handle(req, res)) return;
+      if (await adminServices.handle(req, res)) return;
       if (await serveStatic(req, res)) return;
       sendJson(res, 404, { error: 'not found', path: req.url });
     })().catch((err: unknown) => {
@@ -82,6 +95,7 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
     });
   });
   const io = attachFederationSocket(http, { registry, coordinator, log, openEnrollment: cfg.openEnrollment });
+  adminServices.attachSocket(io);
 
   await new Promise<void>((ok, fail) => {
     http.once('error', fail);
@@ -95,10 +109,11 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
     'FedSSL server listening',
   );
   return {
-    http, io, url, port, log, registry, coordinator,
+    http, io, url, port, log, registry, coordinator, adminServices,
     ...(adminToken ? { adminToken } : {}),
     async close() {
       coordinator.stop();
+      await adminServices.close();
       await new Promise<void>((ok) => io.close(() => ok()));
       await new Promise<void>((ok) => http.close(() => ok()));
       registry.close();

@@ -9,8 +9,6 @@ import { AdminClient } from './admin-client';
 import type { RoundRow, VersionRow } from '../../server/registry/registry';
 import type { CoordinatorStatus } from '../../server/federation/coordinator';
 import { RoundOutcome } from '../../shared/protocol/phases';
-import { createSimclrModel, disposeSimclrModel } from '../../shared/model/encoder';
-import { ModelConfigSchema } from '../../shared/model/config';
 import { probeAccuracy } from '../../shared/ssl/evaluate';
 import type { DatasetName } from '../../shared/data/dataset';
 
@@ -36,6 +34,8 @@ export interface SimulationOptions {
   minSurvivors?: number;
   onProgress?: (p: SimulationProgress) => void;
   log?: (line: string) => void;
+  /** Called for every page before it navigates (tests attach listeners here). */
+  onPage?: (clientIndex: number, page: Page) => void;
 }
 
 export interface SimulationProgress {
@@ -95,7 +95,8 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   await admin.request('PUT', '/api/admin/config', {
     training: { localSteps: opts.localSteps, batchSize: opts.batchSize, learningRate: opts.learningRate, temperature: 0.5 },
     cohort: { mode: 'fixed', size: opts.clients },
-    minClients: Math.max(minSurvivors, opts.clients - expectedDrop),
+    // Wait for the whole population each round (closed pages are reopened between rounds).
+    minClients: opts.clients,
     minSurvivors,
     trainDeadlineMs: 600_000,
     roundIntervalMs: 500,
@@ -125,6 +126,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     const openPage = async (c: SimClient) => {
       const page = await c.context.newPage();
       page.on('pageerror', (e) => log(`client ${c.index}: page error: ${e.message}`));
+      opts.onPage?.(c.index, page);
       await page.goto(c.url);
       await page.waitForFunction(() => document.querySelector('[data-testid="fed-conn"]')?.textContent === 'connected', undefined, { timeout: 120_000 });
       c.clientId = await page.evaluate(() => localStorage.getItem('fedssl.clientId') ?? undefined);
@@ -175,26 +177,33 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   }
 }
 
-/** Downloads a version in tfjs format through the admin API and probes it against random init. */
-export async function probeVersion(admin: AdminClient, version: number, dataset: DatasetName) {
+/** Loads one version's encoder through the admin API (tfjs format, bearer auth). */
+async function loadEncoder(admin: AdminClient, version: number): Promise<tf.LayersModel> {
+  const handler = tf.io.http(`${admin.baseUrl}/api/admin/models/${version}/model.json`, {
+    requestInit: { headers: { Authorization: `Bearer ${admin.token}` } },
+  });
+  return tf.loadLayersModel(handler);
+}
+
+/**
+ * Linear probe of `version` against the federation's own random initialisation
+ * (version 0): the same architecture and the same starting weights, so the gap is
+ * what federated SSL bought rather than luck of the draw between two random inits.
+ */
+export async function probeVersion(admin: AdminClient, version: number, dataset: DatasetName, baselineVersion = 0) {
   const { loadNpmDataset } = await import('../../server/data/npm-datasets');
   const { initWasmBackendForNode } = await import('../../shared/tfjs/wasm-node');
   await initWasmBackendForNode();
   const split = loadNpmDataset(dataset);
-  const handler = tf.io.http(`${admin.baseUrl}/api/admin/models/${version}/model.json`, {
-    requestInit: { headers: { Authorization: `Bearer ${admin.token}` } },
-  });
-  const encoder = await tf.loadLayersModel(handler);
-  const meta = encoder.getUserDefinedMetadata() as { modelConfig?: unknown } | undefined;
-  const config = ModelConfigSchema.parse(meta?.modelConfig);
-  const random = createSimclrModel(config, 12345);
+  const encoder = await loadEncoder(admin, version);
+  const baseline = await loadEncoder(admin, baselineVersion);
   try {
     const trained = await probeAccuracy({ encoder }, split);
-    const baseline = await probeAccuracy(random, split);
-    return { trained: trained.accuracy, randomInit: baseline.accuracy, gain: trained.accuracy - baseline.accuracy, trainCount: trained.trainCount, testCount: trained.testCount };
+    const random = await probeAccuracy({ encoder: baseline }, split);
+    return { trained: trained.accuracy, randomInit: random.accuracy, gain: trained.accuracy - random.accuracy, trainCount: trained.trainCount, testCount: trained.testCount };
   } finally {
     encoder.dispose();
-    disposeSimclrModel(random);
+    baseline.dispose();
   }
 }
 

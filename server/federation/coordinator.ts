@@ -301,6 +301,7 @@ export class RoundCoordinator extends EventEmitter {
   }
 
   private aggregate(r: ActiveRound, survivors: string[]): void {
+    const t0 = performance.now();
     const d = this.model.layout.totalSize;
     const weightedSum = new Float32Array(d);
     let weightSum = 0;
@@ -317,6 +318,7 @@ export class RoundCoordinator extends EventEmitter {
     const version = (this.registry.latestVersion()?.version ?? this.model.version) + 1;
     const { path, hash } = writeCheckpoint(checkpointDir(this.registry), { version, layout: this.model.layout, weights: next });
     const meanLoss = lossSum / survivors.length;
+    const aggregateMs = performance.now() - t0;
     this.registry.commitRound(
       r.id,
       {
@@ -324,7 +326,7 @@ export class RoundCoordinator extends EventEmitter {
         examples: weightSum, mean_loss: meanLoss, config_hash: configHash(this.cfg), layout_hash: this.model.layout.hash,
         weights_hash: hash, checkpoint_path: path, epsilon: null, clip_norm: null, noise_multiplier: null,
       },
-      { survivors: survivors.length, dropouts: r.dropped.size, meanLoss, bytesUp: r.bytesUp, bytesDown: r.bytesDown },
+      { survivors: survivors.length, dropouts: r.dropped.size, meanLoss, bytesUp: r.bytesUp, bytesDown: r.bytesDown, aggregateMs },
       survivors,
     );
     this.model = { ...this.model, version, weights: next, hash };

@@ -23,6 +23,8 @@ export async function startTestServer(
   const server = await startServer(cfg, {
     adminToken: TEST_ADMIN_TOKEN,
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    // Background model evaluation is off unless a test asks for it.
+    evaluation: false,
     ...overrides,
   });
   return {

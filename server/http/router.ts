@@ -18,6 +18,7 @@ type Handler = (ctx: RouteContext) => Promise<unknown> | unknown;
 
 interface Route {
   method: string;
+  path: string;
   pattern: RegExp;
   keys: string[];
   handler: Handler;
@@ -37,8 +38,13 @@ export class Router {
         return '([^/]+)';
       }) + '$',
     );
-    this.routes.push({ method, pattern, keys, handler });
+    this.routes.push({ method, path, pattern, keys, handler });
     return this;
+  }
+
+  /** Every registered route (tests enumerate them, e.g. to check that all admin routes are guarded). */
+  list(): { method: string; path: string }[] {
+    return this.routes.map((r) => ({ method: r.method, path: r.path }));
   }
 
   /** Returns false when no route matches the path. */

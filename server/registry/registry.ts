@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { SCHEMA_SQL } from './schema';
+import { ADDED_COLUMNS, SCHEMA_SQL } from './schema';
 import { RoundOutcome } from '../../shared/protocol/phases';
 
 export type TokenKind = 'client' | 'admin' | 'metrics';
@@ -53,6 +53,7 @@ export interface RoundRow {
   mean_loss: number | null;
   bytes_up: number;
   bytes_down: number;
+  aggregate_ms: number | null;
   config_json: string;
 }
 
@@ -86,6 +87,10 @@ export class Registry {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.exec(SCHEMA_SQL);
+    for (const [table, column, type] of ADDED_COLUMNS) {
+      const cols = this.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+      if (!cols.some((c) => c.name === column)) this.db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+    }
   }
 
   close(): void {
@@ -217,9 +222,9 @@ export class Registry {
       this.db
         .prepare(
           `UPDATE rounds SET ended_at = ?, outcome = ?, new_version = ?, survivors = ?, dropouts = ?, mean_loss = ?,
-           bytes_up = ?, bytes_down = ? WHERE id = ?`,
+           bytes_up = ?, bytes_down = ?, aggregate_ms = ? WHERE id = ?`,
         )
-        .run(Date.now(), RoundOutcome.Committed, version.version, stats.survivors, stats.dropouts, stats.meanLoss, stats.bytesUp, stats.bytesDown, id);
+        .run(Date.now(), RoundOutcome.Committed, version.version, stats.survivors, stats.dropouts, stats.meanLoss, stats.bytesUp, stats.bytesDown, stats.aggregateMs ?? null, id);
       const inc = this.db.prepare('UPDATE clients SET rounds_joined = rounds_joined + 1 WHERE id = ?');
       for (const c of survivors) inc.run(c);
     })();
@@ -277,6 +282,7 @@ export class Registry {
 }
 
 export interface RoundStats {
+  aggregateMs?: number;
   survivors: number;
   dropouts: number;
   meanLoss: number | null;

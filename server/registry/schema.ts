@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS rounds (
   mean_loss REAL,
   bytes_up INTEGER NOT NULL DEFAULT 0,
   bytes_down INTEGER NOT NULL DEFAULT 0,
+  aggregate_ms REAL,
   config_json TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS round_participants (
@@ -77,3 +78,6 @@ CREATE TABLE IF NOT EXISTS audit_log (
   details TEXT
 );
 `;
+
+/** Columns added after the first release: [table, column, SQL type]. Applied when missing. */
+export const ADDED_COLUMNS: [string, string, string][] = [['rounds', 'aggregate_ms', 'REAL']];

@@ -1,0 +1,114 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { startTestServer } from '../federation/test-harness';
+import { writeCheckpoint } from '../registry/checkpoints';
+import { checkpointDir } from '../model/global-model';
+import type { EvaluationResult, QualityWarning, StoredHealth } from './evaluation';
+
+type TestServer = Awaited<ReturnType<typeof startTestServer>>;
+let s: TestServer | undefined;
+
+afterEach(async () => {
+  await s?.cleanup();
+  s = undefined;
+});
+
+const cheap = { trainImages: 200, testImages: 100, referenceImages: 64, probeEpochs: 60, batchSize: 50 };
+
+/** Adds a version with the given weights (parent = `parent`) straight to the registry. */
+function addVersion(server: TestServer, version: number, parent: number, weights: Float32Array): void {
+  const m = server.coordinator.globalModel;
+  const { path, hash } = writeCheckpoint(checkpointDir(server.registry), { version, layout: m.layout, weights });
+  server.registry.insertVersion({
+    version, parent, round_id: null, participants: 0, survivors: 0, examples: 0, mean_loss: null, config_hash: 'test',
+    layout_hash: m.layout.hash, weights_hash: hash, checkpoint_path: path, epsilon: null, clip_norm: null, noise_multiplier: null,
+  });
+}
+
+describe('background model evaluation', () => {
+  it('scores the initial version, then follows new versions with probe, health and drift', async () => {
+    s = await startTestServer({ manualStart: true, evaluation: cheap });
+    const ev = s.adminServices.evaluation!;
+    const results: EvaluationResult[] = [];
+    const warnings: QualityWarning[] = [];
+    ev.on('evaluated', (r: EvaluationResult) => results.push(r));
+    ev.on('quality-warning', (w: QualityWarning) => warnings.push(w));
+    await ev.whenIdle();
+
+    const v0 = s.registry.getVersion(0)!;
+    expect(v0.probe_accuracy).toBeGreaterThan(0.2); // 10 classes; a random conv encoder is far above chance
+    expect(v0.probe_random).toBeGreaterThan(0.2);
+    const h0 = JSON.parse(v0.health_json!) as StoredHealth;
+    expect(h0.referenceCount).toBe(64);
+    expect(h0.drift).toBeNull(); // v0 has no parent
+    expect(h0.health.d).toBe(16);
+    expect(h0.health.effectiveRank).toBeGreaterThan(1);
+    const tensorsAfterFirst = tf.memory().numTensors;
+
+    // A rollback to v0 is a new version with identical weights: no drift, same accuracy, no warning.
+    s.coordinator.rollback(0);
+    await ev.whenIdle();
+    const v1 = s.registry.getVersion(1)!;
+    const h1 = JSON.parse(v1.health_json!) as StoredHealth;
+    expect(h1.driftFrom).toBe(0);
+    expect(h1.drift).toBeCloseTo(0, 5);
+    expect(v1.probe_accuracy).toBeCloseTo(v0.probe_accuracy!, 6);
+    expect(warnings).toEqual([]);
+
+    // Perturbed weights drift; zeroed weights collapse and lose accuracy → warnings.
+    const w = s.coordinator.globalModel.weights;
+    addVersion(s, 2, 1, w.map((x, i) => x + 0.5 * Math.sin(i) * Math.abs(x)));
+    ev.enqueue(2);
+    await ev.whenIdle();
+    const h2 = JSON.parse(s.registry.getVersion(2)!.health_json!) as StoredHealth;
+    expect(h2.drift).toBeGreaterThan(1e-4);
+
+    addVersion(s, 3, 2, new Float32Array(w.length));
+    ev.enqueue(3);
+    await ev.whenIdle();
+    const v3 = s.registry.getVersion(3)!;
+    expect(v3.probe_accuracy).toBeLessThan(0.2);
+    expect((JSON.parse(v3.health_json!) as StoredHealth).health.collapsed).toBe(true);
+    expect(warnings.map((x) => x.kind).sort()).toEqual(['collapse', 'probe-drop']);
+    expect(warnings.every((x) => x.version === 3)).toBe(true);
+    expect(ev.state().warnings.length).toBe(2);
+    expect(results.map((r) => r.version)).toEqual([0, 1, 2, 3]);
+
+    // No tensors leak across evaluations (the probe, both encoders, feature batches).
+    expect(tf.memory().numTensors).toBe(tensorsAfterFirst);
+  });
+
+  it('skips to the newest version when it falls behind', async () => {
+    s = await startTestServer({ manualStart: true, evaluation: cheap });
+    const ev = s.adminServices.evaluation!;
+    const started: number[] = [];
+    const first = new Promise<void>((ok) => ev.once('started', () => ok()));
+    ev.on('started', (v: number) => started.push(v));
+    const w = s.coordinator.globalModel.weights;
+    for (let v = 1; v <= 4; v++) addVersion(s, v, v - 1, w.map((x) => x * (1 + 0.01 * v)));
+    // v0 is running (queued at start); 1..4 arrive meanwhile.
+    await first;
+    for (let v = 1; v <= 4; v++) ev.enqueue(v);
+    await ev.whenIdle();
+    expect(started).toEqual([0, 4]);
+    expect(s.registry.getVersion(2)!.probe_accuracy).toBeNull();
+    expect(s.registry.getVersion(4)!.probe_accuracy).not.toBeNull();
+    // Drift of v4 is measured against its parent v3, evaluated or not.
+    expect((JSON.parse(s.registry.getVersion(4)!.health_json!) as StoredHealth).driftFrom).toBe(3);
+  });
+
+  it('keeps the event loop responsive while it works', async () => {
+    s = await startTestServer({ manualStart: true, evaluation: cheap });
+    const ev = s.adminServices.evaluation!;
+    let maxGap = 0;
+    let last = Date.now();
+    const timer = setInterval(() => {
+      maxGap = Math.max(maxGap, Date.now() - last);
+      last = Date.now();
+    }, 5);
+    await ev.whenIdle();
+    clearInterval(timer);
+    // Feature extraction yields between batches; only the (small) probe fit runs in one go.
+    expect(maxGap).toBeLessThan(1500);
+  });
+});
