@@ -14,6 +14,7 @@ export default defineConfig({
     rollupOptions: {
       input: {
         app: resolve(root, 'client/index.html'),
+        admin: resolve(root, 'client/admin/index.html'),
       },
     },
   },

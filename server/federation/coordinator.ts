@@ -11,6 +11,7 @@ import { type GlobalModel, checkpointDir, configHash, loadVersion } from '../mod
 import { ClientPool } from './client-pool';
 import { describeSampling, selectCohort } from './sampling';
 import { checkDelta } from './validate-update';
+import { SecureRound, type ReceiveHook, type SecureMessageKind, type SecureRoundResult } from './secure-round';
 
 interface Delivered {
   delta: Float32Array;
@@ -29,6 +30,8 @@ interface ActiveRound {
   bytesUp: number;
   bytesDown: number;
   phaseStartedAt: number;
+  /** Set in secure-aggregation mode; the plain `delivered` map then stays empty. */
+  secure?: SecureRound;
 }
 
 export interface CoordinatorStatus {
@@ -64,6 +67,8 @@ export interface CoordinatorOptions {
   model: GlobalModel;
   log: Logger;
   pool?: ClientPool;
+  /** Test hook: every secure-aggregation message the server receives. */
+  onSecureReceive?: ReceiveHook;
 }
 
 /**
@@ -86,9 +91,11 @@ export class RoundCoordinator extends EventEmitter {
   private lastRoundId = 0;
   private timer?: NodeJS.Timeout;
   private startTimer?: NodeJS.Timeout;
+  private readonly onSecureReceive?: ReceiveHook;
 
   constructor(opts: CoordinatorOptions) {
     super();
+    if (opts.onSecureReceive) this.onSecureReceive = opts.onSecureReceive;
     this.registry = opts.registry;
     this.strategy = opts.strategy;
     this.cfg = opts.config;
@@ -112,9 +119,9 @@ export class RoundCoordinator extends EventEmitter {
       paused: this.paused,
       roundId: r?.id ?? this.lastRoundId,
       modelVersion: this.model.version,
-      deadline: r && this.phase !== RoundPhase.Idle ? r.deadline : null,
+      deadline: r && this.phase !== RoundPhase.Idle ? (r.secure?.deadline ?? r.deadline) : null,
       cohort: r ? [...r.cohort] : [],
-      delivered: r ? [...r.delivered.keys()] : [],
+      delivered: r ? (r.secure ? r.secure.survivors : [...r.delivered.keys()]) : [],
       dropped: r ? [...r.dropped] : [],
       connectedClients: this.pool.size,
       eligibleClients: this.eligible().length,
@@ -131,6 +138,7 @@ export class RoundCoordinator extends EventEmitter {
     this.stopped = true;
     clearTimeout(this.timer);
     clearTimeout(this.startTimer);
+    this.round?.secure?.abort('server stopping');
   }
 
   pause(): void {
@@ -177,7 +185,10 @@ export class RoundCoordinator extends EventEmitter {
 
   clientDisconnected(id: string): void {
     const r = this.round;
-    if (r && r.cohort.has(id) && !r.delivered.has(id) && this.phase === RoundPhase.Train) {
+    if (r?.secure && r.cohort.has(id)) {
+      r.dropped.add(id);
+      r.secure.clientDisconnected(id);
+    } else if (r && r.cohort.has(id) && !r.delivered.has(id) && this.phase === RoundPhase.Train) {
       r.dropped.add(id);
       this.log.info({ roundId: r.id, clientId: id }, 'cohort member dropped out');
       this.maybeCloseTrain();
@@ -193,6 +204,9 @@ export class RoundCoordinator extends EventEmitter {
       this.emit('rejected', { clientId, code, reason });
       return { ok: false, code, reason };
     };
+    if (r?.secure) {
+      return reject(ErrorCodes.staleRound, `round ${r.id} uses secure aggregation: send a masked input, not a plain delta`);
+    }
     if (!r || this.phase !== RoundPhase.Train || msg.roundId !== r.id) {
       return reject(ErrorCodes.staleRound, `round ${msg.roundId} is not accepting updates (current round ${r?.id ?? this.lastRoundId}, phase ${this.phase})`);
     }
@@ -215,6 +229,21 @@ export class RoundCoordinator extends EventEmitter {
     this.emitStatus();
     this.maybeCloseTrain();
     return { ok: true };
+  }
+
+  /** A SecAgg+ message from a client; validated and applied by the round's SecureRound. */
+  secureMessage(clientId: string, kind: SecureMessageKind, raw: unknown, wireBytes: number): Ack {
+    const r = this.round;
+    if (!r?.secure) {
+      const reason = `no secure-aggregation round is running (message for round ${(raw as { round?: unknown })?.round ?? '?'})`;
+      this.emit('rejected', { clientId, code: ErrorCodes.staleRound, reason });
+      return { ok: false, code: ErrorCodes.staleRound, reason };
+    }
+    if (!r.cohort.has(clientId)) return { ok: false, code: ErrorCodes.notSelected, reason: `client is not in the cohort of round ${r.id}` };
+    const ack = r.secure.handle(clientId, kind, raw);
+    if (ack.ok) r.bytesUp += wireBytes;
+    else this.emit('rejected', { clientId, code: ack.code, reason: ack.reason });
+    return ack;
   }
 
   noteBytesDown(bytes: number): void {
@@ -251,28 +280,74 @@ export class RoundCoordinator extends EventEmitter {
       config: this.cfg,
     });
     const now = Date.now();
-    this.round = {
+    const round: ActiveRound = {
       id, baseVersion: this.model.version, cohort: new Set(ids), dropped: new Set(), delivered: new Map(),
       startedAt: now, deadline: now + this.cfg.trainDeadlineMs, bytesUp: 0, bytesDown: 0, phaseStartedAt: now,
     };
+    this.round = round;
     this.lastRoundId = id;
+    if (this.cfg.secureAggregation.enabled) {
+      try {
+        round.secure = new SecureRound({
+          roundId: id, cohort: ids, vectorLength: this.model.layout.totalSize + 1, config: this.cfg, pool: this.pool, log: this.log,
+          ...(this.onSecureReceive ? { onReceive: this.onSecureReceive } : {}),
+          onBytesDown: (b) => (round.bytesDown += b),
+          onPhase: (phase) => this.setPhase(phase),
+        });
+      } catch (err) {
+        this.setPhase(RoundPhase.Aggregate);
+        this.finish(RoundOutcome.Failed, `secure aggregation cannot run: ${(err as Error).message}`);
+        return;
+      }
+    }
     const msg: RoundStart = {
       roundId: id,
       modelVersion: this.model.version,
       modelHash: this.model.hash,
       layoutHash: this.model.layout.hash,
       training: this.cfg.training,
-      deadline: this.round.deadline,
+      deadline: round.secure ? round.secure.deadline : round.deadline,
+      ...(round.secure ? { secagg: round.secure.info } : {}),
     };
     const size = JSON.stringify(msg).length;
     for (const c of cohort) {
       c.send(EVENTS.roundStart, msg);
-      this.round.bytesDown += size;
+      round.bytesDown += size;
     }
-    this.log.info({ roundId: id, cohort: ids.length, version: this.model.version }, 'round started');
-    this.setPhase(RoundPhase.Train);
+    this.log.info({ roundId: id, cohort: ids.length, version: this.model.version, secure: Boolean(round.secure) }, 'round started');
     this.emit('round-started', { roundId: id, cohort: ids });
+    if (round.secure) {
+      this.setPhase(RoundPhase.AdvertiseKeys);
+      const secure = round.secure;
+      secure.result.then(
+        (res) => this.closeSecure(round, res),
+        (err: Error) => {
+          if (this.round !== round) return;
+          this.setPhase(RoundPhase.Aggregate);
+          this.finish(RoundOutcome.Failed, `secure aggregation failed: ${err.message}`);
+        },
+      );
+      return;
+    }
+    this.setPhase(RoundPhase.Train);
     this.timer = setTimeout(() => this.closeTrain('deadline passed'), this.cfg.trainDeadlineMs);
+  }
+
+  private closeSecure(r: ActiveRound, res: SecureRoundResult): void {
+    if (this.round !== r) return;
+    this.setPhase(RoundPhase.Aggregate);
+    for (const id of res.dropped) r.dropped.add(id);
+    for (const id of r.cohort) if (!res.survivors.includes(id)) r.dropped.add(id);
+    if (res.survivors.length < this.cfg.minSurvivors) {
+      this.finish(RoundOutcome.Failed, `${res.survivors.length} of ${r.cohort.size} survived; at least ${this.cfg.minSurvivors} needed`);
+      return;
+    }
+    try {
+      this.commit(r, { weightedSum: res.weightedSum, weightSum: res.weightSum, survivors: res.survivors, meanLoss: res.meanLoss, examples: null });
+    } catch (err) {
+      this.log.error({ err, roundId: r.id }, 'aggregation failed');
+      this.finish(RoundOutcome.Failed, `aggregation failed: ${(err as Error).message}`);
+    }
   }
 
   private maybeCloseTrain(): void {
@@ -300,8 +375,8 @@ export class RoundCoordinator extends EventEmitter {
     }
   }
 
+  /** Plain mode: the example-weighted sum of the delivered deltas. */
   private aggregate(r: ActiveRound, survivors: string[]): void {
-    const t0 = performance.now();
     const d = this.model.layout.totalSize;
     const weightedSum = new Float32Array(d);
     let weightSum = 0;
@@ -312,18 +387,28 @@ export class RoundCoordinator extends EventEmitter {
       weightSum += u.numExamples;
       lossSum += u.meanLoss;
     }
+    this.commit(r, { weightedSum, weightSum, survivors, meanLoss: lossSum / survivors.length, examples: weightSum });
+  }
+
+  /** Strategy step on the aggregated sum, checkpoint, and one registry transaction. */
+  private commit(
+    r: ActiveRound,
+    agg: { weightedSum: Float32Array; weightSum: number; survivors: string[]; meanLoss: number; examples: number | null },
+  ): void {
+    const t0 = performance.now();
+    const { weightedSum, weightSum, survivors } = agg;
     const ctx = { round: r.id, survivors: survivors.length, expectedClients: r.cohort.size };
     const update = this.strategy.average({ weightedSum, weightSum }, ctx);
     const next = this.strategy.step(this.model.weights, update, ctx);
     const version = (this.registry.latestVersion()?.version ?? this.model.version) + 1;
     const { path, hash } = writeCheckpoint(checkpointDir(this.registry), { version, layout: this.model.layout, weights: next });
-    const meanLoss = lossSum / survivors.length;
+    const meanLoss = Number.isFinite(agg.meanLoss) ? agg.meanLoss : null;
     const aggregateMs = performance.now() - t0;
     this.registry.commitRound(
       r.id,
       {
         version, parent: r.baseVersion, round_id: r.id, participants: r.cohort.size, survivors: survivors.length,
-        examples: weightSum, mean_loss: meanLoss, config_hash: configHash(this.cfg), layout_hash: this.model.layout.hash,
+        examples: agg.examples ?? 0, mean_loss: meanLoss, config_hash: configHash(this.cfg), layout_hash: this.model.layout.hash,
         weights_hash: hash, checkpoint_path: path, epsilon: null, clip_norm: null, noise_multiplier: null,
       },
       { survivors: survivors.length, dropouts: r.dropped.size, meanLoss, bytesUp: r.bytesUp, bytesDown: r.bytesDown, aggregateMs },
@@ -338,7 +423,7 @@ export class RoundCoordinator extends EventEmitter {
     const r = this.round!;
     if (outcome !== RoundOutcome.Committed) {
       this.registry.failRound(r.id, RoundOutcome.Failed, reason ?? 'failed', {
-        survivors: r.delivered.size, dropouts: r.dropped.size, bytesUp: r.bytesUp, bytesDown: r.bytesDown,
+        survivors: r.secure ? r.secure.survivors.length : r.delivered.size, dropouts: r.dropped.size, bytesUp: r.bytesUp, bytesDown: r.bytesDown,
       });
       this.log.warn({ roundId: r.id, reason }, 'round failed; global model unchanged');
     } else {
@@ -348,7 +433,7 @@ export class RoundCoordinator extends EventEmitter {
     for (const id of r.cohort) this.pool.get(id)?.send(EVENTS.roundEnd, end);
     const event: RoundEndedEvent = {
       roundId: r.id, outcome, ...(reason ? { reason } : {}), ...(newVersion !== undefined ? { newVersion } : {}),
-      survivors: r.delivered.size, dropouts: r.dropped.size, durationMs: Date.now() - r.startedAt, meanLoss,
+      survivors: r.secure ? r.secure.survivors.length : r.delivered.size, dropouts: r.dropped.size, durationMs: Date.now() - r.startedAt, meanLoss,
       bytesUp: r.bytesUp, bytesDown: r.bytesDown,
     };
     this.round = undefined;

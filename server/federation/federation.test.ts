@@ -16,6 +16,8 @@ const fastRounds = {
   trainDeadlineMs: 20_000,
   roundIntervalMs: 0,
   maxUpdateNorm: 1e3,
+  // These tests pin down plain mode; secure aggregation has its own suite.
+  secureAggregation: { enabled: false },
 };
 
 async function waitUntil(cond: () => boolean, timeoutMs = 60_000, what = 'condition'): Promise<void> {

@@ -20,6 +20,8 @@ export interface NodeClientOptions {
   /** Replace local training (protocol-level clients in benchmarks). */
   trainOverride?: (global: Float32Array, training: TrainingConfig, round: RoundStart) => Promise<LocalRoundResult>;
   onEvent?: (e: FederationEvent) => void;
+  /** Fault injection: vanish instead of sending this event. */
+  dropBefore?: (event: string) => boolean;
   /** Called with each result before upload (tests record the deltas). */
   onTrained?: (round: RoundStart, result: LocalRoundResult) => void;
   autoConnect?: boolean;
@@ -41,7 +43,11 @@ export class NodeFederatedClient implements LocalTrainer {
       reconnection: false,
       autoConnect: opts.autoConnect ?? true,
     });
-    this.client = new FederationClient(this.socket, this, new MemoryModelCache(), { ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
+    this.client = new FederationClient(this.socket, this, new MemoryModelCache(), {
+      clientId: this.id,
+      ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+      ...(opts.dropBefore ? { dropBefore: opts.dropBefore } : {}),
+    });
   }
 
   numExamples(): number {

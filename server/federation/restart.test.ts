@@ -65,7 +65,7 @@ describe('server restart', () => {
     await initWasmBackendForNode();
     writeFileSync(roundConfig, JSON.stringify({
       training: { localSteps: 1, batchSize: 8 }, cohort: { mode: 'fixed', size: 2 }, minClients: 2, minSurvivors: 2,
-      trainDeadlineMs: 60_000, roundIntervalMs: 0,
+      trainDeadlineMs: 60_000, roundIntervalMs: 0, secureAggregation: { enabled: false },
     }));
   });
 

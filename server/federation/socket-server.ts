@@ -1,7 +1,9 @@
 import { Server as IoServer, type Socket } from 'socket.io';
 import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { SECAGG_EVENTS } from '../../shared/protocol/secagg-messages';
+import type { SecureMessageKind } from './secure-round';
 import {
   ClientReadySchema, EVENTS, ErrorCodes, GetModelSchema, HandshakeAuthSchema, UpdateSubmitSchema, type Ack, type ModelPayload,
 } from '../../shared/protocol/messages';
@@ -114,6 +116,17 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
 
     on(EVENTS.submitUpdate, UpdateSubmitSchema, (msg, bytes) => coordinator.submitUpdate(clientId, msg, bytes));
 
+    // SecAgg+ phases: the SecureRound validates each payload against its own schema.
+    const secure: [string, SecureMessageKind][] = [
+      [SECAGG_EVENTS.advertise, 'advertise'],
+      [SECAGG_EVENTS.shareKeys, 'shareKeys'],
+      [SECAGG_EVENTS.maskedInput, 'maskedInput'],
+      [SECAGG_EVENTS.unmask, 'unmask'],
+    ];
+    for (const [event, kind] of secure) {
+      on(event, z.unknown(), (raw, bytes) => coordinator.secureMessage(clientId, kind, raw, bytes));
+    }
+
     socket.on('disconnect', (reason) => {
       if (coordinator.pool.remove(clientId, client)) coordinator.clientDisconnected(clientId);
       registry.clientSeen({ id: clientId });
@@ -125,12 +138,12 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
 
 /** Bytes of a message on the wire, dominated by its binary attachments. */
 function approximateSize(raw: unknown): number {
-  if (raw === null || typeof raw !== 'object') return 0;
-  let n = 0;
-  for (const v of Object.values(raw as Record<string, unknown>)) {
-    if (v instanceof ArrayBuffer) n += v.byteLength;
-    else if (ArrayBuffer.isView(v)) n += v.byteLength;
-    else n += JSON.stringify(v ?? null).length;
-  }
+  if (raw === null || raw === undefined) return 0;
+  if (raw instanceof ArrayBuffer) return raw.byteLength;
+  if (ArrayBuffer.isView(raw)) return raw.byteLength;
+  if (typeof raw === 'string') return raw.length + 2;
+  if (typeof raw !== 'object') return 8;
+  let n = 2;
+  for (const v of Array.isArray(raw) ? raw : Object.values(raw as Record<string, unknown>)) n += approximateSize(v) + 1;
   return n;
 }

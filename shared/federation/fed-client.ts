@@ -8,6 +8,10 @@ import type { TrainingConfig } from '../protocol/round-config';
 import type { ModelConfig } from '../model/config';
 import { weightsHash } from '../model/weights-hash';
 import type { LocalRoundResult } from './local-round';
+import { SECAGG_EVENTS } from '../protocol/secagg-messages';
+import { packBinary, unpackBinary } from '../protocol/binary-pack';
+import { SecureClientRound } from './secure-client';
+import type { RosterMsg, RoutedSharesMsg, UnmaskRequestMsg } from '../secagg/messages';
 
 /** Trains one round locally; implemented by the browser worker and by Node test clients. */
 export interface LocalTrainer {
@@ -44,12 +48,17 @@ export type FederationEvent =
   | { type: 'trained'; roundId: number; meanLoss: number; steps: number }
   | { type: 'submitted'; roundId: number; bytes: number }
   | { type: 'rejected'; roundId: number; code: string; reason: string }
+  | { type: 'secagg'; roundId: number; step: 'advertised' | 'shared-keys' | 'masked-input' | 'unmasked'; clipped?: boolean }
   | { type: 'round-end'; end: RoundEnd }
   | { type: 'error'; message: string };
 
 export interface FederationClientOptions {
+  /** The id this client authenticated with (needed for secure aggregation). */
+  clientId: string;
   ackTimeoutMs?: number;
   onEvent?: (e: FederationEvent) => void;
+  /** Fault injection for tests: when true for an event, the client vanishes instead of sending it. */
+  dropBefore?: (event: string) => boolean;
 }
 
 /**
@@ -58,14 +67,27 @@ export interface FederationClientOptions {
  */
 export class FederationClient {
   private busyRound = 0;
+  private secure?: SecureClientRound;
   readonly events: FederationEvent[] = [];
 
   constructor(
     private readonly socket: Socket,
     private readonly trainer: LocalTrainer,
     private readonly cache: ModelCache,
-    private readonly opts: FederationClientOptions = {},
+    private readonly opts: FederationClientOptions,
   ) {
+    const unpacked = <T>(handler: (m: T) => Promise<void>) => (raw: unknown) => {
+      let msg: T;
+      try {
+        msg = unpackBinary(raw) as T;
+      } catch (err) {
+        return this.emit({ type: 'error', message: `malformed secure-aggregation message: ${(err as Error).message}` });
+      }
+      void handler.call(this, msg);
+    };
+    socket.on(SECAGG_EVENTS.roster, unpacked<RosterMsg>(this.onRoster));
+    socket.on(SECAGG_EVENTS.routedShares, unpacked<RoutedSharesMsg>(this.onRoutedShares));
+    socket.on(SECAGG_EVENTS.unmaskRequest, unpacked<UnmaskRequestMsg>(this.onUnmaskRequest));
     socket.on('connect', () => {
       this.emit({ type: 'connected' });
       void this.announce();
@@ -86,6 +108,25 @@ export class FederationClient {
 
   private get ackTimeout(): number {
     return this.opts.ackTimeoutMs ?? 30_000;
+  }
+
+  /** Sends with an ack; a failed ack becomes an event, never an exception. */
+  private async send(event: string, payload: unknown, roundId: number): Promise<boolean> {
+    if (this.opts.dropBefore?.(event)) {
+      this.socket.disconnect();
+      this.emit({ type: 'error', message: `dropped out before ${event} (fault injection)` });
+      return false;
+    }
+    try {
+      // Secure-aggregation messages carry many small binary fields: one attachment instead.
+      const wire = event.startsWith('secagg:') ? packBinary(payload) : payload;
+      const ack = (await this.socket.timeout(this.ackTimeout).emitWithAck(event, wire)) as Ack;
+      if (!ack.ok) this.emit({ type: 'rejected', roundId, code: ack.code, reason: ack.reason });
+      return ack.ok;
+    } catch (err) {
+      this.emit({ type: 'error', message: `${event}: ${(err as Error).message}` });
+      return false;
+    }
   }
 
   private emit(e: FederationEvent): void {
@@ -128,6 +169,7 @@ export class FederationClient {
     this.busyRound = round.roundId;
     this.emit({ type: 'round-start', round });
     try {
+      if (round.secagg) return await this.runSecureRound(round);
       const global = await this.fetchModel(round.modelVersion, round.modelHash);
       const result = await this.trainer.train(global, round.training, round);
       this.emit({ type: 'trained', roundId: round.roundId, meanLoss: result.meanLoss, steps: result.steps });
@@ -139,13 +181,71 @@ export class FederationClient {
         steps: result.steps,
         delta: float32ToBytes(result.delta),
       };
-      const ack = (await this.socket.timeout(this.ackTimeout).emitWithAck(EVENTS.submitUpdate, msg)) as Ack;
-      if (ack.ok) this.emit({ type: 'submitted', roundId: round.roundId, bytes: result.delta.byteLength });
-      else this.emit({ type: 'rejected', roundId: round.roundId, code: ack.code, reason: ack.reason });
+      if (await this.send(EVENTS.submitUpdate, msg, round.roundId)) this.emit({ type: 'submitted', roundId: round.roundId, bytes: result.delta.byteLength });
     } catch (err) {
       this.emit({ type: 'error', message: (err as Error).message });
     } finally {
       this.busyRound = 0;
+    }
+  }
+
+  /** SecAgg+: advertise keys now, train meanwhile; the phase events drive the rest. */
+  private async runSecureRound(round: RoundStart): Promise<void> {
+    const info = round.secagg!;
+    const global = await this.fetchModel(round.modelVersion, round.modelHash);
+    const secure = new SecureClientRound(round.roundId, this.opts.clientId, info, global.length + 1);
+    this.secure = secure;
+    if (!(await this.send(SECAGG_EVENTS.advertise, secure.advertise(), round.roundId))) return;
+    this.emit({ type: 'secagg', roundId: round.roundId, step: 'advertised' });
+    const result = await this.trainer.train(global, round.training, round);
+    this.emit({ type: 'trained', roundId: round.roundId, meanLoss: result.meanLoss, steps: result.steps });
+    secure.setTrained(result);
+    await this.maybeSendMasked(secure);
+  }
+
+  private current(msg: { round: number }): SecureClientRound | undefined {
+    return this.secure && this.secure.roundId === msg.round ? this.secure : undefined;
+  }
+
+  private async onRoster(msg: RosterMsg): Promise<void> {
+    const secure = this.current(msg);
+    if (!secure) return;
+    try {
+      const shares = await secure.shareKeys(msg);
+      if (await this.send(SECAGG_EVENTS.shareKeys, shares, secure.roundId)) this.emit({ type: 'secagg', roundId: secure.roundId, step: 'shared-keys' });
+    } catch (err) {
+      this.emit({ type: 'error', message: `share keys: ${(err as Error).message}` });
+    }
+  }
+
+  private async onRoutedShares(msg: RoutedSharesMsg): Promise<void> {
+    const secure = this.current(msg);
+    if (!secure) return;
+    try {
+      secure.receiveShares(msg);
+      await this.maybeSendMasked(secure);
+    } catch (err) {
+      this.emit({ type: 'error', message: `routed shares: ${(err as Error).message}` });
+    }
+  }
+
+  private async maybeSendMasked(secure: SecureClientRound): Promise<void> {
+    const ready = secure.maybeMaskedInput();
+    if (!ready) return;
+    const payload = { ...ready.msg, meanLoss: ready.result.meanLoss, steps: ready.result.steps };
+    if (await this.send(SECAGG_EVENTS.maskedInput, payload, secure.roundId)) {
+      this.emit({ type: 'secagg', roundId: secure.roundId, step: 'masked-input', clipped: ready.clipped });
+      this.emit({ type: 'submitted', roundId: secure.roundId, bytes: ready.msg.y.byteLength });
+    }
+  }
+
+  private async onUnmaskRequest(msg: UnmaskRequestMsg): Promise<void> {
+    const secure = this.current(msg);
+    if (!secure) return;
+    try {
+      if (await this.send(SECAGG_EVENTS.unmask, secure.unmask(msg), secure.roundId)) this.emit({ type: 'secagg', roundId: secure.roundId, step: 'unmasked' });
+    } catch (err) {
+      this.emit({ type: 'error', message: `unmask: ${(err as Error).message}` });
     }
   }
 }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { TrainingConfigSchema } from './round-config';
 import { RoundOutcome, RoundPhase } from './phases';
-import { toBytes } from './binary';
+import { BinarySchema } from './binary-schema';
+import { SecAggRoundInfoSchema } from './secagg-messages';
 
 /** socket.io event names. Client→server events carry an ack callback. */
 export const EVENTS = {
@@ -16,10 +17,7 @@ export const EVENTS = {
   submitUpdate: 'update:submit',
 } as const;
 
-/** A binary attachment (Buffer in Node, ArrayBuffer in browsers), normalised to Uint8Array. */
-export const BinarySchema = z.custom<Uint8Array>((v) => toBytes(v) !== undefined, {
-  message: 'expected a binary attachment (ArrayBuffer/Uint8Array), not JSON numbers',
-}).transform((v) => toBytes(v)!);
+export { BinarySchema };
 
 export const BackendSchema = z.enum(['webgpu', 'wasm', 'cpu', 'node-cpu', 'node-wasm']);
 
@@ -60,6 +58,8 @@ export const RoundStartSchema = z.object({
   layoutHash: z.string(),
   training: TrainingConfigSchema,
   deadline: z.number(),
+  /** Present when the round uses secure aggregation. */
+  secagg: SecAggRoundInfoSchema.optional(),
 });
 export type RoundStart = z.infer<typeof RoundStartSchema>;
 

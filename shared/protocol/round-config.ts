@@ -17,12 +17,25 @@ export const CohortSchema = z.discriminatedUnion('mode', [
 ]);
 export type Cohort = z.infer<typeof CohortSchema>;
 
+export const SecureAggregationConfigSchema = z.object({
+  enabled: z.boolean().default(true),
+  /** Clients clip their delta to this L2 norm before quantizing (the DP clip when DP is on). */
+  clipNorm: z.number().positive().default(10),
+  /** Fixed-point bits per coordinate; default: the most that cannot overflow for the cohort size. */
+  bits: z.number().int().min(2).max(31).optional(),
+  /** Neighbours per client (SecAgg+ graph degree); default ≈ 2·log2(n), everyone when n is small. */
+  degree: z.number().int().min(2).optional(),
+  /** Example counts are capped here and scaled to a [0,1] weight that travels masked. */
+  weightCap: z.number().int().min(1).default(1000),
+});
+export type SecureAggregationConfig = z.infer<typeof SecureAggregationConfigSchema>;
+
 /** Server-side round settings, editable by the admin. */
 export const RoundConfigSchema = z.object({
   training: TrainingConfigSchema.default(TrainingConfigSchema.parse({})),
   cohort: CohortSchema.default({ mode: 'fixed', size: 4 }),
   /** Wait for this many eligible connected clients before selecting a cohort. */
-  minClients: z.number().int().min(1).default(2),
+  minClients: z.number().int().min(1).default(3),
   /** A round commits only if at least this many updates arrive. */
   minSurvivors: z.number().int().min(1).default(2),
   /** Milliseconds allowed for local training + upload. */
@@ -33,5 +46,14 @@ export const RoundConfigSchema = z.object({
   maxUpdateNorm: z.number().positive().default(1e4),
   /** Pause between rounds. */
   roundIntervalMs: z.number().int().min(0).default(1000),
+  /** SecAgg+: the server only sees the sum of clipped, quantized, masked updates. */
+  secureAggregation: SecureAggregationConfigSchema.default(SecureAggregationConfigSchema.parse({})),
+}).superRefine((c, ctx) => {
+  if (!c.secureAggregation.enabled) return;
+  // Shamir needs a threshold t ≥ 2, so a secure round needs at least 3 clients.
+  if (c.minClients < 3) ctx.addIssue({ code: 'custom', path: ['minClients'], message: 'secure aggregation needs minClients ≥ 3 (Shamir threshold ≥ 2)' });
+  if (c.cohort.mode === 'fixed' && c.cohort.size < 3) ctx.addIssue({ code: 'custom', path: ['cohort', 'size'], message: 'secure aggregation needs a cohort of at least 3' });
 });
 export type RoundConfig = z.infer<typeof RoundConfigSchema>;
+/** What an operator writes: every field optional, defaults filled in by the schema. */
+export type RoundConfigInput = z.input<typeof RoundConfigSchema>;

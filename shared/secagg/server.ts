@@ -340,9 +340,10 @@ export class SecAggServer {
   private common(id: string, msg: MsgHeader & { type: string; from: string }, phase: Phase, type: string, eligible: boolean, seen: boolean): Rejection | undefined {
     if (!msg || typeof msg !== 'object') return reject('malformed', 'message must be an object');
     if (msg.type !== type) return reject('malformed', `expected a ${type} message, got ${String(msg.type)}`);
-    if (msg.sessionId !== this.sessionId) return reject('wrong_session', `message for session ${msg.sessionId}, this is ${this.sessionId}`);
+    // Round first: a replay from an earlier round also has an old session id, and "stale round" says why.
     if (msg.round !== this.round)
       return reject('stale_round', `message for round ${msg.round}, this is round ${this.round}${msg.round < this.round ? ' (replay of an earlier round)' : ''}`);
+    if (msg.sessionId !== this.sessionId) return reject('wrong_session', `message for session ${msg.sessionId}, this is ${this.sessionId}`);
     if (this._phase !== phase) return reject('wrong_phase', `${type} received in phase ${this._phase}`);
     if (!this.cohort.has(id)) return reject('unknown_client', `${id} is not in this round's cohort`);
     if (msg.from !== id) return reject('sender_mismatch', `message from ${id} claims to be from ${msg.from}`);

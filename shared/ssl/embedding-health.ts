@@ -168,5 +168,5 @@ export function embeddingDrift(a: Float32Array, b: Float32Array, n: number, d: n
     for (let j = 0; j < d; j++) dot += za[i * d + j]! * zb[i * d + j]!;
     sum += 1 - dot;
   }
-  return sum / n;
+  return Math.max(0, sum / n); // round-off can make identical embeddings read as -1e-16
 }

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { BinarySchema } from './binary-schema';
+import { uint32FromBytes } from './binary';
+
+/** socket.io events of the SecAgg+ phases (client → server carry an ack). */
+export const SECAGG_EVENTS = {
+  // client → server
+  advertise: 'secagg:advertise',
+  shareKeys: 'secagg:share-keys',
+  maskedInput: 'secagg:masked-input',
+  unmask: 'secagg:unmask',
+  // server → client
+  roster: 'secagg:roster',
+  routedShares: 'secagg:routed-shares',
+  unmaskRequest: 'secagg:unmask-request',
+} as const;
+
+/** Parameters a client needs to mask; part of round:start in secure mode. */
+export const SecAggRoundInfoSchema = z.object({
+  sessionId: z.string().min(8).max(64),
+  threshold: z.number().int().min(2),
+  degree: z.number().int().min(1),
+  clipNorm: z.number().positive(),
+  bits: z.number().int().min(2).max(31),
+  /** Example counts are capped at this before becoming the [0,1] weight. */
+  weightCap: z.number().int().min(1),
+});
+export type SecAggRoundInfo = z.infer<typeof SecAggRoundInfoSchema>;
+
+const header = { round: z.number().int().min(1), sessionId: z.string().max(64), from: z.string().max(64) };
+const Key32 = BinarySchema.refine((b) => b.byteLength === 32, 'expected a 32-byte key');
+
+export const AdvertiseWireSchema = z.object({
+  type: z.literal('advertise'),
+  ...header,
+  cPk: Key32,
+  sPk: Key32,
+  selfSeedCommit: Key32,
+});
+
+const EncryptedShareSchema = z.object({
+  from: z.string().max(64),
+  to: z.string().max(64),
+  nonce: BinarySchema,
+  ciphertext: BinarySchema,
+});
+
+export const ShareKeysWireSchema = z.object({
+  type: z.literal('shareKeys'),
+  ...header,
+  shares: z.array(EncryptedShareSchema).max(4096),
+});
+
+export const MaskedInputWireSchema = z.object({
+  type: z.literal('maskedInput'),
+  ...header,
+  y: BinarySchema.transform((b, ctx) => {
+    try {
+      return uint32FromBytes(b);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  }),
+  /** Scalar metrics travel in clear, like in plain mode. */
+  meanLoss: z.number().finite(),
+  steps: z.number().int().min(1),
+});
+
+const OwnedShareSchema = z.object({ owner: z.string().max(64), share: BinarySchema });
+
+export const UnmaskWireSchema = z.object({
+  type: z.literal('unmask'),
+  ...header,
+  selfSeedShares: z.array(OwnedShareSchema).max(4096),
+  maskKeyShares: z.array(OwnedShareSchema).max(4096),
+});
