@@ -54,12 +54,14 @@ async function main(): Promise<void> {
   writeFileSync(cfgFile, JSON.stringify({
     cohort: { mode: 'fixed', size: opts.clients }, minClients: opts.clients, minSurvivors: opts.clients,
     trainDeadlineMs: 300_000, roundIntervalMs: 200,
+    // Plain mode measures the transport and aggregation path; bench:secagg covers masking.
+    secureAggregation: { enabled: process.env.BENCH_SECAGG === '1' },
   }));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   // The server runs in its own process so its RSS is measured alone.
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn', '--round-config', cfgFile], {
-    cwd: ROOT, env: { ...process.env, FEDSSL_ADMIN_TOKEN: ADMIN }, stdio: ['ignore', 'ignore', 'inherit'],
+    cwd: ROOT, env: { ...process.env, FEDSSL_ADMIN_TOKEN: ADMIN }, stdio: ['ignore', 'inherit', 'inherit'],
   });
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssKiB(child.pid!))), 100);

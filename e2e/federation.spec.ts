@@ -16,7 +16,7 @@ interface Frame {
 }
 
 test.describe('federated SimCLR with browser clients', () => {
-  test('four browser clients on non-IID Fashion-MNIST run three rounds; only deltas leave the device', async ({ baseURL }) => {
+  test('four browser clients on non-IID Fashion-MNIST run three secure rounds; only masked updates leave the device', async ({ baseURL }) => {
     const frames: Frame[] = [];
     const result = await runSimulation({
       url: baseURL!,
@@ -55,12 +55,14 @@ test.describe('federated SimCLR with browser clients', () => {
     console.log(`final v${p.version} linear probe: federated ${(100 * p.trained).toFixed(1)}% vs random init ${(100 * p.randomInit).toFixed(1)}%`);
     expect(p.trained).toBeGreaterThan(p.randomInit);
 
-    // Privacy of the wire: client 0 only sent socket.io control frames, the three
-    // allowed events, and binary attachments exactly the size of a float32 delta.
-    const paramCount = 4 * (9 * 1 * 32 + 32 + 9 * 32 * 64 + 64 + 9 * 64 * 128 + 128 + 9 * 128 * 128 + 128 + 128 * 128 + 128 + 128 * 64 + 64);
+    // Privacy of the wire (secure aggregation is on by default): client 0 sent only
+    // socket.io control frames, the protocol's events, one masked vector of d+1 uint32
+    // words per round, and small key/share attachments — never images.
+    const d = 9 * 1 * 32 + 32 + 9 * 32 * 64 + 64 + 9 * 64 * 128 + 128 + 9 * 128 * 128 + 128 + 128 * 128 + 128 + 128 * 64 + 64;
     const binary = frames.filter((f) => f.bytes !== undefined);
-    expect(binary.length).toBeGreaterThanOrEqual(3);
-    for (const f of binary) expect(f.bytes).toBe(paramCount);
+    const maskedVectors = binary.filter((f) => f.bytes === 4 * (d + 1));
+    expect(maskedVectors.length).toBeGreaterThanOrEqual(3);
+    for (const f of binary) if (f.bytes !== 4 * (d + 1)) expect(f.bytes).toBeLessThan(4096);
     const events = new Set<string>();
     for (const f of frames.filter((x) => x.text !== undefined)) {
       const name = socketIoEventName(f.text!);
@@ -68,7 +70,22 @@ test.describe('federated SimCLR with browser clients', () => {
       // No long numeric arrays (raw pixels as JSON) in any text frame.
       expect(f.text!).not.toMatch(/(\d+(\.\d+)?,){64,}/);
     }
-    expect(events.has('update:submit')).toBe(true);
-    for (const e of events) expect(['client:ready', 'model:get', 'update:submit']).toContain(e);
+    expect(events.has('secagg:masked-input')).toBe(true);
+    const allowed = ['client:ready', 'model:get', 'update:submit', 'secagg:advertise', 'secagg:share-keys', 'secagg:masked-input', 'secagg:unmask'];
+    for (const e of events) expect(allowed).toContain(e);
+    expect(events.has('update:submit')).toBe(false); // no plain deltas in secure mode
+  });
+
+  test('secure aggregation completes with four browser clients when one page is closed mid-round', async ({ baseURL }) => {
+    const result = await runSimulation({
+      url: baseURL!, adminToken: E2E_ADMIN_TOKEN, clients: 4, rounds: 1, dataset: 'fashion-mnist', split: 'iid', dropout: 0.25,
+      minSurvivors: 3, seed: 3, model: 'default', localSteps: 2, batchSize: 16, learningRate: 1e-3, clientsPerBrowser: 4,
+      backend: 'wasm', probe: false, log: (l) => console.log(l),
+    });
+    expect(result.closedPages).toBe(1);
+    const committed = result.rounds.filter((r) => r.outcome === RoundOutcome.Committed);
+    expect(committed).toHaveLength(1);
+    expect(committed[0]!.survivors).toBe(3);
+    expect(committed[0]!.dropouts).toBe(1);
   });
 });

@@ -102,6 +102,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     roundIntervalMs: 500,
     maxUpdateNorm: 1e4,
   });
+  await admin.request('POST', '/api/admin/rounds/resume'); // an earlier run may have paused it
   const startVersion = (await admin.request<CoordinatorStatus>('GET', '/api/admin/status')).modelVersion;
   const firstRoundAfter = (await admin.request<RoundRow[]>('GET', '/api/admin/rounds'))[0]?.id ?? 0;
 
@@ -145,7 +146,8 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
       opts.onProgress?.({ committedRounds: committed, targetRounds: opts.rounds, status });
       if (committed >= opts.rounds) break;
       // Drop-outs: close a fraction of this round's cohort mid-training.
-      if (status.phase === 'train' && !handledRounds.has(status.roundId)) {
+      // Mid-round = while clients train: the plain Train phase, or MaskedInput under secure aggregation.
+      if ((status.phase === 'train' || status.phase === 'masked-input') && !handledRounds.has(status.roundId)) {
         handledRounds.add(status.roundId);
         const k = Math.min(expectedDrop, status.cohort.length);
         const victims = shuffle(clients.filter((c) => c.page && c.clientId && status.cohort.includes(c.clientId))).slice(0, k);

@@ -12,6 +12,8 @@ import { ClientPool } from './client-pool';
 import { describeSampling, selectCohort } from './sampling';
 import { checkDelta } from './validate-update';
 import { SecureRound, type ReceiveHook, type SecureMessageKind, type SecureRoundResult } from './secure-round';
+import { PrivacyBudget } from './privacy-budget';
+import { DpStrategy } from '../strategies/dp';
 
 interface Delivered {
   delta: Float32Array;
@@ -32,6 +34,10 @@ interface ActiveRound {
   phaseStartedAt: number;
   /** Set in secure-aggregation mode; the plain `delivered` map then stays empty. */
   secure?: SecureRound;
+  /** DP-FedAvg's fixed denominator: q·N under Poisson sampling, K for a fixed cohort. */
+  expectedClients: number;
+  /** Set when the round runs under differential privacy. */
+  dp?: { q: number; z: number; clipNorm: number; delta: number };
 }
 
 export interface CoordinatorStatus {
@@ -45,6 +51,7 @@ export interface CoordinatorStatus {
   dropped: string[];
   connectedClients: number;
   eligibleClients: number;
+  privacy?: { epsilon: number; target: number; delta: number; steps: number; exhausted?: string };
 }
 
 export interface RoundEndedEvent {
@@ -92,9 +99,12 @@ export class RoundCoordinator extends EventEmitter {
   private timer?: NodeJS.Timeout;
   private startTimer?: NodeJS.Timeout;
   private readonly onSecureReceive?: ReceiveHook;
+  private readonly budget: PrivacyBudget;
+  private budgetExhausted?: string;
 
   constructor(opts: CoordinatorOptions) {
     super();
+    this.budget = new PrivacyBudget(opts.registry);
     if (opts.onSecureReceive) this.onSecureReceive = opts.onSecureReceive;
     this.registry = opts.registry;
     this.strategy = opts.strategy;
@@ -125,6 +135,15 @@ export class RoundCoordinator extends EventEmitter {
       dropped: r ? [...r.dropped] : [],
       connectedClients: this.pool.size,
       eligibleClients: this.eligible().length,
+      ...(this.cfg.privacy.enabled ? { privacy: this.privacyStatus() } : {}),
+    };
+  }
+
+  private privacyStatus(): NonNullable<CoordinatorStatus['privacy']> {
+    const delta = this.budget.delta(this.cfg.privacy);
+    return {
+      epsilon: this.budget.epsilon(delta), target: this.cfg.privacy.targetEpsilon, delta, steps: this.budget.steps,
+      ...(this.budgetExhausted ? { exhausted: this.budgetExhausted } : {}),
     };
   }
 
@@ -154,6 +173,7 @@ export class RoundCoordinator extends EventEmitter {
 
   updateConfig(cfg: RoundConfig): void {
     this.cfg = cfg; // takes effect at the next round
+    this.budgetExhausted = undefined; // re-evaluated against the new settings
     this.emitStatus();
     this.scheduleStart(0);
   }
@@ -264,10 +284,29 @@ export class RoundCoordinator extends EventEmitter {
     if (this.stopped || this.paused || this.phase !== RoundPhase.Idle) return;
     const eligible = this.eligible();
     if (eligible.length < this.cfg.minClients) return; // a ready/connect event will retry
+    const pv = this.cfg.privacy;
+    let dp: ActiveRound['dp'];
+    if (pv.enabled && this.cfg.cohort.mode === 'poisson') {
+      const delta = this.budget.delta(pv);
+      const next = this.budgetExhausted ? undefined : this.budget.epsilonAfterNext(this.cfg.cohort.rate, pv.noiseMultiplier, delta);
+      if (!next || next.epsilon > pv.targetEpsilon) {
+        // Refuse: one more round would spend more than the budget.
+        if (next) {
+          this.budgetExhausted = `privacy budget reached: one more round would bring ε to ${next.epsilon.toFixed(3)} > target ${pv.targetEpsilon} (δ = ${delta.toExponential(2)}, q = ${this.cfg.cohort.rate}, z = ${pv.noiseMultiplier})`;
+          this.log.warn({ epsilonNext: next.epsilon, target: pv.targetEpsilon }, this.budgetExhausted);
+          this.emitStatus();
+        }
+        return;
+      }
+      dp = { q: this.cfg.cohort.rate, z: pv.noiseMultiplier, clipNorm: this.cfg.secureAggregation.clipNorm, delta };
+    }
     this.setPhase(RoundPhase.Select);
     const cohort = selectCohort(eligible, this.cfg.cohort);
-    if (cohort.length < this.cfg.minSurvivors) {
-      // Poisson sampling can draw too few; try again shortly.
+    const minCohort = Math.max(this.cfg.minSurvivors, this.cfg.secureAggregation.enabled ? 3 : 1);
+    if (cohort.length < minCohort) {
+      // Poisson sampling can draw too few. Under DP the draw still counts (conservatively) as a step.
+      if (dp) this.budget.record(dp.q, dp.z);
+      this.log.info({ drawn: cohort.length, needed: minCohort }, 'cohort draw too small; drawing again');
       this.setPhase(RoundPhase.Idle);
       this.scheduleStart(Math.max(500, this.cfg.roundIntervalMs));
       return;
@@ -283,6 +322,8 @@ export class RoundCoordinator extends EventEmitter {
     const round: ActiveRound = {
       id, baseVersion: this.model.version, cohort: new Set(ids), dropped: new Set(), delivered: new Map(),
       startedAt: now, deadline: now + this.cfg.trainDeadlineMs, bytesUp: 0, bytesDown: 0, phaseStartedAt: now,
+      expectedClients: this.cfg.cohort.mode === 'poisson' ? this.cfg.cohort.rate * eligible.length : ids.length,
+      ...(dp ? { dp } : {}),
     };
     this.round = round;
     this.lastRoundId = id;
@@ -397,9 +438,13 @@ export class RoundCoordinator extends EventEmitter {
   ): void {
     const t0 = performance.now();
     const { weightedSum, weightSum, survivors } = agg;
-    const ctx = { round: r.id, survivors: survivors.length, expectedClients: r.cohort.size };
-    const update = this.strategy.average({ weightedSum, weightSum }, ctx);
+    const ctx = { round: r.id, survivors: survivors.length, expectedClients: r.expectedClients };
+    // Under DP the average gets N(0, (z·C)²) noise on the sum and the fixed denominator.
+    const averager = r.dp ? new DpStrategy(this.strategy, { clipNorm: r.dp.clipNorm, noiseMultiplier: r.dp.z }) : this.strategy;
+    const update = averager.average({ weightedSum, weightSum }, ctx);
     const next = this.strategy.step(this.model.weights, update, ctx);
+    if (r.dp) this.budget.record(r.dp.q, r.dp.z);
+    const epsilon = r.dp ? this.budget.epsilon(r.dp.delta) : (this.registry.getVersion(r.baseVersion)?.epsilon ?? null);
     const version = (this.registry.latestVersion()?.version ?? this.model.version) + 1;
     const { path, hash } = writeCheckpoint(checkpointDir(this.registry), { version, layout: this.model.layout, weights: next });
     const meanLoss = Number.isFinite(agg.meanLoss) ? agg.meanLoss : null;
@@ -409,7 +454,7 @@ export class RoundCoordinator extends EventEmitter {
       {
         version, parent: r.baseVersion, round_id: r.id, participants: r.cohort.size, survivors: survivors.length,
         examples: agg.examples ?? 0, mean_loss: meanLoss, config_hash: configHash(this.cfg), layout_hash: this.model.layout.hash,
-        weights_hash: hash, checkpoint_path: path, epsilon: null, clip_norm: null, noise_multiplier: null,
+        weights_hash: hash, checkpoint_path: path, epsilon, clip_norm: r.dp?.clipNorm ?? null, noise_multiplier: r.dp?.z ?? null,
       },
       { survivors: survivors.length, dropouts: r.dropped.size, meanLoss, bytesUp: r.bytesUp, bytesDown: r.bytesDown, aggregateMs },
       survivors,

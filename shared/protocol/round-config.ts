@@ -30,6 +30,20 @@ export const SecureAggregationConfigSchema = z.object({
 });
 export type SecureAggregationConfig = z.infer<typeof SecureAggregationConfigSchema>;
 
+/**
+ * Client-level DP-FedAvg (McMahan et al. 2018) on top of secure aggregation: the
+ * clip is secureAggregation.clipNorm, noise N(0, (z·C)²) goes on the unmasked sum,
+ * the denominator is the expected cohort size, and an RDP accountant enforces ε.
+ */
+export const PrivacyConfigSchema = z.object({
+  enabled: z.boolean().default(false),
+  noiseMultiplier: z.number().positive().default(1),
+  targetEpsilon: z.number().positive().default(8),
+  /** Default: below 1 / enrolled clients (min(1e-5, 0.1/N)), decided when rounds start. */
+  delta: z.number().gt(0).lt(1).optional(),
+});
+export type PrivacyConfig = z.infer<typeof PrivacyConfigSchema>;
+
 /** Server-side round settings, editable by the admin. */
 export const RoundConfigSchema = z.object({
   training: TrainingConfigSchema.default(TrainingConfigSchema.parse({})),
@@ -48,7 +62,13 @@ export const RoundConfigSchema = z.object({
   roundIntervalMs: z.number().int().min(0).default(1000),
   /** SecAgg+: the server only sees the sum of clipped, quantized, masked updates. */
   secureAggregation: SecureAggregationConfigSchema.default(SecureAggregationConfigSchema.parse({})),
+  privacy: PrivacyConfigSchema.default(PrivacyConfigSchema.parse({})),
 }).superRefine((c, ctx) => {
+  if (c.privacy.enabled) {
+    // The accountant models Poisson sampling; a fixed-size cohort would make its ε wrong.
+    if (c.cohort.mode !== 'poisson') ctx.addIssue({ code: 'custom', path: ['cohort', 'mode'], message: 'differential privacy needs Poisson sampling (cohort.mode "poisson"): the RDP accountant assumes it' });
+    if (!c.secureAggregation.enabled) ctx.addIssue({ code: 'custom', path: ['secureAggregation', 'enabled'], message: 'differential privacy runs on top of secure aggregation (its clip and capped weights bound the sensitivity)' });
+  }
   if (!c.secureAggregation.enabled) return;
   // Shamir needs a threshold t ≥ 2, so a secure round needs at least 3 clients.
   if (c.minClients < 3) ctx.addIssue({ code: 'custom', path: ['minClients'], message: 'secure aggregation needs minClients ≥ 3 (Shamir threshold ≥ 2)' });

@@ -1,0 +1,110 @@
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { initWasmBackendForNode } from '../../shared/tfjs/wasm-node';
+import { TINY_MODEL_CONFIG } from '../../shared/model/config';
+import { RoundOutcome } from '../../shared/protocol/phases';
+import { computeEpsilon } from '../../shared/privacy/rdp';
+import { RoundConfigSchema, type RoundConfigInput } from '../../shared/protocol/round-config';
+import { compareWithRandomInit } from '../../shared/ssl/evaluate';
+import { loadVersion } from '../model/global-model';
+import { NodeFederatedClient } from './node-client';
+import { clientShards, smallFashion, startTestServer } from './test-harness';
+
+type TestServer = Awaited<ReturnType<typeof startTestServer>>;
+
+async function waitUntil(cond: () => boolean, timeoutMs = 60_000, what = 'condition'): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const DELTA = 1e-5;
+const dpRounds = (over: Partial<RoundConfigInput> & { privacy: RoundConfigInput['privacy'] }): RoundConfigInput => ({
+  training: { localSteps: 2, batchSize: 16, learningRate: 2e-3, temperature: 0.5 },
+  cohort: { mode: 'poisson', rate: 1 }, minClients: 4, minSurvivors: 3,
+  trainDeadlineMs: 30_000, phaseDeadlineMs: 5_000, roundIntervalMs: 0,
+  secureAggregation: { enabled: true, clipNorm: 1, weightCap: 100 },
+  ...over,
+});
+
+let servers: TestServer[] = [];
+const clients: NodeFederatedClient[] = [];
+
+beforeAll(async () => {
+  await initWasmBackendForNode();
+});
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  for (const s of servers.splice(0)) await s.cleanup();
+});
+
+function join(s: TestServer, n: number, prefix: string) {
+  const shards = clientShards(n, 'dirichlet:0.5', 21);
+  shards.forEach((data, i) => clients.push(new NodeFederatedClient({
+    url: s.url, token: s.registry.createToken('client').token, clientId: `${prefix}-${i}-client`, modelConfig: TINY_MODEL_CONFIG, data,
+  })));
+}
+
+describe('differential privacy in federated rounds', () => {
+  it('refuses configs the accountant cannot cover', () => {
+    const bad = RoundConfigSchema.safeParse({ cohort: { mode: 'fixed', size: 4 }, privacy: { enabled: true } });
+    expect(bad.success).toBe(false);
+    expect(JSON.stringify(bad.error?.issues)).toMatch(/Poisson sampling/);
+    const plain = RoundConfigSchema.safeParse({ cohort: { mode: 'poisson', rate: 0.5 }, secureAggregation: { enabled: false }, privacy: { enabled: true } });
+    expect(plain.success).toBe(false);
+  });
+
+  it('budget enforcement stops training at the right round', async () => {
+    const z = 2;
+    // A target between ε after 3 and after 4 rounds (q = 1): exactly 3 rounds fit.
+    const e3 = computeEpsilon(1, z, 3, DELTA).epsilon;
+    const e4 = computeEpsilon(1, z, 4, DELTA).epsilon;
+    const target = (e3 + e4) / 2;
+    const s = await startTestServer({ roundConfig: dpRounds({ privacy: { enabled: true, noiseMultiplier: z, targetEpsilon: target, delta: DELTA } }) });
+    servers.push(s);
+    join(s, 4, 'budget');
+    await waitUntil(() => s.coordinator.status().privacy?.exhausted !== undefined, 60_000, 'budget exhaustion');
+    await new Promise((r) => setTimeout(r, 300)); // no further round may start
+    const committed = s.registry.listRounds().filter((r) => r.outcome === RoundOutcome.Committed);
+    expect(committed).toHaveLength(3);
+    expect(s.registry.latestVersion()!.version).toBe(3);
+    const v3 = s.registry.getVersion(3)!;
+    expect(v3.epsilon).toBeCloseTo(e3, 6);
+    expect(v3.noise_multiplier).toBe(z);
+    expect(v3.clip_norm).toBe(1);
+    expect(s.coordinator.status().privacy!.exhausted).toMatch(/privacy budget reached/);
+    expect(s.coordinator.status().privacy!.epsilon).toBeLessThanOrEqual(target);
+  });
+
+  it('end to end: DP-FedAvg (z = 1, ε target 8) on Fashion-MNIST completes and reports ε; probe printed beside the non-DP run', async () => {
+    const run = async (privacy: boolean, prefix: string) => {
+      const s = await startTestServer({
+        roundConfig: dpRounds({ cohort: { mode: 'poisson', rate: 0.5 }, minClients: 10, privacy: { enabled: privacy, noiseMultiplier: 1, targetEpsilon: 8, delta: DELTA } }),
+      });
+      servers.push(s);
+      join(s, 10, prefix);
+      await waitUntil(() => (s.registry.latestVersion()?.version ?? 0) >= 3, 120_000, `${prefix}: three versions`);
+      s.coordinator.pause();
+      const v = s.registry.latestVersion()!;
+      const m = loadVersion(s.registry, v.version);
+      const probe = await compareWithRandomInit(m.config, m.layout, m.weights, smallFashion(), { maxTrain: 300, maxTest: 100, epochs: 100 });
+      return { v, probe, status: s.coordinator.status() };
+    };
+    const dp = await run(true, 'dp');
+    const plain = await run(false, 'nodp');
+    console.log(
+      `DP z=1: v${dp.v.version} ε=${dp.v.epsilon?.toFixed(3)} (δ=${DELTA}) probe ${(100 * dp.probe.trained).toFixed(1)}% | ` +
+        `non-DP: v${plain.v.version} probe ${(100 * plain.probe.trained).toFixed(1)}% | random init ${(100 * dp.probe.randomInit).toFixed(1)}%`,
+    );
+    expect(dp.v.epsilon).toBeGreaterThan(0);
+    expect(dp.v.epsilon).toBeLessThanOrEqual(8);
+    expect(dp.status.privacy!.epsilon).toBeCloseTo(dp.v.epsilon!, 6);
+    expect(plain.v.epsilon ?? 0).toBe(0);
+    for (const p of [dp.probe, plain.probe]) {
+      expect(p.trained).toBeGreaterThan(0.1); // better than chance on 10 classes
+      expect(p.trained).toBeLessThanOrEqual(1);
+    }
+  }, 240_000);
+});
