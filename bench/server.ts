@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fedssl-bench-'));
   const cfgFile = join(dataDir, 'round.json');
   writeFileSync(cfgFile, JSON.stringify({
-    cohort: { mode: 'fixed', size: opts.clients }, minClients: opts.clients, minSurvivors: opts.clients,
+    cohort: { mode: 'fixed', size: opts.clients }, minClients: opts.clients, minSurvivors: Math.ceil(0.9 * opts.clients),
     trainDeadlineMs: 300_000, roundIntervalMs: 200,
     // Plain mode measures the transport and aggregation path; bench:secagg covers masking.
     secureAggregation: { enabled: process.env.BENCH_SECAGG === '1' },

@@ -28,8 +28,9 @@ test.describe('federated SimCLR with browser clients', () => {
       dropout: 0,
       seed: 7,
       model: 'default',
-      localSteps: 6,
-      batchSize: 32,
+      // Enough local work for SSL to show on the probe within three rounds.
+      localSteps: 12,
+      batchSize: 48,
       learningRate: 1e-3,
       clientsPerBrowser: 4,
       backend: 'wasm',

@@ -384,7 +384,7 @@ export class RoundCoordinator extends EventEmitter {
       return;
     }
     try {
-      this.commit(r, { weightedSum: res.weightedSum, weightSum: res.weightSum, survivors: res.survivors, meanLoss: res.meanLoss, examples: null });
+      this.commit(r, { weightedSum: res.weightedSum, weightSum: res.weightSum, survivors: res.survivors, meanLoss: res.meanLoss, examples: null }, performance.now() - res.unmaskMs);
     } catch (err) {
       this.log.error({ err, roundId: r.id }, 'aggregation failed');
       this.finish(RoundOutcome.Failed, `aggregation failed: ${(err as Error).message}`);
@@ -418,6 +418,7 @@ export class RoundCoordinator extends EventEmitter {
 
   /** Plain mode: the example-weighted sum of the delivered deltas. */
   private aggregate(r: ActiveRound, survivors: string[]): void {
+    const t0 = performance.now();
     const d = this.model.layout.totalSize;
     const weightedSum = new Float32Array(d);
     let weightSum = 0;
@@ -428,15 +429,16 @@ export class RoundCoordinator extends EventEmitter {
       weightSum += u.numExamples;
       lossSum += u.meanLoss;
     }
-    this.commit(r, { weightedSum, weightSum, survivors, meanLoss: lossSum / survivors.length, examples: weightSum });
+    this.commit(r, { weightedSum, weightSum, survivors, meanLoss: lossSum / survivors.length, examples: weightSum }, t0);
   }
 
   /** Strategy step on the aggregated sum, checkpoint, and one registry transaction. */
   private commit(
     r: ActiveRound,
     agg: { weightedSum: Float32Array; weightSum: number; survivors: string[]; meanLoss: number; examples: number | null },
+    /** When aggregation began (plain: summing deltas; secure: unmasking), for the round's aggregate_ms. */
+    t0 = performance.now(),
   ): void {
-    const t0 = performance.now();
     const { weightedSum, weightSum, survivors } = agg;
     const ctx = { round: r.id, survivors: survivors.length, expectedClients: r.expectedClients };
     // Under DP the average gets N(0, (z·C)²) noise on the sum and the fixed denominator.
@@ -481,8 +483,9 @@ export class RoundCoordinator extends EventEmitter {
       survivors: r.secure ? r.secure.survivors.length : r.delivered.size, dropouts: r.dropped.size, durationMs: Date.now() - r.startedAt, meanLoss,
       bytesUp: r.bytesUp, bytesDown: r.bytesDown,
     };
+    this.setPhase(RoundPhase.Idle); // records the last phase's duration while the round is still known
     this.round = undefined;
-    this.setPhase(RoundPhase.Idle);
+    this.emitStatus();
     this.emit('round-ended', event);
     this.scheduleStart(this.cfg.roundIntervalMs);
   }

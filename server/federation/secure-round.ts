@@ -22,6 +22,8 @@ export interface SecureRoundResult {
   survivors: string[];
   dropped: string[];
   meanLoss: number;
+  /** Server time to reconstruct seeds, remove masks and dequantize. */
+  unmaskMs: number;
 }
 
 /** Everything the server received in a round, for the privacy tests' hook. */
@@ -224,6 +226,7 @@ export class SecureRound {
   }
 
   private async finish(): Promise<void> {
+    const t0 = performance.now();
     try {
       const out = await this.server.finish();
       const { weightedSum, weightSum } = decodeSum(out.sum, out.survivors.length, { clipNorm: this.info.clipNorm, bits: this.info.bits });
@@ -231,6 +234,7 @@ export class SecureRound {
       this.resolve({
         weightedSum, weightSum, survivors: out.survivors, dropped: out.dropped,
         meanLoss: losses.length ? losses.reduce((a, b) => a + b, 0) / losses.length : NaN,
+        unmaskMs: performance.now() - t0,
       });
     } catch (err) {
       this.fail(err as Error);
