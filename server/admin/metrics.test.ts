@@ -3,7 +3,7 @@ import { initWasmBackendForNode } from '../../shared/tfjs/wasm-node';
 import { TINY_MODEL_CONFIG } from '../../shared/model/config';
 import { SecureAggregationConfigSchema } from '../../shared/protocol/round-config';
 import { NodeFederatedClient } from '../federation/node-client';
-import { clientShards, startTestServer, TEST_ADMIN_TOKEN } from '../federation/test-harness';
+import { clientShards, startTestServer, TEST_ADMIN_TOKEN, waitUntil } from '../federation/test-harness';
 
 type TestServer = Awaited<ReturnType<typeof startTestServer>>;
 const servers: TestServer[] = [];
@@ -17,14 +17,6 @@ afterEach(async () => {
   for (const c of clients.splice(0)) c.close();
   for (const s of servers.splice(0)) await s.cleanup();
 });
-
-async function waitUntil(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function scrape(s: TestServer): Promise<string> {
   const res = await fetch(`${s.url}/metrics`, { headers: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });

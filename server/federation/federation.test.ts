@@ -6,7 +6,7 @@ import { EVENTS, type Ack, type RoundStart } from '../../shared/protocol/message
 import { RoundOutcome } from '../../shared/protocol/phases';
 import { readCheckpoint } from '../registry/checkpoints';
 import { NodeFederatedClient } from './node-client';
-import { clientShards, startTestServer } from './test-harness';
+import { clientShards, startTestServer, waitUntil } from './test-harness';
 import type { LocalRoundResult } from '../../shared/federation/local-round';
 
 type TestServer = Awaited<ReturnType<typeof startTestServer>>;
@@ -20,13 +20,6 @@ const fastRounds = {
   secureAggregation: { enabled: false },
 };
 
-async function waitUntil(cond: () => boolean, timeoutMs = 60_000, what = 'condition'): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 let server: TestServer | undefined;
 const clients: NodeFederatedClient[] = [];

@@ -7,17 +7,10 @@ import { RoundConfigSchema, type RoundConfigInput } from '../../shared/protocol/
 import { compareWithRandomInit } from '../../shared/ssl/evaluate';
 import { loadVersion } from '../model/global-model';
 import { NodeFederatedClient } from './node-client';
-import { clientShards, smallFashion, startTestServer } from './test-harness';
+import { clientShards, smallFashion, startTestServer, waitUntil } from './test-harness';
 
 type TestServer = Awaited<ReturnType<typeof startTestServer>>;
 
-async function waitUntil(cond: () => boolean, timeoutMs = 60_000, what = 'condition'): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const DELTA = 1e-5;
 const dpRounds = (over: Partial<RoundConfigInput> & { privacy: RoundConfigInput['privacy'] }): RoundConfigInput => ({

@@ -8,19 +8,12 @@ import { packBinary, unpackBinary } from '../../shared/protocol/binary-pack';
 import { quantStep } from '../../shared/secagg/quantize';
 import { readCheckpoint } from '../registry/checkpoints';
 import { NodeFederatedClient } from './node-client';
-import { clientShards, startTestServer } from './test-harness';
+import { clientShards, startTestServer, waitUntil } from './test-harness';
 import type { LocalRoundResult } from '../../shared/federation/local-round';
 import type { RoundStart } from '../../shared/protocol/messages';
 
 type TestServer = Awaited<ReturnType<typeof startTestServer>>;
 
-async function waitUntil(cond: () => boolean, timeoutMs = 60_000, what = 'condition'): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const CLIP = 0.5;
 const WEIGHT_CAP = 1000;

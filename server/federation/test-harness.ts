@@ -49,3 +49,12 @@ export function clientShards(n: number, spec = 'iid', seed = 1): ImageDataset[] 
   const train = smallFashion().train;
   return partition(train.labels, n, spec, seed).map((idx) => subset(train, idx));
 }
+
+/** Polls `cond` every 25 ms until it holds; throws naming `what` after `timeoutMs`. */
+export async function waitUntil(cond: () => boolean, timeoutMs = 60_000, what = 'condition'): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
