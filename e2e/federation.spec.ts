@@ -1,6 +1,7 @@
 import { test, expect, type WebSocket } from '@playwright/test';
 import { E2E_ADMIN_TOKEN } from './playwright.config';
 import { runSimulation } from './sim/simulation';
+import { AdminClient } from './sim/admin-client';
 import { RoundOutcome } from '../shared/protocol/phases';
 
 /** Event name of a socket.io EVENT/BINARY_EVENT frame ("42…[", "451-…["), else undefined. */
@@ -88,5 +89,22 @@ test.describe('federated SimCLR with browser clients', () => {
     expect(committed).toHaveLength(1);
     expect(committed[0]!.survivors).toBe(3);
     expect(committed[0]!.dropouts).toBe(1);
+  });
+
+  test('a browser client reconnects by itself after losing its connection', async ({ page, baseURL }) => {
+    const admin = new AdminClient(baseURL!, E2E_ADMIN_TOKEN);
+    const { token } = await admin.createJoinToken('reconnect test');
+    await page.goto(`/?backend=wasm&model=tiny&dataset=mnist&join=1&token=${token}`);
+    await expect(page.getByTestId('fed-conn')).toHaveText('connected', { timeout: 120_000 });
+    const clientId = await page.evaluate(() => localStorage.getItem('fedssl.clientId'));
+    // Network loss: the transport dies under the client (no explicit disconnect()).
+    await page.evaluate(() => {
+      const f = (window as unknown as { fedssl: { federation?: { socket: { io: { engine: { close(): void } } } } } }).fedssl.federation;
+      f!.socket.io.engine.close();
+    });
+    await expect(page.getByTestId('fed-conn')).toContainText('reconnecting', { timeout: 10_000 });
+    await expect(page.getByTestId('fed-conn')).toHaveText('connected', { timeout: 30_000 });
+    const clients = await admin.request<{ id: string; connected: boolean; eligible: boolean }[]>('GET', '/api/admin/clients');
+    expect(clients.find((c) => c.id === clientId)).toMatchObject({ connected: true, eligible: true });
   });
 });

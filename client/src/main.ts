@@ -219,7 +219,13 @@ async function main(): Promise<void> {
     }
   });
   // Expose the worker for tests and power users (e.g. tf memory checks).
-  (window as unknown as { fedssl: unknown }).fedssl = { trainer, Comlink };
+  (window as unknown as { fedssl: unknown }).fedssl = {
+    trainer,
+    Comlink,
+    get federation() {
+      return federation;
+    },
+  };
 }
 
 main().catch(showError);

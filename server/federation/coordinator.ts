@@ -37,7 +37,7 @@ interface ActiveRound {
   /** DP-FedAvg's fixed denominator: q·N under Poisson sampling, K for a fixed cohort. */
   expectedClients: number;
   /** Set when the round runs under differential privacy. */
-  dp?: { q: number; z: number; clipNorm: number; delta: number };
+  dp?: { q: number; z: number; clipNorm: number; delta: number; mode: 'central' | 'distributed' };
 }
 
 export interface CoordinatorStatus {
@@ -298,7 +298,7 @@ export class RoundCoordinator extends EventEmitter {
         }
         return;
       }
-      dp = { q: this.cfg.cohort.rate, z: pv.noiseMultiplier, clipNorm: this.cfg.secureAggregation.clipNorm, delta };
+      dp = { q: this.cfg.cohort.rate, z: pv.noiseMultiplier, clipNorm: this.cfg.secureAggregation.clipNorm, delta, mode: pv.mode };
     }
     this.setPhase(RoundPhase.Select);
     const cohort = selectCohort(eligible, this.cfg.cohort);
@@ -334,6 +334,8 @@ export class RoundCoordinator extends EventEmitter {
           ...(this.onSecureReceive ? { onReceive: this.onSecureReceive } : {}),
           onBytesDown: (b) => (round.bytesDown += b),
           onPhase: (phase) => this.setPhase(phase),
+          // Distributed DP: each of the q·N expected clients adds its 1/(q·N) share of the variance.
+          ...(dp?.mode === 'distributed' ? { clientNoiseStd: (dp.z * dp.clipNorm) / Math.sqrt(round.expectedClients) } : {}),
         });
       } catch (err) {
         this.setPhase(RoundPhase.Aggregate);
@@ -442,7 +444,8 @@ export class RoundCoordinator extends EventEmitter {
     const { weightedSum, weightSum, survivors } = agg;
     const ctx = { round: r.id, survivors: survivors.length, expectedClients: r.expectedClients };
     // Under DP the average gets N(0, (z·C)²) noise on the sum and the fixed denominator.
-    const averager = r.dp ? new DpStrategy(this.strategy, { clipNorm: r.dp.clipNorm, noiseMultiplier: r.dp.z }) : this.strategy;
+    // (Distributed DP: the clients already added the noise; the server keeps the fixed denominator.)
+    const averager = r.dp ? new DpStrategy(this.strategy, { clipNorm: r.dp.clipNorm, noiseMultiplier: r.dp.mode === 'distributed' ? 0 : r.dp.z }) : this.strategy;
     const update = averager.average({ weightedSum, weightSum }, ctx);
     const next = this.strategy.step(this.model.weights, update, ctx);
     if (r.dp) this.budget.record(r.dp.q, r.dp.z);

@@ -8,6 +8,9 @@ import { compareWithRandomInit } from '../../shared/ssl/evaluate';
 import { loadVersion } from '../model/global-model';
 import { NodeFederatedClient } from './node-client';
 import { clientShards, smallFashion, startTestServer, waitUntil } from './test-harness';
+import { clipToNorm } from '../../shared/privacy/clip';
+import type { LocalRoundResult } from '../../shared/federation/local-round';
+import type { RoundStart } from '../../shared/protocol/messages';
 
 type TestServer = Awaited<ReturnType<typeof startTestServer>>;
 
@@ -49,6 +52,13 @@ describe('differential privacy in federated rounds', () => {
     expect(plain.success).toBe(false);
   });
 
+  it('refuses a secure-aggregation width that could overflow, naming the numbers', () => {
+    const r = RoundConfigSchema.safeParse({ cohort: { mode: 'fixed', size: 300 }, secureAggregation: { bits: 24 } });
+    expect(r.success).toBe(false);
+    expect(r.error!.issues[0]!.message).toMatch(/n=300 clients × \(2\^24 − 1 = 16777215\) = 5033164500 ≥ 2\^32/);
+    expect(RoundConfigSchema.safeParse({ cohort: { mode: 'fixed', size: 200 }, secureAggregation: { bits: 24 } }).success).toBe(true);
+  });
+
   it('budget enforcement stops training at the right round', async () => {
     const z = 2;
     // A target between ε after 3 and after 4 rounds (q = 1): exactly 3 rounds fit.
@@ -69,6 +79,42 @@ describe('differential privacy in federated rounds', () => {
     expect(v3.clip_norm).toBe(1);
     expect(s.coordinator.status().privacy!.exhausted).toMatch(/privacy budget reached/);
     expect(s.coordinator.status().privacy!.epsilon).toBeLessThanOrEqual(target);
+  });
+
+  it('distributed DP: clients add their share of the noise before masking, so the unmasked sum carries N(0, (zC)²)', async () => {
+    const z = 0.5;
+    const C = 1;
+    const s = await startTestServer({
+      roundConfig: dpRounds({
+        secureAggregation: { enabled: true, clipNorm: C, weightCap: 100 },
+        privacy: { enabled: true, mode: 'distributed', noiseMultiplier: z, targetEpsilon: 1e6, delta: DELTA },
+      }),
+    });
+    servers.push(s);
+    const recorded: LocalRoundResult[] = [];
+    const shards = clientShards(4, 'iid', 31);
+    shards.forEach((data, i) => clients.push(new NodeFederatedClient({
+      url: s.url, token: s.registry.createToken('client').token, clientId: `ddp-${i}-client`, modelConfig: TINY_MODEL_CONFIG, data,
+      onTrained: (r: RoundStart, res: LocalRoundResult) => r.modelVersion === 0 && void recorded.push(res),
+    })));
+    await waitUntil(() => (s.registry.latestVersion()?.version ?? 0) >= 1, 60_000, 'distributed-DP round');
+    s.coordinator.pause();
+    const prev = loadVersion(s.registry, 0).weights;
+    const next = loadVersion(s.registry, 1).weights;
+    const n = recorded.length; // q = 1: every client is sampled, n_expected = 4
+    expect(n).toBe(4);
+    let sq = 0;
+    for (let i = 0; i < prev.length; i++) {
+      let mean = 0;
+      for (const r of recorded) mean += (Math.min(r.numExamples, 100) / 100) * clipToNorm(r.delta, C).clipped[i]!;
+      const residual = next[i]! - prev[i]! - mean / n;
+      sq += residual * residual;
+    }
+    const std = Math.sqrt(sq / prev.length);
+    // Σ of n client noises N(0, (zC)²/n) is N(0, (zC)²); divided by n_expected.
+    expect(std).toBeGreaterThan(0.9 * ((z * C) / n));
+    expect(std).toBeLessThan(1.1 * ((z * C) / n));
+    expect(s.registry.getVersion(1)!.epsilon).toBeGreaterThan(0);
   });
 
   it('end to end: DP-FedAvg (z = 1, ε target 8) on Fashion-MNIST completes and reports ε; probe printed beside the non-DP run', async () => {

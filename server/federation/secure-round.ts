@@ -83,6 +83,8 @@ export class SecureRound {
       /** Bytes sent to clients (for round statistics). */
       onBytesDown?: (bytes: number) => void;
       onPhase?: (phase: RoundPhase) => void;
+      /** Distributed DP: noise std each client adds before masking. */
+      clientNoiseStd?: number;
     },
   ) {
     const sa = opts.config.secureAggregation;
@@ -92,7 +94,10 @@ export class SecureRound {
     const bits = quantBitsFor(n, sa.bits);
     const sessionId = randomBytes(12).toString('base64url');
     this.server = new SecAggServer({ round: opts.roundId, sessionId, clients: opts.cohort, k: degree, threshold, vectorLength: opts.vectorLength });
-    this.info = { sessionId, threshold: this.server.threshold, degree: this.server.degree, clipNorm: sa.clipNorm, bits, weightCap: sa.weightCap };
+    this.info = {
+      sessionId, threshold: this.server.threshold, degree: this.server.degree, clipNorm: sa.clipNorm, bits, weightCap: sa.weightCap,
+      ...(opts.clientNoiseStd ? { clientNoiseStd: opts.clientNoiseStd } : {}),
+    };
     this.result = new Promise((res, rej) => {
       this.resolve = res;
       this.reject = rej;

@@ -2,6 +2,7 @@ import { SecAggClient } from '../secagg/client';
 import { encodeWeightedUpdate } from '../secagg/quantize';
 import type { RosterMsg, RoutedSharesMsg, UnmaskRequestMsg } from '../secagg/messages';
 import { clipToNorm } from '../privacy/clip';
+import { addGaussianNoise } from '../privacy/gaussian';
 import type { SecAggRoundInfo } from '../protocol/secagg-messages';
 import type { LocalRoundResult } from './local-round';
 
@@ -13,11 +14,20 @@ export function reviveBinary<T>(value: T): T {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, reviveBinary(v)])) as T;
 }
 
-/** Clip to L2 ≤ C, weight by capped example count, quantize into Z_2^32 (weight as the last coordinate). */
+/**
+ * Clip to L2 ≤ C, weight by capped example count, quantize into Z_2^32 (weight as the
+ * last coordinate). Under distributed DP, Gaussian noise is added to w·clip(Δ) first.
+ */
 export function encodeForSecAgg(result: LocalRoundResult, info: SecAggRoundInfo): { x: Uint32Array; norm: number; clipped: boolean } {
   const { clipped, norm, wasClipped } = clipToNorm(result.delta, info.clipNorm);
   const weight = Math.min(result.numExamples, info.weightCap) / info.weightCap;
-  return { x: encodeWeightedUpdate(clipped, weight, { clipNorm: info.clipNorm, bits: info.bits }), norm, clipped: wasClipped };
+  const cfg = { clipNorm: info.clipNorm, bits: info.bits };
+  if (!info.clientNoiseStd) return { x: encodeWeightedUpdate(clipped, weight, cfg), norm, clipped: wasClipped };
+  const noised = addGaussianNoise(clipped.map((v) => v * weight), info.clientNoiseStd);
+  // Already weighted: encode at weight 1, then put the real weight in the last coordinate.
+  const x = encodeWeightedUpdate(noised, 1, cfg);
+  x[x.length - 1] = encodeWeightedUpdate(new Float32Array(0), weight, cfg)[0]!;
+  return { x, norm, clipped: wasClipped };
 }
 
 /**

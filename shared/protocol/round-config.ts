@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AugmentationPolicySchema } from '../ssl/augment-policy';
+import { assertNoOverflow } from '../secagg/quantize';
 
 /** What a client needs to train one round. Sent with every round start. */
 export const TrainingConfigSchema = z.object({
@@ -37,6 +38,12 @@ export type SecureAggregationConfig = z.infer<typeof SecureAggregationConfigSche
  */
 export const PrivacyConfigSchema = z.object({
   enabled: z.boolean().default(false),
+  /**
+   * central: the server adds N(0, (z·C)²) to the unmasked sum.
+   * distributed: each client adds N(0, (z·C)²/n_expected) before masking, so even the
+   * unmasked sum is noised (full noise only if all expected clients survive).
+   */
+  mode: z.enum(['central', 'distributed']).default('central'),
   noiseMultiplier: z.number().positive().default(1),
   targetEpsilon: z.number().positive().default(8),
   /** Default: below 1 / enrolled clients (min(1e-5, 0.1/N)), decided when rounds start. */
@@ -73,6 +80,14 @@ export const RoundConfigSchema = z.object({
   // Shamir needs a threshold t ≥ 2, so a secure round needs at least 3 clients.
   if (c.minClients < 3) ctx.addIssue({ code: 'custom', path: ['minClients'], message: 'secure aggregation needs minClients ≥ 3 (Shamir threshold ≥ 2)' });
   if (c.cohort.mode === 'fixed' && c.cohort.size < 3) ctx.addIssue({ code: 'custom', path: ['cohort', 'size'], message: 'secure aggregation needs a cohort of at least 3' });
+  // A fixed cohort's largest sum is known now: refuse a width that could wrap modulo 2^32.
+  if (c.cohort.mode === 'fixed' && c.secureAggregation.bits !== undefined) {
+    try {
+      assertNoOverflow(c.cohort.size, c.secureAggregation.bits);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['secureAggregation', 'bits'], message: (err as Error).message });
+    }
+  }
 });
 export type RoundConfig = z.infer<typeof RoundConfigSchema>;
 /** What an operator writes: every field optional, defaults filled in by the schema. */

@@ -24,6 +24,8 @@ export const SecAggRoundInfoSchema = z.object({
   bits: z.number().int().min(2).max(31),
   /** Example counts are capped at this before becoming the [0,1] weight. */
   weightCap: z.number().int().min(1),
+  /** Distributed DP: the std of the Gaussian noise each client adds to its weighted, clipped delta. */
+  clientNoiseStd: z.number().min(0).optional(),
 });
 export type SecAggRoundInfo = z.infer<typeof SecAggRoundInfoSchema>;
 
