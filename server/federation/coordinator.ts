@@ -14,6 +14,7 @@ import { checkDelta } from './validate-update';
 import { SecureRound, type ReceiveHook, type SecureMessageKind, type SecureRoundResult } from './secure-round';
 import { PrivacyBudget } from './privacy-budget';
 import { DpStrategy } from '../strategies/dp';
+import { AdaptiveClipper, effectiveNoiseMultiplier } from '../../shared/privacy/adaptive-clip';
 
 interface Delivered {
   delta: Float32Array;
@@ -38,6 +39,10 @@ interface ActiveRound {
   expectedClients: number;
   /** Set when the round runs under differential privacy. */
   dp?: { q: number; z: number; clipNorm: number; delta: number; mode: 'central' | 'distributed' };
+  /** The clip clients use this round (adaptive clipping moves it between rounds). */
+  clipNorm: number;
+  /** Noise multiplier for the delta: z, or less when adaptive clipping spends part of the budget on its bit. */
+  deltaNoiseMultiplier?: number;
 }
 
 export interface CoordinatorStatus {
@@ -101,6 +106,7 @@ export class RoundCoordinator extends EventEmitter {
   private readonly onSecureReceive?: ReceiveHook;
   private readonly budget: PrivacyBudget;
   private budgetExhausted?: string;
+  private clipper?: AdaptiveClipper;
 
   constructor(opts: CoordinatorOptions) {
     super();
@@ -137,6 +143,23 @@ export class RoundCoordinator extends EventEmitter {
       eligibleClients: this.eligible().length,
       ...(this.cfg.privacy.enabled ? { privacy: this.privacyStatus() } : {}),
     };
+  }
+
+  /** The adaptive clipper when enabled (its C survives restarts in the registry). */
+  private adaptiveClipper(): AdaptiveClipper | undefined {
+    const sa = this.cfg.secureAggregation;
+    if (!sa.enabled || !sa.adaptiveClip.enabled) return undefined;
+    if (!this.clipper) {
+      const stored = this.registry.getSetting('adaptive_clip');
+      this.clipper = stored
+        ? AdaptiveClipper.fromJSON(JSON.parse(stored))
+        : new AdaptiveClipper({
+            initialClipNorm: sa.clipNorm, targetQuantile: sa.adaptiveClip.targetQuantile, learningRate: sa.adaptiveClip.learningRate,
+            // Without DP the bit needs no noise; with DP σ_b defaults to m/20 as in the paper.
+            ...(this.cfg.privacy.enabled ? {} : { bitNoiseStd: 0 }),
+          });
+    }
+    return this.clipper;
   }
 
   private privacyStatus(): NonNullable<CoordinatorStatus['privacy']> {
@@ -324,18 +347,34 @@ export class RoundCoordinator extends EventEmitter {
       startedAt: now, deadline: now + this.cfg.trainDeadlineMs, bytesUp: 0, bytesDown: 0, phaseStartedAt: now,
       expectedClients: this.cfg.cohort.mode === 'poisson' ? this.cfg.cohort.rate * eligible.length : ids.length,
       ...(dp ? { dp } : {}),
+      clipNorm: this.cfg.secureAggregation.clipNorm,
     };
+    const clipper = this.adaptiveClipper();
+    if (clipper) round.clipNorm = clipper.clipNorm;
+    if (dp) {
+      dp.clipNorm = round.clipNorm;
+      try {
+        round.deltaNoiseMultiplier = clipper ? effectiveNoiseMultiplier(dp.z, clipper.bitNoiseStd(round.expectedClients)) : dp.z;
+      } catch (err) {
+        this.setPhase(RoundPhase.Aggregate);
+        this.round = round;
+        this.finish(RoundOutcome.Failed, (err as Error).message);
+        return;
+      }
+    }
     this.round = round;
     this.lastRoundId = id;
     if (this.cfg.secureAggregation.enabled) {
       try {
         round.secure = new SecureRound({
-          roundId: id, cohort: ids, vectorLength: this.model.layout.totalSize + 1, config: this.cfg, pool: this.pool, log: this.log,
+          roundId: id, cohort: ids, vectorLength: this.model.layout.totalSize + 1 + (clipper ? 1 : 0), config: this.cfg, pool: this.pool, log: this.log,
+          clipNorm: round.clipNorm,
+          ...(clipper ? { reportUnclipped: true } : {}),
           ...(this.onSecureReceive ? { onReceive: this.onSecureReceive } : {}),
           onBytesDown: (b) => (round.bytesDown += b),
           onPhase: (phase) => this.setPhase(phase),
           // Distributed DP: each of the q·N expected clients adds its 1/(q·N) share of the variance.
-          ...(dp?.mode === 'distributed' ? { clientNoiseStd: (dp.z * dp.clipNorm) / Math.sqrt(round.expectedClients) } : {}),
+          ...(dp?.mode === 'distributed' ? { clientNoiseStd: (round.deltaNoiseMultiplier! * dp.clipNorm) / Math.sqrt(round.expectedClients) } : {}),
         });
       } catch (err) {
         this.setPhase(RoundPhase.Aggregate);
@@ -387,6 +426,13 @@ export class RoundCoordinator extends EventEmitter {
     }
     try {
       this.commit(r, { weightedSum: res.weightedSum, weightSum: res.weightSum, survivors: res.survivors, meanLoss: res.meanLoss, examples: null }, performance.now() - res.unmaskMs);
+      const clipper = this.adaptiveClipper();
+      if (clipper && res.unclippedSum !== undefined) {
+        // Dequantization can leave Σb a hair below 0; the clipper adds the bit's DP noise itself.
+        const u = clipper.update(Math.max(0, res.unclippedSum), r.expectedClients);
+        this.registry.setSetting('adaptive_clip', JSON.stringify(clipper.toJSON()));
+        this.log.info({ roundId: r.id, unclippedFraction: u.unclippedFraction, from: u.previousClipNorm, to: u.clipNorm }, 'adaptive clip updated');
+      }
     } catch (err) {
       this.log.error({ err, roundId: r.id }, 'aggregation failed');
       this.finish(RoundOutcome.Failed, `aggregation failed: ${(err as Error).message}`);
@@ -445,7 +491,7 @@ export class RoundCoordinator extends EventEmitter {
     const ctx = { round: r.id, survivors: survivors.length, expectedClients: r.expectedClients };
     // Under DP the average gets N(0, (z·C)²) noise on the sum and the fixed denominator.
     // (Distributed DP: the clients already added the noise; the server keeps the fixed denominator.)
-    const averager = r.dp ? new DpStrategy(this.strategy, { clipNorm: r.dp.clipNorm, noiseMultiplier: r.dp.mode === 'distributed' ? 0 : r.dp.z }) : this.strategy;
+    const averager = r.dp ? new DpStrategy(this.strategy, { clipNorm: r.dp.clipNorm, noiseMultiplier: r.dp.mode === 'distributed' ? 0 : r.deltaNoiseMultiplier! }) : this.strategy;
     const update = averager.average({ weightedSum, weightSum }, ctx);
     const next = this.strategy.step(this.model.weights, update, ctx);
     if (r.dp) this.budget.record(r.dp.q, r.dp.z);
@@ -459,7 +505,7 @@ export class RoundCoordinator extends EventEmitter {
       {
         version, parent: r.baseVersion, round_id: r.id, participants: r.cohort.size, survivors: survivors.length,
         examples: agg.examples ?? 0, mean_loss: meanLoss, config_hash: configHash(this.cfg), layout_hash: this.model.layout.hash,
-        weights_hash: hash, checkpoint_path: path, epsilon, clip_norm: r.dp?.clipNorm ?? null, noise_multiplier: r.dp?.z ?? null,
+        weights_hash: hash, checkpoint_path: path, epsilon, clip_norm: r.secure ? r.clipNorm : null, noise_multiplier: r.dp?.z ?? null,
       },
       { survivors: survivors.length, dropouts: r.dropped.size, meanLoss, bytesUp: r.bytesUp, bytesDown: r.bytesDown, aggregateMs },
       survivors,

@@ -214,4 +214,22 @@ describe('secure aggregation over real socket.io', () => {
     const big = received.filter((r) => r.kind !== 'maskedInput' && JSON.stringify(r.payload, (_k, v) => (ArrayBuffer.isView(v) ? v.byteLength : v)).length > 50_000);
     expect(big).toHaveLength(0);
   });
+
+  it('adaptive clipping: the masked "not clipped" bit moves C down when updates fit and up when they are clipped', async () => {
+    for (const [startC, direction] of [[10, -1], [1e-6, 1]] as const) {
+      const s = await startTestServer({
+        roundConfig: { ...secureRounds(4, 3), secureAggregation: { enabled: true, clipNorm: startC, weightCap: WEIGHT_CAP, adaptiveClip: { enabled: true } } },
+      });
+      server = s;
+      addClients(s, 4);
+      await waitUntil(() => (s.registry.latestVersion()?.version ?? 0) >= 3, 60_000, 'three adaptive rounds');
+      s.coordinator.pause();
+      const used = [1, 2, 3].map((v) => s.registry.getVersion(v)!.clip_norm!);
+      // b̄ = 1 (nothing clipped) or 0 (everything clipped), γ = 0.5, η = 0.2, no DP noise on the bit.
+      used.forEach((c, k) => expect(c / (startC * Math.exp(direction * 0.1 * k))).toBeCloseTo(1, 4));
+      for (const c of clients.splice(0)) c.close();
+      await s.cleanup();
+      server = undefined;
+    }
+  });
 });

@@ -24,6 +24,8 @@ export interface SecureRoundResult {
   meanLoss: number;
   /** Server time to reconstruct seeds, remove masks and dequantize. */
   unmaskMs: number;
+  /** Adaptive clipping: Σ of the survivors' "not clipped" bits. */
+  unclippedSum?: number;
 }
 
 /** Everything the server received in a round, for the privacy tests' hook. */
@@ -85,6 +87,10 @@ export class SecureRound {
       onPhase?: (phase: RoundPhase) => void;
       /** Distributed DP: noise std each client adds before masking. */
       clientNoiseStd?: number;
+      /** This round's clip (adaptive clipping moves it); default secureAggregation.clipNorm. */
+      clipNorm?: number;
+      /** Adaptive clipping: clients append a masked "not clipped" bit (vectorLength includes it). */
+      reportUnclipped?: boolean;
     },
   ) {
     const sa = opts.config.secureAggregation;
@@ -95,8 +101,9 @@ export class SecureRound {
     const sessionId = randomBytes(12).toString('base64url');
     this.server = new SecAggServer({ round: opts.roundId, sessionId, clients: opts.cohort, k: degree, threshold, vectorLength: opts.vectorLength });
     this.info = {
-      sessionId, threshold: this.server.threshold, degree: this.server.degree, clipNorm: sa.clipNorm, bits, weightCap: sa.weightCap,
+      sessionId, threshold: this.server.threshold, degree: this.server.degree, clipNorm: opts.clipNorm ?? sa.clipNorm, bits, weightCap: sa.weightCap,
       ...(opts.clientNoiseStd ? { clientNoiseStd: opts.clientNoiseStd } : {}),
+      ...(opts.reportUnclipped ? { reportUnclipped: true } : {}),
     };
     this.result = new Promise((res, rej) => {
       this.resolve = res;
@@ -234,12 +241,18 @@ export class SecureRound {
     const t0 = performance.now();
     try {
       const out = await this.server.finish();
-      const { weightedSum, weightSum } = decodeSum(out.sum, out.survivors.length, { clipNorm: this.info.clipNorm, bits: this.info.bits });
+      const q = { clipNorm: this.info.clipNorm, bits: this.info.bits };
+      const n = out.survivors.length;
+      const bitWords = this.info.reportUnclipped ? 1 : 0;
+      const { weightedSum, weightSum } = decodeSum(out.sum.subarray(0, out.sum.length - bitWords), n, q);
+      // The bit travels on the weight's [0,1] scale: decode it as a one-word "weight" sum.
+      const unclippedSum = bitWords ? decodeSum(out.sum.subarray(out.sum.length - 1), n, q).weightSum : undefined;
       const losses = out.survivors.map((id) => this.losses.get(id) ?? NaN).filter(Number.isFinite);
       this.resolve({
         weightedSum, weightSum, survivors: out.survivors, dropped: out.dropped,
         meanLoss: losses.length ? losses.reduce((a, b) => a + b, 0) / losses.length : NaN,
         unmaskMs: performance.now() - t0,
+        ...(unclippedSum !== undefined ? { unclippedSum } : {}),
       });
     } catch (err) {
       this.fail(err as Error);

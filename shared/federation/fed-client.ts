@@ -193,7 +193,7 @@ export class FederationClient {
   private async runSecureRound(round: RoundStart): Promise<void> {
     const info = round.secagg!;
     const global = await this.fetchModel(round.modelVersion, round.modelHash);
-    const secure = new SecureClientRound(round.roundId, this.opts.clientId, info, global.length + 1);
+    const secure = new SecureClientRound(round.roundId, this.opts.clientId, info, global.length + 1 + (info.reportUnclipped ? 1 : 0));
     this.secure = secure;
     if (!(await this.send(SECAGG_EVENTS.advertise, secure.advertise(), round.roundId))) return;
     this.emit({ type: 'secagg', roundId: round.roundId, step: 'advertised' });

@@ -22,11 +22,22 @@ export function encodeForSecAgg(result: LocalRoundResult, info: SecAggRoundInfo)
   const { clipped, norm, wasClipped } = clipToNorm(result.delta, info.clipNorm);
   const weight = Math.min(result.numExamples, info.weightCap) / info.weightCap;
   const cfg = { clipNorm: info.clipNorm, bits: info.bits };
-  if (!info.clientNoiseStd) return { x: encodeWeightedUpdate(clipped, weight, cfg), norm, clipped: wasClipped };
-  const noised = addGaussianNoise(clipped.map((v) => v * weight), info.clientNoiseStd);
-  // Already weighted: encode at weight 1, then put the real weight in the last coordinate.
-  const x = encodeWeightedUpdate(noised, 1, cfg);
-  x[x.length - 1] = encodeWeightedUpdate(new Float32Array(0), weight, cfg)[0]!;
+  /** One [0,1] value on the weight scale (a 1-word encoding). */
+  const scalar = (v: number) => encodeWeightedUpdate(new Float32Array(0), v, cfg)[0]!;
+  let x: Uint32Array;
+  if (!info.clientNoiseStd) x = encodeWeightedUpdate(clipped, weight, cfg);
+  else {
+    const noised = addGaussianNoise(clipped.map((v) => v * weight), info.clientNoiseStd);
+    // Already weighted: encode at weight 1, then put the real weight in the last coordinate.
+    x = encodeWeightedUpdate(noised, 1, cfg);
+    x[x.length - 1] = scalar(weight);
+  }
+  if (info.reportUnclipped) {
+    const withBit = new Uint32Array(x.length + 1);
+    withBit.set(x);
+    withBit[x.length] = scalar(wasClipped ? 0 : 1);
+    x = withBit;
+  }
   return { x, norm, clipped: wasClipped };
 }
 

@@ -28,6 +28,17 @@ export const SecureAggregationConfigSchema = z.object({
   degree: z.number().int().min(2).optional(),
   /** Example counts are capped here and scaled to a [0,1] weight that travels masked. */
   weightCap: z.number().int().min(1).default(1000),
+  /**
+   * Adaptive clipping (Andrew et al. 2021): clients report a masked "not clipped" bit,
+   * and C ← C·exp(−η(b̄ − γ)) after each round, starting from clipNorm.
+   */
+  adaptiveClip: z
+    .object({
+      enabled: z.boolean().default(false),
+      targetQuantile: z.number().gt(0).lt(1).default(0.5),
+      learningRate: z.number().positive().default(0.2),
+    })
+    .default({ enabled: false, targetQuantile: 0.5, learningRate: 0.2 }),
 });
 export type SecureAggregationConfig = z.infer<typeof SecureAggregationConfigSchema>;
 

@@ -26,6 +26,8 @@ export const SecAggRoundInfoSchema = z.object({
   weightCap: z.number().int().min(1),
   /** Distributed DP: the std of the Gaussian noise each client adds to its weighted, clipped delta. */
   clientNoiseStd: z.number().min(0).optional(),
+  /** Adaptive clipping: append a masked "update was not clipped" bit after the weight. */
+  reportUnclipped: z.boolean().optional(),
 });
 export type SecAggRoundInfo = z.infer<typeof SecAggRoundInfoSchema>;
 
