@@ -26,13 +26,14 @@ describe('SimCLR train step', () => {
   it('lowers the NT-Xent loss on a fixed batch and changes every layer', async () => {
     const model = createSimclrModel(TINY_MODEL_CONFIG, 11);
     const before = flattenWeights(model);
-    const trainer = createTrainer(model, { learningRate: 3e-3, temperature: 0.5, policy: defaultPolicy(1) });
+    const trainer = createTrainer(model, { learningRate: 5e-3, temperature: 0.5, policy: defaultPolicy(1) });
     const batch = patternBatch(16);
     const losses: number[] = [];
-    for (let i = 0; i < 40; i++) losses.push(await trainer.step(batch));
+    for (let i = 0; i < 80; i++) losses.push(await trainer.step(batch));
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     expect(losses.every(Number.isFinite)).toBe(true);
-    expect(mean(losses.slice(-8))).toBeLessThan(mean(losses.slice(0, 8)));
+    // Augmentations are random, so compare 15-step averages at both ends.
+    expect(mean(losses.slice(-15))).toBeLessThan(mean(losses.slice(0, 15)) - 0.05);
     const after = flattenWeights(model);
     for (const e of before.layout.entries) {
       const a = before.data.subarray(e.offset, e.offset + e.size);
