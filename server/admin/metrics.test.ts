@@ -1,22 +1,10 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { initWasmBackendForNode } from '../../shared/tfjs/wasm-node';
+import { describe, expect, it } from 'vitest';
 import { TINY_MODEL_CONFIG } from '../../shared/model/config';
 import { SecureAggregationConfigSchema } from '../../shared/protocol/round-config';
 import { NodeFederatedClient } from '../federation/node-client';
-import { clientShards, startTestServer, TEST_ADMIN_TOKEN, waitUntil } from '../federation/test-harness';
+import { clientShards, startTestServer, TEST_ADMIN_TOKEN, waitUntil, federationFixture, type TestServer } from '../federation/test-harness';
 
-type TestServer = Awaited<ReturnType<typeof startTestServer>>;
-const servers: TestServer[] = [];
-const clients: NodeFederatedClient[] = [];
-
-beforeAll(async () => {
-  await initWasmBackendForNode();
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers.splice(0)) await s.cleanup();
-});
+const { servers, clients } = federationFixture();
 
 async function scrape(s: TestServer): Promise<string> {
   const res = await fetch(`${s.url}/metrics`, { headers: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });

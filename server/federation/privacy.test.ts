@@ -1,5 +1,4 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { initWasmBackendForNode } from '../../shared/tfjs/wasm-node';
+import { describe, expect, it } from 'vitest';
 import { TINY_MODEL_CONFIG } from '../../shared/model/config';
 import { RoundOutcome } from '../../shared/protocol/phases';
 import { computeEpsilon } from '../../shared/privacy/rdp';
@@ -7,12 +6,11 @@ import { RoundConfigSchema, type RoundConfigInput } from '../../shared/protocol/
 import { compareWithRandomInit } from '../../shared/ssl/evaluate';
 import { loadVersion } from '../model/global-model';
 import { NodeFederatedClient } from './node-client';
-import { clientShards, smallFashion, startTestServer, waitUntil } from './test-harness';
+import { clientShards, smallFashion, startTestServer, waitUntil, federationFixture, type TestServer } from './test-harness';
 import { clipToNorm } from '../../shared/privacy/clip';
 import type { LocalRoundResult } from '../../shared/federation/local-round';
 import type { RoundStart } from '../../shared/protocol/messages';
 
-type TestServer = Awaited<ReturnType<typeof startTestServer>>;
 
 
 const DELTA = 1e-5;
@@ -24,17 +22,7 @@ const dpRounds = (over: Partial<RoundConfigInput> & { privacy: RoundConfigInput[
   ...over,
 });
 
-let servers: TestServer[] = [];
-const clients: NodeFederatedClient[] = [];
-
-beforeAll(async () => {
-  await initWasmBackendForNode();
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of servers.splice(0)) await s.cleanup();
-});
+const { servers, clients } = federationFixture();
 
 function join(s: TestServer, n: number, prefix: string) {
   const shards = clientShards(n, 'dirichlet:0.5', 21);

@@ -2,6 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { afterEach, beforeAll } from 'vitest';
+import { initWasmBackendForNode } from '../../shared/tfjs/wasm-node';
+import type { NodeFederatedClient } from './node-client';
 import { startServer, type RunningServer, type ServerOverrides } from '../app';
 import { loadServerConfig } from '../config';
 import { loadNpmDataset } from '../data/npm-datasets';
@@ -57,4 +60,23 @@ export async function waitUntil(cond: () => boolean, timeoutMs = 60_000, what = 
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+export type TestServer = Awaited<ReturnType<typeof startTestServer>>;
+
+/**
+ * Suite lifecycle for federation tests: the WASM backend before all tests, and after
+ * each one every registered client closed and every registered server cleaned up.
+ */
+export function federationFixture(): { servers: TestServer[]; clients: NodeFederatedClient[] } {
+  const servers: TestServer[] = [];
+  const clients: NodeFederatedClient[] = [];
+  beforeAll(async () => {
+    await initWasmBackendForNode();
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    for (const s of servers.splice(0)) await s.cleanup();
+  });
+  return { servers, clients };
 }

@@ -10,20 +10,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { type AugmentationPolicy } from './augment-policy';
+import { createRng } from '../data/rng';
 
 export * from './augment-policy';
 export type Rng = () => number;
 
-/** mulberry32: tiny, fast, good enough for augmentation parameters. */
+/** Seeded uniforms for augmentation parameters (the project's small non-crypto PRNG). */
 export function makeRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = createRng(seed);
+  return () => r.uniform();
 }
 
 const uniform = (rng: Rng, lo: number, hi: number): number => lo + (hi - lo) * rng();

@@ -13,20 +13,15 @@ import {
   setColumnChunkLimit,
 } from './wasm-conv2d-backprop-filter';
 import { initWasmBackendForNode } from './wasm-node';
+import { createRng } from '../data/rng';
 
 type Shape4 = [number, number, number, number];
 type Pad = Conv2DBackpropFilterAttrs['pad'];
 
-/** Small seeded PRNG (mulberry32) so failures reproduce. */
+/** Seeded uniforms so failures reproduce. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = createRng(seed);
+  return () => r.uniform();
 }
 
 function randomValues(size: number, next: () => number): Float32Array {
