@@ -49,7 +49,7 @@ function renderProgress(p: Progress): void {
   ui.loss.textContent = p.loss.toFixed(4);
   ui.ips.textContent = p.imagesPerSec.toFixed(0);
   ui.tensors.textContent = String(p.numTensors);
-  ui.mem.textContent = `${(p.numBytes / 2 ** 20).toFixed(1)} MiB`;
+  ui.mem.textContent = p.numBytes < 2 ** 20 ? `${(p.numBytes / 1024).toFixed(1)} KiB` : `${(p.numBytes / 2 ** 20).toFixed(1)} MiB`;
   ui.trainStatus.textContent = `training… ${p.msPerStep.toFixed(0)} ms/step`;
   chart.push(p.step, p.loss);
 }
