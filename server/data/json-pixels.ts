@@ -105,32 +105,32 @@ export function scanPixelRows(buf: Uint8Array, rowLength: number, maxRows: numbe
     return q < 0 ? 0 : q > 255 ? 255 : q;
   };
 
-  if (nested) {
-    const row = new Uint8Array(rowLength);
-    while (rows < capacity) {
+  /**
+   * Moves to the next element of the array being read, skipping whitespace and
+   * commas. Returns false at its closing "]" (consumed when `consumeClose`).
+   */
+  const nextElement = (what: string, consumeClose: boolean): boolean => {
+    for (;;) {
       skipSpace();
       const c = buf[pos];
-      if (c === Ch.Close) break;
-      if (c === Ch.Comma) {
-        pos++;
-        continue;
+      if (c === Ch.Close) {
+        if (consumeClose) pos++;
+        return false;
       }
-      if (pos >= len) truncated('unterminated data array');
-      if (c !== Ch.Open) fail('expected "[" to start an image row');
+      if (c !== Ch.Comma) break;
+      pos++;
+    }
+    if (pos >= len) truncated(`unterminated ${what}`);
+    return true;
+  };
+
+  if (nested) {
+    const row = new Uint8Array(rowLength);
+    while (rows < capacity && nextElement('data array', false)) {
+      if (buf[pos] !== Ch.Open) fail('expected "[" to start an image row');
       pos++;
       let n = 0;
-      for (;;) {
-        skipSpace();
-        const d = buf[pos];
-        if (d === Ch.Close) {
-          pos++;
-          break;
-        }
-        if (d === Ch.Comma) {
-          pos++;
-          continue;
-        }
-        if (pos >= len) truncated('unterminated image row');
+      while (nextElement('image row', true)) {
         const v = readValue();
         if (n < rowLength) row[n] = v;
         n++;
@@ -145,17 +145,7 @@ export function scanPixelRows(buf: Uint8Array, rowLength: number, maxRows: numbe
   } else {
     let n = 0;
     const limit = capacity * rowLength;
-    while (n < limit) {
-      skipSpace();
-      const c = buf[pos];
-      if (c === Ch.Close) break;
-      if (c === Ch.Comma) {
-        pos++;
-        continue;
-      }
-      if (pos >= len) truncated('unterminated data array');
-      pixels[n++] = readValue();
-    }
+    while (n < limit && nextElement('data array', false)) pixels[n++] = readValue();
     rows = Math.floor(n / rowLength);
     if (n % rowLength !== 0) skippedRows = 1;
   }

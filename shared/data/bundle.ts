@@ -18,14 +18,9 @@ const PREFIX_LEN = MAGIC_BYTES.length + 4;
 // A header is a few hundred bytes; anything huge means a corrupt length field.
 const MAX_HEADER_LEN = 1 << 20;
 
-export interface BundleHeader {
+/** The dataset's metadata (shared by both splits) plus the split sizes. */
+export interface BundleHeader extends Pick<ImageDataset, 'name' | 'width' | 'height' | 'channels' | 'numClasses' | 'classNames'> {
   version: 1;
-  name: string;
-  width: number;
-  height: number;
-  channels: number;
-  numClasses: number;
-  classNames: string[];
   trainCount: number;
   testCount: number;
 }
