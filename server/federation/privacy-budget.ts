@@ -15,7 +15,7 @@ export class PrivacyBudget {
 
   /** δ: the configured one, else comfortably below 1/N for N enrolled clients. */
   delta(cfg: PrivacyConfig): number {
-    const enrolled = Math.max(1, this.registry.listClients().length);
+    const enrolled = Math.max(1, this.registry.countClients());
     return cfg.delta ?? Math.min(1e-5, 0.1 / enrolled);
   }
 

@@ -261,6 +261,10 @@ export class Registry {
     return this.db.prepare('SELECT * FROM clients WHERE id = ?').get(id) as ClientRow | undefined;
   }
 
+  countClients(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM clients WHERE removed = 0').get() as { n: number }).n;
+  }
+
   listClients(): ClientRow[] {
     return this.db.prepare('SELECT * FROM clients ORDER BY last_seen DESC').all() as ClientRow[];
   }
