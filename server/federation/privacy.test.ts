@@ -127,7 +127,9 @@ describe('differential privacy in federated rounds', () => {
     );
     expect(dp.v.epsilon).toBeGreaterThan(0);
     expect(dp.v.epsilon).toBeLessThanOrEqual(8);
-    expect(dp.status.privacy!.epsilon).toBeCloseTo(dp.v.epsilon!, 6);
+    // The live accountant can only be ahead of the version (a too-small Poisson draw after v3 still counts).
+    expect(dp.status.privacy!.epsilon).toBeGreaterThanOrEqual(dp.v.epsilon! - 1e-9);
+    expect(dp.status.privacy!.epsilon).toBeLessThanOrEqual(8);
     expect(plain.v.epsilon ?? 0).toBe(0);
     for (const p of [dp.probe, plain.probe]) {
       expect(p.trained).toBeGreaterThan(0.1); // better than chance on 10 classes
