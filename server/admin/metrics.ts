@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
 import type { Registry } from '../registry/registry';
@@ -115,12 +116,16 @@ export function createMetrics(registry: Registry, coordinator: RoundCoordinator,
   const onRejected = (r: { code: string }) => rejected.inc({ reason: r.code });
   const onEvaluated = (_r: EvaluationResult) => evaluations.inc();
   const onWarning = (w: { kind: string }) => warnings.inc({ kind: w.kind });
-  coordinator.on('round-started', onStarted);
-  coordinator.on('round-ended', onEnded);
-  coordinator.on('phase-duration', onPhase);
-  coordinator.on('rejected', onRejected);
-  evaluation?.on('evaluated', onEvaluated);
-  evaluation?.on('quality-warning', onWarning);
+  // One table drives both subscribing and unsubscribing, so close() cannot miss a listener.
+  const subscriptions: [EventEmitter | undefined, string, (...args: never[]) => void][] = [
+    [coordinator, 'round-started', onStarted],
+    [coordinator, 'round-ended', onEnded],
+    [coordinator, 'phase-duration', onPhase],
+    [coordinator, 'rejected', onRejected],
+    [evaluation, 'evaluated', onEvaluated],
+    [evaluation, 'quality-warning', onWarning],
+  ];
+  for (const [emitter, event, fn] of subscriptions) emitter?.on(event, fn as (...args: unknown[]) => void);
 
   return {
     register,
@@ -142,12 +147,7 @@ export function createMetrics(registry: Registry, coordinator: RoundCoordinator,
       return true;
     },
     close() {
-      coordinator.off('round-started', onStarted);
-      coordinator.off('round-ended', onEnded);
-      coordinator.off('phase-duration', onPhase);
-      coordinator.off('rejected', onRejected);
-      evaluation?.off('evaluated', onEvaluated);
-      evaluation?.off('quality-warning', onWarning);
+      for (const [emitter, event, fn] of subscriptions) emitter?.off(event, fn as (...args: unknown[]) => void);
       register.clear();
     },
   };
