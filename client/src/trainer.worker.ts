@@ -17,6 +17,7 @@ import { partition } from '../../shared/data/splits';
 import { sampleWithoutReplacement, trainLocalRound, type LocalRoundResult } from '../../shared/federation/local-round';
 import type { TrainingConfig } from '../../shared/protocol/round-config';
 import { ModelConfigSchema } from '../../shared/model/config';
+import { benchmarkTrainStep, type TrainBenchmarkOptions, type TrainBenchmarkResult } from '../../shared/ssl/train-benchmark';
 
 /** Which slice of a bundled dataset this client holds (simulated clients). */
 export interface ShardSpec {
@@ -224,6 +225,26 @@ class Trainer {
         ...(onStep ? { onStep } : {}),
       });
       return Comlink.transfer(result, [result.delta.buffer]);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Times training steps on this worker's backend with a fresh model (npm run bench:train). */
+  async benchmark(
+    opts: Partial<Omit<TrainBenchmarkOptions, 'model'>> & { model?: 'default' | 'tiny' },
+    onStep?: (phase: 'warmup' | 'timed', index: number, ms: number) => void,
+  ): Promise<TrainBenchmarkResult & { choice: BackendChoice }> {
+    if (this.running) throw new Error('pause training before running the benchmark');
+    const choice = this.backend ?? (this.backend = await selectBackend());
+    const { model, ...rest } = opts;
+    this.running = true;
+    try {
+      const result = await benchmarkTrainStep(
+        { ...rest, model: model === 'tiny' ? TINY_MODEL_CONFIG : DEFAULT_MODEL_CONFIG },
+        onStep,
+      );
+      return { ...result, choice };
     } finally {
       this.running = false;
     }
