@@ -127,9 +127,12 @@ async function benchBackend(url: string, executablePath: string, backend: Backen
 
 async function waitForBackend(page: Page): Promise<string> {
   const el = page.getByTestId('backend');
-  await page.waitForFunction(() => document.querySelector('[data-testid="backend"]')?.getAttribute('data-backend'), null, {
-    timeout: 120_000,
-  });
+  // The page exposes `fedssl` once the worker is initialised.
+  await page.waitForFunction(
+    () => 'fedssl' in window && document.querySelector('[data-testid="backend"]')?.getAttribute('data-backend'),
+    null,
+    { timeout: 120_000 },
+  );
   return (await el.getAttribute('data-backend')) ?? '';
 }
 

@@ -4,7 +4,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import simdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import threadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { registerWasmConv2DBackpropFilter } from '../../shared/tfjs/wasm-conv2d-backprop-filter';
+import { registerWasmTrainingKernels } from '../../shared/tfjs/wasm-training-kernels';
 
 import { type BackendName } from './backend-names';
 
@@ -74,7 +74,7 @@ async function activate(name: BackendName): Promise<boolean> {
     const ok = await tf.setBackend(name);
     if (!ok) return false;
     await tf.ready();
-    if (name === 'wasm') registerWasmConv2DBackpropFilter();
+    if (name === 'wasm') registerWasmTrainingKernels();
     return true;
   } catch {
     return false;

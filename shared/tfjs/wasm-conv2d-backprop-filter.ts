@@ -18,59 +18,13 @@
 //    copy in JS; only the arithmetic goes through a kernel (BatchMatMul).
 // Intermediates are plain TensorInfos freed with backend.disposeData, so
 // nothing is recorded on the engine's tape or tensor count.
-import {
-  Add,
-  backend_util,
-  BatchMatMul,
-  Conv2DBackpropFilter,
-  getKernel,
-  registerKernel,
-  Reshape,
-  Slice,
-  Transpose,
-} from '@tensorflow/tfjs-core';
-import type {
-  Conv2DBackpropFilterAttrs,
-  DataId,
-  DataType,
-  KernelFunc,
-  NamedAttrMap,
-  NamedTensorInfoMap,
-  TensorInfo,
-} from '@tensorflow/tfjs-core';
+import { Add, backend_util, BatchMatMul, Conv2DBackpropFilter, getKernel, registerKernel, Reshape, Slice, Transpose } from '@tensorflow/tfjs-core';
+import type { Conv2DBackpropFilterAttrs, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { asWasmBackend, imagesPerChunk, runWasmKernel, ScratchTensors, WASM_BACKEND, type WasmHeapBackend } from './wasm-kernel-utils';
 
-const BACKEND = 'wasm';
+export { setColumnChunkLimit } from './wasm-kernel-utils';
 
-/** The part of tfjs-backend-wasm's BackendWasm this kernel uses. */
-interface WasmHeapBackend {
-  makeOutput(shape: number[], dtype: DataType): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
-  disposeData(dataId: DataId, force?: boolean): boolean;
-}
-
-function asWasmBackend(backend: unknown): WasmHeapBackend {
-  const b = backend as Partial<WasmHeapBackend> | null;
-  if (
-    b == null ||
-    typeof b.makeOutput !== 'function' ||
-    typeof b.typedArrayFromHeap !== 'function' ||
-    typeof b.disposeData !== 'function'
-  ) {
-    throw new Error('wasm Conv2DBackpropFilter: backend does not look like tfjs-backend-wasm');
-  }
-  return b as WasmHeapBackend;
-}
-
-/** Runs another registered wasm kernel; the caller owns (and must free) the result. */
-function runKernel(name: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap, backend: WasmHeapBackend): TensorInfo {
-  const config = getKernel(name, BACKEND);
-  if (config == null) {
-    throw new Error(`wasm Conv2DBackpropFilter needs kernel '${name}', which is not registered`);
-  }
-  const out = config.kernelFunc({ inputs, attrs, backend });
-  if (Array.isArray(out)) throw new Error(`kernel '${name}' returned several outputs; expected one`);
-  return out;
-}
+const KERNEL = 'Conv2DBackpropFilter';
 
 /** Element strides of a 4-D input, so NHWC and NCHW share one gather loop. */
 interface InputStrides {
@@ -148,38 +102,18 @@ export function gatherColumnsTransposed(
   }
 }
 
-/**
- * Upper bound on colsT's size (floats) per matmul. Larger batches are split
- * into batch chunks whose partial dW are summed, so a big batch costs a bit
- * more kernel overhead rather than hundreds of MB of wasm heap.
- */
-const DEFAULT_MAX_COLUMN_ELEMENTS = 1 << 23; // 32 MiB of float32
-let maxColumnElements = DEFAULT_MAX_COLUMN_ELEMENTS;
-
-/** Tuning/test hook: cap colsT at `elements` floats per chunk (null restores the default). */
-export function setColumnChunkLimit(elements: number | null): void {
-  if (elements != null && !(Number.isInteger(elements) && elements > 0)) {
-    throw new Error(`column chunk limit must be a positive integer, got ${elements}`);
-  }
-  maxColumnElements = elements ?? DEFAULT_MAX_COLUMN_ELEMENTS;
-}
-
 function conv2DBackpropFilterImpl(
   x: TensorInfo,
   dy: TensorInfo,
   attrs: Conv2DBackpropFilterAttrs,
   backend: WasmHeapBackend,
-  scratch: TensorInfo[],
+  scratch: ScratchTensors,
 ): TensorInfo {
   if (x.dtype !== 'float32' || dy.dtype !== 'float32') {
     throw new Error(`wasm Conv2DBackpropFilter supports float32 only, got x ${x.dtype}, dy ${dy.dtype}`);
   }
-  const own = (t: TensorInfo): TensorInfo => {
-    scratch.push(t);
-    return t;
-  };
-  const run = (name: string, inputs: NamedTensorInfoMap, kernelAttrs: NamedAttrMap): TensorInfo =>
-    own(runKernel(name, inputs, kernelAttrs, backend));
+  const run = scratch.run.bind(scratch);
+  const own = scratch.own.bind(scratch);
   const nchw = attrs.dataFormat === 'NCHW';
   const info = backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
@@ -203,7 +137,7 @@ function conv2DBackpropFilterImpl(
   const dyNhwc = nchw ? run(Transpose, { x: dy }, { perm: [0, 2, 3, 1] }) : dy;
   const dy2d = run(Reshape, { x: dyNhwc }, { shape: [batchSize * perImage, outChannels] });
 
-  const chunk = Math.max(1, Math.min(batchSize, Math.floor(maxColumnElements / Math.max(1, perImage * k))));
+  const chunk = imagesPerChunk(batchSize, perImage, k);
   let dw: TensorInfo | null = null;
   for (let b0 = 0; b0 < batchSize; b0 += chunk) {
     const count = Math.min(chunk, batchSize - b0);
@@ -224,7 +158,7 @@ function conv2DBackpropFilterImpl(
     dw = dw == null ? part : run(Add, { a: dw, b: part }, {});
   }
   if (dw == null) throw new Error('wasm Conv2DBackpropFilter: empty batch');
-  return runKernel(Reshape, { x: dw }, { shape: [...attrs.filterShape] }, backend);
+  return runWasmKernel(Reshape, { x: dw }, { shape: [...attrs.filterShape] }, backend, KERNEL);
 }
 
 /** kernelFunc for Conv2DBackpropFilter on 'wasm'. Inputs: x, dy. */
@@ -232,23 +166,22 @@ export const conv2DBackpropFilterWasm: KernelFunc = ({ inputs, backend, attrs })
   const { x, dy } = inputs;
   if (x == null || dy == null) throw new Error('Conv2DBackpropFilter needs inputs x and dy');
   if (attrs == null) throw new Error('Conv2DBackpropFilter needs attrs');
-  const wasm = asWasmBackend(backend);
-  const scratch: TensorInfo[] = [];
+  const wasm = asWasmBackend(backend, KERNEL);
+  const scratch = new ScratchTensors(wasm, KERNEL);
   try {
     return conv2DBackpropFilterImpl(x, dy, attrs as unknown as Conv2DBackpropFilterAttrs, wasm, scratch);
   } finally {
-    // The result is a reshape holding its own reference, so every scratch
-    // tensor can go, on success and on error alike.
-    for (const t of scratch) wasm.disposeData(t.dataId);
+    // The result is a reshape holding its own reference, so every scratch tensor can go.
+    scratch.disposeAll();
   }
 };
 
 /** Registers the kernel for 'wasm' once; a no-op if one is already registered. */
 export function registerWasmConv2DBackpropFilter(): void {
-  if (getKernel(Conv2DBackpropFilter, BACKEND) != null) return;
+  if (getKernel(Conv2DBackpropFilter, WASM_BACKEND) != null) return;
   registerKernel({
     kernelName: Conv2DBackpropFilter,
-    backendName: BACKEND,
+    backendName: WASM_BACKEND,
     kernelFunc: conv2DBackpropFilterWasm,
   });
 }

@@ -4,11 +4,11 @@
 // setWasmPaths call is needed; browsers must still call setWasmPaths.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmConv2DBackpropFilter } from './wasm-conv2d-backprop-filter';
+import { registerWasmTrainingKernels } from './wasm-training-kernels';
 
 /** Switches tfjs to the 'wasm' backend and adds the kernels it lacks for training. */
 export async function initWasmBackendForNode(): Promise<void> {
-  registerWasmConv2DBackpropFilter();
+  registerWasmTrainingKernels();
   const ok = await tf.setBackend('wasm');
   if (!ok) throw new Error("tfjs could not initialise the 'wasm' backend");
   await tf.ready();
