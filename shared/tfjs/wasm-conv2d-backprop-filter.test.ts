@@ -11,6 +11,7 @@ import {
   conv2DBackpropFilterWasm,
   registerWasmConv2DBackpropFilter,
   setColumnChunkLimit,
+  setRowLayoutMinChannels,
 } from './wasm-conv2d-backprop-filter';
 import { initWasmBackendForNode } from './wasm-node';
 import { createRng } from '../data/rng';
@@ -135,24 +136,42 @@ describe('wasm Conv2DBackpropFilter matches cpu (tf.grad of conv2d wrt the filte
     { strides: [2, 1], pad: 'same' },
     { strides: 2, pad: 1 },
   ];
-  let seed = 1;
-  for (const c of cases) {
-    for (const cfg of configs) {
-      const name = `x [${c.batch},${c.size.join(',')},${c.cin}] f ${c.kernel.join('x')}x${c.cin}x${c.cout} stride ${JSON.stringify(cfg.strides)} pad ${cfg.pad}`;
-      const caseSeed = seed++;
-      it(name, async () => {
-        const next = rng(caseSeed * 7919);
-        const xShape: Shape4 = [c.batch, c.size[0], c.size[1], c.cin];
-        const fShape: Shape4 = [c.kernel[0], c.kernel[1], c.cin, c.cout];
-        const xVals = randomValues(sizeOf(xShape), next);
-        const fVals = randomValues(sizeOf(fShape), next);
-        const args = [xVals, xShape, fVals, fShape, cfg.strides, cfg.pad, caseSeed] as const;
-        const expected = await onBackend('cpu', () => filterGrad(...args));
-        const actual = await onBackend('wasm', () => filterGrad(...args));
-        expect(relError(actual, expected)).toBeLessThan(1e-4);
-      });
+  // Both gather layouts (transposed for narrow inputs, row for wide ones) on every case.
+  for (const layout of ['transposed', 'row'] as const) {
+    let seed = 1;
+    for (const c of cases) {
+      for (const cfg of configs) {
+        const name = `${layout}: x [${c.batch},${c.size.join(',')},${c.cin}] f ${c.kernel.join('x')}x${c.cin}x${c.cout} stride ${JSON.stringify(cfg.strides)} pad ${cfg.pad}`;
+        const caseSeed = seed++;
+        it(name, async () => {
+          const next = rng(caseSeed * 7919);
+          const xShape: Shape4 = [c.batch, c.size[0], c.size[1], c.cin];
+          const fShape: Shape4 = [c.kernel[0], c.kernel[1], c.cin, c.cout];
+          const xVals = randomValues(sizeOf(xShape), next);
+          const fVals = randomValues(sizeOf(fShape), next);
+          const args = [xVals, xShape, fVals, fShape, cfg.strides, cfg.pad, caseSeed] as const;
+          const expected = await onBackend('cpu', () => filterGrad(...args));
+          setRowLayoutMinChannels(layout === 'row' ? 1 : Number.POSITIVE_INFINITY);
+          try {
+            const actual = await onBackend('wasm', () => filterGrad(...args));
+            expect(relError(actual, expected)).toBeLessThan(1e-4);
+          } finally {
+            setRowLayoutMinChannels(null);
+          }
+        });
+      }
     }
   }
+
+  it('a wide layer (64 channels) takes the row path by default and matches cpu', async () => {
+    const next = rng(4242);
+    const xShape: Shape4 = [3, 14, 14, 64];
+    const fShape: Shape4 = [3, 3, 64, 16];
+    const args = [randomValues(sizeOf(xShape), next), xShape, randomValues(sizeOf(fShape), next), fShape, 2, 'same', 99] as const;
+    const expected = await onBackend('cpu', () => filterGrad(...args));
+    const actual = await onBackend('wasm', () => filterGrad(...args));
+    expect(relError(actual, expected)).toBeLessThan(1e-4);
+  });
 });
 
 describe('wasm Conv2DBackpropFilter kernel attrs beyond tf.conv2d defaults', () => {
@@ -194,10 +213,14 @@ describe('wasm Conv2DBackpropFilter kernel attrs beyond tf.conv2d defaults', () 
     const whole = runBackpropFilter(xVals, xShape, dyVals, dyShape, attrs);
     setColumnChunkLimit(11 * 9 * 36); // exactly one image per chunk
     try {
-      const chunked = runBackpropFilter(xVals, xShape, dyVals, dyShape, attrs);
-      expect(relError(chunked, whole)).toBeLessThan(1e-5);
+      for (const minChannels of [Number.POSITIVE_INFINITY, 1]) {
+        setRowLayoutMinChannels(minChannels); // transposed, then row layout
+        const chunked = runBackpropFilter(xVals, xShape, dyVals, dyShape, attrs);
+        expect(relError(chunked, whole)).toBeLessThan(1e-5);
+      }
     } finally {
       setColumnChunkLimit(null);
+      setRowLayoutMinChannels(null);
     }
     expect(() => setColumnChunkLimit(0)).toThrow();
   });

@@ -5,8 +5,8 @@ import {
   conv2DBackpropInputWasm,
   registerWasmConv2DBackpropInput,
   restoreNativeWasmConv2DBackpropInput,
-  scatterColumnsAdd,
 } from './wasm-conv2d-backprop-input';
+import { scatterColumnsAdd } from './im2col';
 import { setColumnChunkLimit } from './wasm-kernel-utils';
 import { initWasmBackendForNode } from './wasm-node';
 import { createRng } from '../data/rng';

@@ -8,61 +8,21 @@
 // The matmul runs as plain [N, Cout] × [Cout, K] (batch 1, no transpose flags:
 // the only fast BatchMatMul path), so the small filter is transposed first.
 // Other layouts and dtypes fall through to the native kernel.
-import { backend_util, BatchMatMul, Conv2DBackpropInput, getKernel, registerKernel, Reshape, Slice, Transpose, unregisterKernel } from '@tensorflow/tfjs-core';
-import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { asWasmBackend, imagesPerChunk, runWasmKernel, ScratchTensors, WASM_BACKEND, type WasmHeapBackend } from './wasm-kernel-utils';
+import { backend_util, BatchMatMul, Conv2DBackpropInput, Reshape, Slice, Transpose } from '@tensorflow/tfjs-core';
+import type { Conv2DBackpropInputAttrs, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { scatterColumnsAdd, type ScatterGeometry } from './im2col';
+import {
+  asWasmBackend,
+  imagesPerChunk,
+  nativeWasmKernel,
+  overrideWasmKernel,
+  restoreNativeWasmKernel,
+  runWasmKernel,
+  ScratchTensors,
+  type WasmHeapBackend,
+} from './wasm-kernel-utils';
 
 const KERNEL = 'Conv2DBackpropInput';
-
-/** Geometry of the scatter; all fields come from backend_util.Conv2DInfo (NHWC). */
-export interface ScatterGeometry {
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outHeight: number;
-  outWidth: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  padTop: number;
-  padLeft: number;
-}
-
-/**
- * Adds cols (rows (b, oh, ow) for images [b0, b0 + count), columns (i, j, c)) into
- * dx (NHWC, whole batch). Taps that land in the padding are dropped. Exported for tests.
- */
-export function scatterColumnsAdd(cols: Float32Array, g: ScatterGeometry, dx: Float32Array, b0: number, count: number): void {
-  const cin = g.inChannels;
-  const taps = g.filterHeight * g.filterWidth * cin;
-  const rowStride = g.inWidth * cin;
-  const imageStride = g.inHeight * rowStride;
-  if (cols.length < count * g.outHeight * g.outWidth * taps) throw new Error('scatterColumnsAdd: cols too small');
-  if (dx.length < (b0 + count) * imageStride) throw new Error('scatterColumnsAdd: dx too small');
-  let src = 0;
-  for (let b = b0; b < b0 + count; b++) {
-    const imageBase = b * imageStride;
-    for (let oh = 0; oh < g.outHeight; oh++) {
-      const ihBase = oh * g.strideHeight - g.padTop;
-      for (let ow = 0; ow < g.outWidth; ow++, src += taps) {
-        const iwBase = ow * g.strideWidth - g.padLeft;
-        for (let i = 0; i < g.filterHeight; i++) {
-          const ih = ihBase + i;
-          if (ih < 0 || ih >= g.inHeight) continue;
-          for (let j = 0; j < g.filterWidth; j++) {
-            const iw = iwBase + j;
-            if (iw < 0 || iw >= g.inWidth) continue;
-            let s = src + (i * g.filterWidth + j) * cin;
-            let d = imageBase + ih * rowStride + iw * cin;
-            const end = d + cin;
-            while (d < end) dx[d++]! += cols[s++]!;
-          }
-        }
-      }
-    }
-  }
-}
 
 function conv2DBackpropInputImpl(
   dy: TensorInfo,
@@ -115,8 +75,6 @@ function conv2DBackpropInputImpl(
   }
 }
 
-let nativeKernel: KernelConfig | undefined;
-
 /** kernelFunc for Conv2DBackpropInput on 'wasm'. Inputs: dy, filter. */
 export const conv2DBackpropInputWasm: KernelFunc = (args) => {
   const { inputs, backend, attrs } = args;
@@ -125,8 +83,9 @@ export const conv2DBackpropInputWasm: KernelFunc = (args) => {
   if (attrs == null) throw new Error('Conv2DBackpropInput needs attrs');
   const a = attrs as unknown as Conv2DBackpropInputAttrs;
   if (a.dataFormat === 'NCHW' || dy.dtype !== 'float32' || filter.dtype !== 'float32') {
-    if (!nativeKernel) throw new Error('wasm Conv2DBackpropInput: only NHWC float32 is supported without the native kernel');
-    return nativeKernel.kernelFunc(args);
+    const native = nativeWasmKernel(Conv2DBackpropInput);
+    if (!native) throw new Error('wasm Conv2DBackpropInput: only NHWC float32 is supported without the native kernel');
+    return native.kernelFunc(args);
   }
   const wasm = asWasmBackend(backend, KERNEL);
   const scratch = new ScratchTensors(wasm, KERNEL);
@@ -137,28 +96,12 @@ export const conv2DBackpropInputWasm: KernelFunc = (args) => {
   }
 };
 
-/**
- * Replaces the native wasm kernel once (idempotent). Its setupFunc is kept, so the
- * native function still binds at backend init and serves the NCHW fallback.
- */
+/** Replaces the native wasm kernel (idempotent); it stays available for NCHW. */
 export function registerWasmConv2DBackpropInput(): void {
-  const existing = getKernel(Conv2DBackpropInput, WASM_BACKEND);
-  if (existing?.kernelFunc === conv2DBackpropInputWasm) return;
-  if (existing) {
-    nativeKernel = existing;
-    unregisterKernel(Conv2DBackpropInput, WASM_BACKEND);
-  }
-  registerKernel({
-    kernelName: Conv2DBackpropInput,
-    backendName: WASM_BACKEND,
-    kernelFunc: conv2DBackpropInputWasm,
-    ...(existing?.setupFunc ? { setupFunc: existing.setupFunc } : {}),
-  });
+  overrideWasmKernel(Conv2DBackpropInput, conv2DBackpropInputWasm);
 }
 
 /** Test hook: puts the native kernel back. */
 export function restoreNativeWasmConv2DBackpropInput(): void {
-  if (!nativeKernel) return;
-  unregisterKernel(Conv2DBackpropInput, WASM_BACKEND);
-  registerKernel(nativeKernel);
+  restoreNativeWasmKernel(Conv2DBackpropInput);
 }

@@ -1,7 +1,7 @@
 // Helpers for kernels we add to tfjs-backend-wasm: they run its registered
 // kernels and copy data straight in its heap, as its own Slice/Concat do.
-import { getKernel } from '@tensorflow/tfjs-core';
-import type { DataId, DataType, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
+import type { DataId, DataType, KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
 
 export const WASM_BACKEND = 'wasm';
 
@@ -84,4 +84,39 @@ export function setColumnChunkLimit(elements: number | null): void {
 /** Images per chunk so that chunk·perImage·taps floats stay under the limit (at least 1). */
 export function imagesPerChunk(batchSize: number, perImage: number, taps: number): number {
   return Math.max(1, Math.min(batchSize, Math.floor(maxColumnElements / Math.max(1, perImage * taps))));
+}
+
+const nativeKernels = new Map<string, KernelConfig>();
+
+/**
+ * Puts `kernelFunc` in place of a native wasm kernel (idempotent). The native
+ * setupFunc is kept, so its wasm function still binds at backend init and
+ * `nativeWasmKernel` can serve the cases we do not handle.
+ */
+export function overrideWasmKernel(name: string, kernelFunc: KernelFunc): void {
+  const existing = getKernel(name, WASM_BACKEND);
+  if (existing?.kernelFunc === kernelFunc) return;
+  if (existing) {
+    nativeKernels.set(name, existing);
+    unregisterKernel(name, WASM_BACKEND);
+  }
+  registerKernel({
+    kernelName: name,
+    backendName: WASM_BACKEND,
+    kernelFunc,
+    ...(existing?.setupFunc ? { setupFunc: existing.setupFunc } : {}),
+  });
+}
+
+/** The native kernel an override replaced, for fallbacks. */
+export function nativeWasmKernel(name: string): KernelConfig | undefined {
+  return nativeKernels.get(name);
+}
+
+/** Test hook: puts the native kernel back. */
+export function restoreNativeWasmKernel(name: string): void {
+  const native = nativeKernels.get(name);
+  if (!native) return;
+  unregisterKernel(name, WASM_BACKEND);
+  registerKernel(native);
 }
