@@ -42,6 +42,7 @@ describe('training-step benchmark', () => {
     expect(seen).toEqual(['warmup0', 'timed0', 'timed1', 'timed2']);
     expect(r.backend).toBe('wasm');
     expect(r.stepMs).toHaveLength(3);
+    expect(r.slow).toBe(false);
     expect(r.imagesPerStep).toBe(16);
     expect(r.imagesPerSec).toBeCloseTo(16 / (r.medianMs / 1000), 6);
     expect(Number.isFinite(r.firstLoss) && Number.isFinite(r.lastLoss)).toBe(true);
@@ -56,6 +57,17 @@ describe('training-step benchmark', () => {
       model: TINY_MODEL_CONFIG, pairs: 4, warmupSteps: 0, timedSteps: 50, budgetMs: 0, minTimedSteps: 2, profile: false,
     });
     expect(r.stepMs).toHaveLength(2);
+    expect(r.kernels).toEqual([]);
+  });
+
+  it('shortens the run on a slow backend: one warm-up, one timed step, no profile', async () => {
+    const seen: string[] = [];
+    const r = await benchmarkTrainStep(
+      { model: TINY_MODEL_CONFIG, pairs: 4, warmupSteps: 3, timedSteps: 5, budgetMs: 0, slowStepMs: 0, profile: true },
+      (phase, i) => seen.push(`${phase}${i}`),
+    );
+    expect(seen).toEqual(['warmup0', 'timed0']);
+    expect(r.slow).toBe(true);
     expect(r.kernels).toEqual([]);
   });
 

@@ -21,6 +21,11 @@ export interface TrainBenchmarkOptions {
   augment: boolean;
   /** Adds a per-kernel breakdown of one extra step (tf.profile). */
   profile: boolean;
+  /**
+   * A warm-up step slower than this marks the backend as slow: warm-up ends, one
+   * timed step is enough and the profile is skipped (software WebGPU, plain CPU).
+   */
+  slowStepMs: number;
   model: ModelConfig;
 }
 
@@ -32,6 +37,7 @@ export const DEFAULT_TRAIN_BENCHMARK: TrainBenchmarkOptions = {
   minTimedSteps: 2,
   augment: false,
   profile: true,
+  slowStepMs: Number.POSITIVE_INFINITY,
   model: DEFAULT_MODEL_CONFIG,
 };
 
@@ -58,6 +64,8 @@ export interface TrainBenchmarkResult {
   memoryAfter: { numTensors: number; numBytes: number };
   /** numTensors growth between the first and the last timed step (0 when nothing leaks). */
   tensorsLeakedPerRun: number;
+  /** A warm-up step exceeded slowStepMs, so the run was shortened. */
+  slow: boolean;
   /** Per-kernel time of one profiled step, biggest first (empty when not profiled). */
   kernels: KernelShare[];
   profiledStepMs?: number;
@@ -117,15 +125,19 @@ export async function benchmarkTrainStep(
   let profiledStepMs: number | undefined;
   let tensorsAtFirstTimed = 0;
   let tensorsAtLastTimed = 0;
+  let slow = false;
   try {
-    for (let i = 0; i < o.warmupSteps; i++) {
+    for (let i = 0; i < o.warmupSteps && !slow; i++) {
       const t0 = performance.now();
       losses.push(await trainer.step(batch));
-      onStep?.('warmup', i, performance.now() - t0);
+      const ms = performance.now() - t0;
+      onStep?.('warmup', i, ms);
+      slow = ms > o.slowStepMs;
     }
+    const minTimed = slow ? 1 : o.minTimedSteps;
     const started = performance.now();
     for (let i = 0; i < o.timedSteps; i++) {
-      if (i >= o.minTimedSteps && performance.now() - started > o.budgetMs) break;
+      if (i >= minTimed && performance.now() - started > o.budgetMs) break;
       const t0 = performance.now();
       losses.push(await trainer.step(batch));
       const ms = performance.now() - t0;
@@ -134,7 +146,7 @@ export async function benchmarkTrainStep(
       if (i === 0) tensorsAtFirstTimed = tf.memory().numTensors;
       tensorsAtLastTimed = tf.memory().numTensors;
     }
-    if (o.profile) {
+    if (o.profile && !slow) {
       const t0 = performance.now();
       const info = await tf.profile(async () => {
         losses.push(await trainer.step(batch));
@@ -167,6 +179,7 @@ export async function benchmarkTrainStep(
     lastLoss: losses[losses.length - 1] ?? NaN,
     memoryAfter: { numTensors: m.numTensors, numBytes: m.numBytes },
     tensorsLeakedPerRun: tensorsAtLastTimed - tensorsAtFirstTimed,
+    slow,
     kernels,
     ...(profiledStepMs !== undefined ? { profiledStepMs } : {}),
   };
