@@ -1,12 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { io as ioClient, type Socket } from 'socket.io-client';
-import { initWasmBackendForNode } from '../../shared/tfjs/wasm-node';
 import { TINY_MODEL_CONFIG } from '../../shared/model/config';
 import { EVENTS, type Ack, type RoundStart } from '../../shared/protocol/messages';
 import { RoundOutcome } from '../../shared/protocol/phases';
 import { readCheckpoint } from '../registry/checkpoints';
 import { NodeFederatedClient } from './node-client';
-import { clientShards, startTestServer, waitUntil } from './test-harness';
+import { clientShards, federationFixture, startTestServer, waitUntil } from './test-harness';
 import type { LocalRoundResult } from '../../shared/federation/local-round';
 
 type TestServer = Awaited<ReturnType<typeof startTestServer>>;
@@ -21,20 +20,19 @@ const fastRounds = {
 };
 
 
-let server: TestServer | undefined;
-const clients: NodeFederatedClient[] = [];
+const { servers, clients } = federationFixture();
 const sockets: Socket[] = [];
 
-beforeAll(async () => {
-  await initWasmBackendForNode();
+afterEach(() => {
+  for (const s of sockets.splice(0)) s.disconnect();
 });
 
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  for (const s of sockets.splice(0)) s.disconnect();
-  await server?.cleanup();
-  server = undefined;
-});
+/** A server the fixture cleans up after the test. */
+async function startServer(minSurvivors: number): Promise<TestServer> {
+  const s = await startTestServer({ roundConfig: { ...fastRounds, cohort: { mode: 'fixed', size: 3 }, minClients: 3, minSurvivors } });
+  servers.push(s);
+  return s;
+}
 
 function joinToken(s: TestServer): string {
   return s.registry.createToken('client', 'test').token;
@@ -58,16 +56,15 @@ function rawSocket(s: TestServer, auth: Record<string, unknown>): Socket {
 
 describe('federated rounds over real socket.io', () => {
   it('FedAvg over three rounds equals the hand-computed example-weighted mean', async () => {
-    server = await startTestServer({ roundConfig: { ...fastRounds, cohort: { mode: 'fixed', size: 3 }, minClients: 3, minSurvivors: 3 } });
+    const s = await startServer(3);
     const recorded = new Map<number, { delta: Float32Array; n: number }[]>();
-    addClients(server, 3, {
+    addClients(s, 3, {
       onTrained: (round: RoundStart, r: LocalRoundResult) => {
         const list = recorded.get(round.modelVersion) ?? [];
         list.push({ delta: r.delta, n: r.numExamples });
         recorded.set(round.modelVersion, list);
       },
     });
-    const s = server;
     await waitUntil(() => (s.registry.latestVersion()?.version ?? 0) >= 3, 90_000, 'three committed versions');
     s.coordinator.pause();
 
@@ -97,8 +94,7 @@ describe('federated rounds over real socket.io', () => {
   });
 
   it('rejects stale, duplicate, wrong-length, NaN and oversized updates and unauthenticated sockets while the round goes on', async () => {
-    server = await startTestServer({ roundConfig: { ...fastRounds, cohort: { mode: 'fixed', size: 3 }, minClients: 3, minSurvivors: 3 } });
-    const s = server;
+    const s = await startServer(3);
     const d = s.coordinator.globalModel.layout.totalSize;
 
     // Unauthenticated: no token, and a forged token.
@@ -160,8 +156,7 @@ describe('federated rounds over real socket.io', () => {
   });
 
   it('completes a round when a client vanishes mid-round and survivors reach the threshold', async () => {
-    server = await startTestServer({ roundConfig: { ...fastRounds, cohort: { mode: 'fixed', size: 3 }, minClients: 3, minSurvivors: 2 } });
-    const s = server;
+    const s = await startServer(2);
     const [, , quitter] = addClients(s, 3);
     // The third client disconnects as soon as it is asked to train.
     quitter!.socket.on(EVENTS.roundStart, () => quitter!.socket.disconnect());
@@ -172,8 +167,7 @@ describe('federated rounds over real socket.io', () => {
   });
 
   it('fails the round cleanly and keeps the global model when too few survive', async () => {
-    server = await startTestServer({ roundConfig: { ...fastRounds, cohort: { mode: 'fixed', size: 3 }, minClients: 3, minSurvivors: 3 } });
-    const s = server;
+    const s = await startServer(3);
     const before = s.coordinator.globalModel;
     const made = addClients(s, 3);
     made[2]!.socket.on(EVENTS.roundStart, () => made[2]!.socket.disconnect());
@@ -187,8 +181,4 @@ describe('federated rounds over real socket.io', () => {
     // The survivors were told.
     await made[0]!.waitFor((e) => e.type === 'round-end' && e.end.outcome === RoundOutcome.Failed, 10_000);
   });
-});
-
-afterAll(async () => {
-  await server?.cleanup();
 });
