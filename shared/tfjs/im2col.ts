@@ -122,20 +122,8 @@ export function gatherColumnsTransposed(
   }
 }
 
-/** Geometry of the scatter; all fields come from backend_util.Conv2DInfo (NHWC). */
-export interface ScatterGeometry {
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outHeight: number;
-  outWidth: number;
-  filterHeight: number;
-  filterWidth: number;
-  strideHeight: number;
-  strideWidth: number;
-  padTop: number;
-  padLeft: number;
-}
+/** Geometry of the scatter (NHWC, whole batch in dx): the gather's, without batch size or dilation. */
+export type ScatterGeometry = Omit<GatherGeometry, 'batchSize' | 'dilationHeight' | 'dilationWidth'>;
 
 /**
  * Adds cols (rows (b, oh, ow) for images [b0, b0 + count), columns (i, j, c)) into

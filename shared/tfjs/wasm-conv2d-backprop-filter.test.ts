@@ -14,37 +14,10 @@ import {
   setRowLayoutMinChannels,
 } from './wasm-conv2d-backprop-filter';
 import { initWasmBackendForNode } from './wasm-node';
-import { createRng } from '../data/rng';
+import { CONV_GRADIENT_CONFIGS, randomValues, relError, seededUniform, sizeOf, type Shape4 } from './kernel-test-utils';
 
-type Shape4 = [number, number, number, number];
 type Pad = Conv2DBackpropFilterAttrs['pad'];
-
-/** Seeded uniforms so failures reproduce. */
-function rng(seed: number): () => number {
-  const r = createRng(seed);
-  return () => r.uniform();
-}
-
-function randomValues(size: number, next: () => number): Float32Array {
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) out[i] = next() * 2 - 1;
-  return out;
-}
-
-const sizeOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
-
-/** max|a - b| / max|b|: a relative error that is robust to entries near zero. */
-function relError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(actual.length).toBe(expected.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs((actual[i] as number) - (expected[i] as number)));
-    scale = Math.max(scale, Math.abs(expected[i] as number));
-  }
-  expect(scale).toBeGreaterThan(0); // an all-zero reference would make the check vacuous
-  return diff / scale;
-}
+const rng = seededUniform;
 
 async function onBackend<T>(name: 'cpu' | 'wasm', f: () => T): Promise<T> {
   expect(await tf.setBackend(name)).toBe(true);
@@ -128,14 +101,7 @@ describe('wasm Conv2DBackpropFilter matches cpu (tf.grad of conv2d wrt the filte
     { batch: 1, size: [7, 7], cin: 3, kernel: [1, 1], cout: 2 },
     { batch: 5, size: [7, 10], cin: 3, kernel: [2, 3], cout: 6 },
   ];
-  const configs: { strides: number | [number, number]; pad: 'same' | 'valid' | number }[] = [
-    { strides: 1, pad: 'same' },
-    { strides: 1, pad: 'valid' },
-    { strides: 2, pad: 'same' },
-    { strides: 2, pad: 'valid' },
-    { strides: [2, 1], pad: 'same' },
-    { strides: 2, pad: 1 },
-  ];
+  const configs = CONV_GRADIENT_CONFIGS;
   // Both gather layouts (transposed for narrow inputs, row for wide ones) on every case.
   for (const layout of ['transposed', 'row'] as const) {
     let seed = 1;

@@ -9,31 +9,10 @@ import {
 import { scatterColumnsAdd } from './im2col';
 import { setColumnChunkLimit } from './wasm-kernel-utils';
 import { initWasmBackendForNode } from './wasm-node';
-import { createRng } from '../data/rng';
+import { CONV_GRADIENT_CONFIGS, randomValues, relError, seededUniform, sizeOf, type Shape4 } from './kernel-test-utils';
 
-type Shape4 = [number, number, number, number];
-
-function randomValues(size: number, seed: number): Float32Array {
-  const r = createRng(seed);
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) out[i] = r.uniform() * 2 - 1;
-  return out;
-}
-
-const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
-
-/** max|a − b| / max|b|; refuses an all-zero reference, which would make the check vacuous. */
-function relError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(actual.length).toBe(expected.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs((actual[i] as number) - (expected[i] as number)));
-    scale = Math.max(scale, Math.abs(expected[i] as number));
-  }
-  expect(scale).toBeGreaterThan(0);
-  return diff / scale;
-}
+/** Uniform values in [-1, 1) from a seed. */
+const seededValues = (size: number, seed: number): Float32Array => randomValues(size, seededUniform(seed));
 
 /** dL/dx for L = sum(conv2d(x, f) · r) on the given backend, through tf.grad. */
 async function inputGrad(
@@ -46,10 +25,10 @@ async function inputGrad(
 ): Promise<Float32Array> {
   expect(await tf.setBackend(backend)).toBe(true);
   return tf.tidy(() => {
-    const x = tf.tensor4d(randomValues(sizeOf(xShape), seed), xShape);
-    const f = tf.tensor4d(randomValues(sizeOf(fShape), seed + 1), fShape);
+    const x = tf.tensor4d(seededValues(sizeOf(xShape), seed), xShape);
+    const f = tf.tensor4d(seededValues(sizeOf(fShape), seed + 1), fShape);
     const outShape = tf.conv2d(x, f, strides, pad).shape;
-    const r = tf.tensor(randomValues(sizeOf(outShape), seed + 2), outShape);
+    const r = tf.tensor(seededValues(sizeOf(outShape), seed + 2), outShape);
     return tf.grad((xx: tf.Tensor) => tf.conv2d(xx as tf.Tensor4D, f, strides, pad).mul(r).sum())(x).dataSync() as Float32Array;
   });
 }
@@ -103,14 +82,7 @@ describe('wasm Conv2DBackpropInput matches cpu (tf.grad of conv2d wrt the input)
     { batch: 1, size: [7, 7], cin: 3, kernel: [1, 1], cout: 2 },
     { batch: 4, size: [7, 10], cin: 3, kernel: [2, 3], cout: 6 },
   ];
-  const configs: { strides: number | [number, number]; pad: 'same' | 'valid' | number }[] = [
-    { strides: 1, pad: 'same' },
-    { strides: 1, pad: 'valid' },
-    { strides: 2, pad: 'same' },
-    { strides: 2, pad: 'valid' },
-    { strides: [2, 1], pad: 'same' },
-    { strides: 2, pad: 1 },
-  ];
+  const configs = CONV_GRADIENT_CONFIGS;
   let seed = 100;
   for (const c of cases) {
     for (const cfg of configs) {
@@ -156,14 +128,14 @@ describe('fallback to the native kernel', () => {
     const dyShape: Shape4 = [2, 4, 4, 3];
     const attrs = { inputShape: [2, 8, 8, 2], strides: 2, pad: 'same', dataFormat: 'NHWC' } as unknown as Conv2DBackpropInputAttrs;
     const nhwc = tf.tidy(() => {
-      const dy = tf.tensor4d(randomValues(sizeOf(dyShape), 3), dyShape);
-      const f = tf.tensor4d(randomValues(3 * 3 * 2 * 3, 4), [3, 3, 2, 3]);
+      const dy = tf.tensor4d(seededValues(sizeOf(dyShape), 3), dyShape);
+      const f = tf.tensor4d(seededValues(3 * 3 * 2 * 3, 4), [3, 3, 2, 3]);
       const out = tf.engine().runKernel(Conv2DBackpropInput, { dy, filter: f }, attrs as unknown as NamedAttrMap) as tf.Tensor;
       return out.dataSync() as Float32Array;
     });
     const nchw = tf.tidy(() => {
-      const dy = tf.tensor4d(randomValues(sizeOf(dyShape), 3), dyShape).transpose([0, 3, 1, 2]);
-      const f = tf.tensor4d(randomValues(3 * 3 * 2 * 3, 4), [3, 3, 2, 3]);
+      const dy = tf.tensor4d(seededValues(sizeOf(dyShape), 3), dyShape).transpose([0, 3, 1, 2]);
+      const f = tf.tensor4d(seededValues(3 * 3 * 2 * 3, 4), [3, 3, 2, 3]);
       const a = { ...attrs, inputShape: [2, 2, 8, 8], dataFormat: 'NCHW' };
       const out = tf.engine().runKernel(Conv2DBackpropInput, { dy, filter: f }, a as unknown as NamedAttrMap) as tf.Tensor;
       return out.transpose([0, 2, 3, 1]).dataSync() as Float32Array;
