@@ -3,13 +3,13 @@
  * against PyTorch CPU (../shared/reference/torch_simclr_step.py) measured in the same run.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { chromium, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS, ensureChromium } from '../e2e/chromium';
+import { startLocalAppServer } from '../e2e/sim/app-server';
 import type { TrainBenchmarkResult } from '../shared/ssl/train-benchmark';
 import type { BackendChoice } from '../client/src/backend';
 
@@ -160,15 +160,8 @@ async function main(): Promise<void> {
     console.log('building the web app (npm run build; --no-build skips)…');
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   }
-  if (!existsSync(join(ROOT, 'dist/client/index.html'))) throw new Error('dist/client is missing: run "npm run build"');
   const executablePath = ensureChromium(console.log);
-  const { startServer } = await import('../server/app');
-  const { loadServerConfig } = await import('../server/config');
-  const dataDir = mkdtempSync(join(tmpdir(), 'fedssl-bench-train-'));
-  const server = await startServer(
-    loadServerConfig({ port: 0, dataDir, logLevel: 'warn', staticDir: join(ROOT, 'dist/client') }),
-    { evaluation: false, manualStart: true },
-  );
+  const server = await startLocalAppServer({ dataDirPrefix: 'fedssl-bench-train-' }, { evaluation: false, manualStart: true });
   const rows: Row[] = [];
   try {
     console.log(`\nSimCLR step, default encoder, ${opts.pairs} pairs = ${2 * opts.pairs} images/step, headless Chromium`);
@@ -177,7 +170,6 @@ async function main(): Promise<void> {
     }
   } finally {
     await server.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
 
   let torch: TorchResult | undefined;

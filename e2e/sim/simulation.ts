@@ -1,8 +1,6 @@
 import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { startLocalAppServer } from './app-server';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { CHROMIUM_ARGS, ensureChromium } from '../chromium';
 import { AdminClient } from './admin-client';
@@ -71,22 +69,11 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   let url = opts.url;
   let adminToken = opts.adminToken;
   if (!url) {
-    const root = resolve(import.meta.dirname, '../..');
-    if (!existsSync(join(root, 'dist/client/index.html'))) throw new Error('the web app is not built: run "npm run build" first');
-    const { startServer } = await import('../../server/app');
-    const { loadServerConfig } = await import('../../server/config');
-    const dataDir = mkdtempSync(join(tmpdir(), 'fedssl-sim-'));
     adminToken = `fa_${randomBytes(18).toString('base64url')}`;
-    const server = await startServer(
-      loadServerConfig({ port: 0, dataDir, model: opts.model, logLevel: 'warn', staticDir: join(root, 'dist/client') }),
-      { adminToken },
-    );
+    const server = await startLocalAppServer({ model: opts.model, dataDirPrefix: 'fedssl-sim-' }, { adminToken });
     url = server.url;
-    stopServer = async () => {
-      await server.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    };
-    log(`started a server at ${url} (data in ${dataDir})`);
+    stopServer = server.close;
+    log(`started a server at ${url} (data in ${server.dataDir})`);
   }
   if (!adminToken) throw new Error('--admin-token is required when targeting a running server');
   const admin = new AdminClient(url, adminToken);
