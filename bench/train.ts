@@ -1,6 +1,6 @@
 /**
  * npm run bench:train — SimCLR training-step speed in headless Chromium, per backend,
- * against PyTorch CPU (../shared/reference/torch_simclr_step.py) measured in the same run.
+ * against PyTorch CPU (bench/fixtures/torch_simclr_step.py) measured in the same run.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -36,7 +36,7 @@ const opts = new Command()
   }>();
 
 const ROOT = resolve(import.meta.dirname, '..');
-const TORCH_SCRIPT = resolve(ROOT, '../shared/reference/torch_simclr_step.py');
+const TORCH_SCRIPT = resolve(ROOT, 'bench/fixtures/torch_simclr_step.py');
 const PYTHON = '/usr/bin/python3';
 
 interface TorchResult {

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ensureChromium } from './chromium';
+import { brokenVitestFiles, summaryLine, tallyPlaywright, tallyVitest, type PlaywrightReport, type Tally, type VitestReport } from './tally';
 
 const root = resolve(import.meta.dirname, '..');
 const results = resolve(root, 'test-results');
@@ -18,7 +19,6 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): number {
   return r.status ?? 1;
 }
 
-interface Tally { suite: string; passed: number; failed: number; skipped: number }
 const tallies: Tally[] = [];
 
 function readJson<T>(file: string): T | undefined {
@@ -40,31 +40,21 @@ if (want('e2e') && run('npm', ['run', 'build']) !== 0) setupFailed = true;
 if (want('unit')) {
   const file = resolve(results, 'unit.json');
   const code = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${file}`]);
-  const r = readJson<{ numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number }>(file);
-  tallies.push(
-    r
-      ? { suite: 'unit+integration (vitest)', passed: r.numPassedTests, failed: r.numFailedTests + (code !== 0 && r.numFailedTests === 0 ? 1 : 0), skipped: r.numPendingTests + r.numTodoTests }
-      : { suite: 'unit+integration (vitest)', passed: 0, failed: 1, skipped: 0 },
-  );
+  const r = readJson<VitestReport>(file);
+  if (r) for (const broken of brokenVitestFiles(r)) console.log(`FAILED TO LOAD: ${broken}`);
+  tallies.push(tallyVitest('unit+integration (vitest)', r, code));
 }
 
 if (want('e2e') && !setupFailed) {
   const file = resolve(results, 'e2e.json');
   const code = run('npx', ['playwright', 'test', '-c', 'e2e/playwright.config.ts']);
-  const r = readJson<{ stats: { expected: number; unexpected: number; flaky: number; skipped: number } }>(file);
-  tallies.push(
-    r
-      ? { suite: 'browser e2e (playwright)', passed: r.stats.expected + r.stats.flaky, failed: r.stats.unexpected + (code !== 0 && r.stats.unexpected === 0 ? 1 : 0), skipped: r.stats.skipped }
-      : { suite: 'browser e2e (playwright)', passed: 0, failed: 1, skipped: 0 },
-  );
+  tallies.push(tallyPlaywright('browser e2e (playwright)', readJson<PlaywrightReport>(file), code));
 } else if (want('e2e')) {
   tallies.push({ suite: 'browser e2e (setup)', passed: 0, failed: 1, skipped: 0 });
 }
 
 console.log('\nSummary');
 for (const t of tallies) console.log(`  ${t.suite}: ${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped`);
-const passed = tallies.reduce((a, t) => a + t.passed, 0);
-const failed = tallies.reduce((a, t) => a + t.failed, 0);
-const skipped = tallies.reduce((a, t) => a + t.skipped, 0);
-console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
-process.exit(failed > 0 ? 1 : 0);
+const line = summaryLine(tallies);
+console.log(line);
+process.exit(tallies.some((t) => t.failed > 0) ? 1 : 0);

@@ -28,7 +28,7 @@ interface RefFile {
   rdp_per_step?: { q: number; noise_multiplier: number; steps: number; orders: number[]; rdp_total: number[]; note?: string };
 }
 
-const refPath = resolve(import.meta.dirname, '../../../shared/reference/rdp_cases.json');
+const refPath = resolve(import.meta.dirname, 'fixtures/rdp_cases.json');
 const ref = JSON.parse(readFileSync(refPath, 'utf8')) as RefFile;
 
 const relErr = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);

@@ -13,7 +13,7 @@ interface NtxentCase {
   grad_z1?: number[][];
 }
 
-const refPath = resolve(import.meta.dirname, '../../../shared/reference/ntxent_cases.json');
+const refPath = resolve(import.meta.dirname, 'fixtures/ntxent_cases.json');
 const cases = (JSON.parse(readFileSync(refPath, 'utf8')) as { cases: NtxentCase[] }).cases;
 
 describe('NT-Xent against the reference cases', () => {
