@@ -99,18 +99,20 @@ describe('background model evaluation', () => {
     expect((JSON.parse(s.registry.getVersion(4)!.health_json!) as StoredHealth).driftFrom).toBe(3);
   });
 
-  it('keeps the event loop responsive while it works', async () => {
+  it('yields to the event loop between batches while it works', async () => {
+    // The gap itself is a timing figure (`npm run bench:micro`); here: other work gets turns meanwhile.
     s = await startTestServer({ manualStart: true, evaluation: cheap });
     const ev = s.adminServices.evaluation!;
-    let maxGap = 0;
-    let last = Date.now();
-    const timer = setInterval(() => {
-      maxGap = Math.max(maxGap, Date.now() - last);
-      last = Date.now();
-    }, 5);
+    let turns = 0;
+    let running = true;
+    const spin = () => {
+      turns++;
+      if (running) setImmediate(spin);
+    };
+    setImmediate(spin);
     await ev.whenIdle();
-    clearInterval(timer);
-    // Feature extraction yields between batches; only the (small) probe fit runs in one go.
-    expect(maxGap).toBeLessThan(1500);
+    running = false;
+    // 200 train + 100 test images at batch 50 is at least 6 feature batches, each followed by a yield.
+    expect(turns).toBeGreaterThanOrEqual(6);
   });
 });

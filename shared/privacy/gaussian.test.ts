@@ -87,13 +87,21 @@ describe('gaussianNoise', () => {
     expect(() => gaussianNoise(1.5, 1)).toThrow(/n must/);
   });
 
-  it('is fast enough for 1M coordinates', () => {
-    gaussianNoise(100_000, 1); // warm up the JIT
-    const t0 = performance.now();
-    gaussianNoise(1_000_000, 1);
-    const ms = performance.now() - t0;
-    console.log(`gaussianNoise(1e6): ${ms.toFixed(1)} ms`);
-    // Generous bound for a loaded CI machine; the target is ~100 ms.
-    expect(ms).toBeLessThan(400);
+  it('draws 1M coordinates with unit variance and no non-finite values', () => {
+    // Timing lives in `npm run bench:micro`; this keeps the large-n path checked for correctness.
+    const v = gaussianNoise(1_000_000, 1, new Uint8Array(32).fill(9));
+    let sum = 0;
+    let sq = 0;
+    let nonFinite = 0;
+    for (const x of v) {
+      if (!Number.isFinite(x)) nonFinite++;
+      sum += x;
+      sq += x * x;
+    }
+    expect(nonFinite).toBe(0);
+    const mean = sum / v.length;
+    // Standard errors at n = 1e6: mean 0.001, variance 0.0014; 5 SE bounds.
+    expect(Math.abs(mean)).toBeLessThan(0.005);
+    expect(Math.abs(sq / v.length - mean * mean - 1)).toBeLessThan(0.007);
   });
 });
