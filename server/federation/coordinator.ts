@@ -313,12 +313,13 @@ export class RoundCoordinator extends EventEmitter {
       const delta = this.budget.delta(pv);
       const next = this.budgetExhausted ? undefined : this.budget.epsilonAfterNext(this.cfg.cohort.rate, pv.noiseMultiplier, delta);
       if (!next || next.epsilon > pv.targetEpsilon) {
-        // Refuse: one more round would spend more than the budget.
+        // Refuse: one more round would spend more than the budget. Every refused attempt is announced.
         if (next) {
           this.budgetExhausted = `privacy budget reached: one more round would bring ε to ${next.epsilon.toFixed(3)} > target ${pv.targetEpsilon} (δ = ${delta.toExponential(2)}, q = ${this.cfg.cohort.rate}, z = ${pv.noiseMultiplier})`;
           this.log.warn({ epsilonNext: next.epsilon, target: pv.targetEpsilon }, this.budgetExhausted);
           this.emitStatus();
         }
+        this.emit('start-refused', { reason: this.budgetExhausted });
         return;
       }
       dp = { q: this.cfg.cohort.rate, z: pv.noiseMultiplier, clipNorm: this.cfg.secureAggregation.clipNorm, delta, mode: pv.mode };

@@ -83,32 +83,31 @@ describe('server restart', () => {
     await waitFor(() => health(url), 30_000, 'server start');
 
     const shards = clientShards(2, 'iid', 5);
-    let stall = false;
+    // Every round based on v1 or later stalls in training until the server is gone, so exactly v1 is
+    // committed before the kill: decided by the round's base version, not by when the test looks.
+    let stall = true;
+    let inStalledTraining = 0;
+    let nowStalled = () => {};
+    const bothStalled = new Promise<void>((r) => (nowStalled = r));
     let release = () => {};
     const stalled = new Promise<void>((r) => (release = r));
     const mk = async (i: number) => {
       const c = new NodeFederatedClient({ url, token: await newToken(url), clientId: `restart-${i}-client`, modelConfig: TINY_MODEL_CONFIG, data: shards[i]! });
       const train = c.train.bind(c);
-      c.train = async (...args) => {
-        if (stall) await stalled; // hold round 2 open until the server is killed
-        return train(...args);
+      c.train = async (global, training, round) => {
+        if (stall && round.modelVersion >= 1) {
+          if (++inStalledTraining === 2) nowStalled();
+          await stalled;
+        }
+        return train(global, training, round);
       };
       clients.push(c);
       return c;
     };
     await Promise.all([mk(0), mk(1)]);
-    await waitFor(async () => ((await health(url))?.version ?? 0) >= 1 || undefined, 60_000, 'version 1');
-    stall = true;
-    // Wait until round 2 is open (its row exists without an outcome), then kill -9.
-    await waitFor(() => {
-      const reg = new Registry(dataDir);
-      try {
-        return reg.listRounds().some((r) => r.outcome === null) || undefined;
-      } finally {
-        reg.close();
-      }
-    }, 30_000, 'round 2 in progress');
+    await bothStalled; // round 2 (base v1) is open and both cohort members are inside it
     const versionBeforeKill = (await health(url))!.version;
+    expect(versionBeforeKill).toBe(1);
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
     for (const c of clients.splice(0)) c.close();

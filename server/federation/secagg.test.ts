@@ -154,13 +154,16 @@ describe('secure aggregation over real socket.io', () => {
     const results = new Map<string, LocalRoundResult>();
     const made = addClients(s, 10, (i) => ({ onTrained: (r: RoundStart, res: LocalRoundResult) => r.modelVersion === 0 && void results.set(`sa-client-${i}-xyz`, res) }));
     const bad = made[0]!;
-    // The bad client trains slowly, so its forged messages reach the server before its honest ones.
+    const acks: Record<string, { ok: boolean; code?: string; reason?: string }> = {};
+    // The bad client starts training only once its forged masked input has been answered, so the forged
+    // message always reaches the server before its honest one (ordered by the ack, not by a delay).
+    let forgedAnswered!: () => void;
+    const forged = new Promise<void>((r) => (forgedAnswered = r));
     const train = bad.train.bind(bad);
     bad.train = async (...args) => {
-      await new Promise((r) => setTimeout(r, 300));
+      await forged;
       return train(...args);
     };
-    const acks: Record<string, { ok: boolean; code?: string; reason?: string }> = {};
     bad.socket.on('round:start', (rs: RoundStart) => {
       if (rs.roundId === 2 && firstAdvertise) {
         // Replay: round 1's advertise message, sent again in round 2.
@@ -182,7 +185,10 @@ describe('secure aggregation over real socket.io', () => {
       if (m.round !== 1) return;
       void bad.socket
         .emitWithAck(SECAGG_EVENTS.maskedInput, packBinary({ type: 'maskedInput', round: 1, sessionId: m.sessionId, from: bad.id, y: new Uint8Array(40), meanLoss: 1, steps: 1 }))
-        .then((a) => (acks.wrongLength = a));
+        .then((a) => {
+          acks.wrongLength = a;
+          forgedAnswered();
+        });
     });
     await waitUntil(() => (s.registry.latestVersion()?.version ?? 0) >= 2 && acks.replay !== undefined, 60_000, 'round 2 and the replay answer');
     s.coordinator.pause();
