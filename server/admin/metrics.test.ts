@@ -45,9 +45,8 @@ describe('Prometheus /metrics', () => {
         url: s.url, token: s.registry.createToken('client').token, clientId: `metrics-client-${i}`, modelConfig: TINY_MODEL_CONFIG, data: shards[i]!,
       }));
     }
-    await waitUntil(() => (s.registry.latestVersion()?.version ?? 0) >= 1, 90_000, 'a committed round');
-    // The round-ended event follows the commit synchronously; give the loop a tick.
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise<void>((r) => s.coordinator.once('round-ended', () => r()));
+    expect(s.registry.latestVersion()!.version).toBe(1);
 
     // A stale update is rejected and counted by its reason code.
     const ack = s.coordinator.submitUpdate('metrics-client-0', { roundId: 999, modelVersion: 0, numExamples: 1, meanLoss: 0, steps: 1, delta: new Uint8Array(8) }, 8);
@@ -67,24 +66,42 @@ describe('Prometheus /metrics', () => {
     expect(sample(after, 'fedssl_epsilon_spent')).toBe(0);
   });
 
-  it('several servers in one process keep separate registries', async () => {
-    const a = await startTestServer({ manualStart: true });
+  it('counts a real failed round by outcome, in its own server\'s registry only', async () => {
+    // Plain rounds of 2 that need 2 survivors; one cohort member disconnects as soon as it is asked to train.
+    const plain = {
+      training: { localSteps: 1, batchSize: 8, learningRate: 1e-3, temperature: 0.5 },
+      cohort: { mode: 'fixed' as const, size: 2 }, minClients: 2, minSurvivors: 2, trainDeadlineMs: 60_000, roundIntervalMs: 60_000,
+      secureAggregation: SecureAggregationConfigSchema.parse({ enabled: false }),
+    };
+    const a = await startTestServer({ roundConfig: plain });
     servers.push(a);
     const b = await startTestServer({ manualStart: true });
     servers.push(b);
-    a.coordinator.emit('round-started', { roundId: 1, cohort: [] });
-    expect(sample(await scrape(a), 'fedssl_rounds_started_total')).toBe(1);
-    expect(sample(await scrape(b), 'fedssl_rounds_started_total')).toBe(0);
-  });
+    const shards = clientShards(2, 'iid', 6);
+    const made = shards.map((data, i) => new NodeFederatedClient({
+      url: a.url, token: a.registry.createToken('client').token, clientId: `failing-round-client-${i}`, modelConfig: TINY_MODEL_CONFIG, data,
+    }));
+    clients.push(...made);
+    const quitter = made[0]!;
+    quitter.train = () => {
+      quitter.close();
+      return new Promise(() => {}); // never delivers
+    };
+    const ended = await new Promise<{ outcome: string }>((r) => a.coordinator.once('round-ended', r));
+    expect(ended.outcome).toBe('failed');
 
-  it('counts failed rounds by outcome', async () => {
-    const s = await startTestServer({ manualStart: true });
-    servers.push(s);
-    s.coordinator.emit('round-ended', { roundId: 1, outcome: 'failed', survivors: 0, dropouts: 2, durationMs: 1500, meanLoss: null, bytesUp: 10, bytesDown: 20 });
-    const text = await scrape(s);
+    const text = await scrape(a);
+    expect(sample(text, 'fedssl_rounds_started_total')).toBe(1);
     expect(sample(text, 'fedssl_rounds_failed_total', 'outcome="failed"')).toBe(1);
     expect(sample(text, 'fedssl_rounds_completed_total')).toBe(0);
-    expect(sample(text, 'fedssl_bytes_received_total')).toBe(10);
-    expect(sample(text, 'fedssl_bytes_sent_total')).toBe(20);
+    expect(sample(text, 'fedssl_global_model_version')).toBe(0);
+    // The survivor's delta was received and counted; the model went out to both.
+    expect(sample(text, 'fedssl_bytes_received_total')).toBeGreaterThan(a.coordinator.globalModel.layout.totalSize * 4 * 0.99);
+    expect(sample(text, 'fedssl_bytes_sent_total')).toBeGreaterThan(0);
+    expect(a.registry.listRounds()[0]).toMatchObject({ outcome: 'failed' });
+
+    const other = await scrape(b);
+    expect(sample(other, 'fedssl_rounds_started_total')).toBe(0);
+    expect(sample(other, 'fedssl_rounds_failed_total', 'outcome="failed"') ?? 0).toBe(0);
   });
 });
