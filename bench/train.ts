@@ -90,7 +90,7 @@ async function benchBackend(url: string, executablePath: string, backend: Backen
   try {
     const page = await browser.newPage();
     page.on('pageerror', (e) => console.error(`  [page error] ${e.message}`));
-    await page.goto(`${url}/?backend=${backend}&model=default`);
+    await page.goto(`${url}/?backend=${backend}&model=default&debug=1`);
     const chosen = await waitForBackend(page);
     if (chosen !== backend) return { backend, augment, skipped: `page fell back to ${chosen}` };
     const run = {

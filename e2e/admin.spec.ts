@@ -1,13 +1,14 @@
 import { test, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { E2E_ADMIN_TOKEN } from './playwright.config';
+import { freshServerForThisFile } from './fixtures/fresh-server';
 import { AdminClient } from './sim/admin-client';
 import type { CoordinatorStatus } from '../server/federation/coordinator';
 import type { VersionRow } from '../server/registry/registry';
 
 const SCREENSHOT = resolve(import.meta.dirname, '../test-results/admin-console.png');
 const CLIENTS = 3;
+const app = freshServerForThisFile();
 
 /** Opens one browser client of the main app that joins with `token` and waits until it is connected. */
 async function openClient(browser: Browser, baseURL: string, index: number, token: string, contexts: BrowserContext[]): Promise<Page> {
@@ -33,7 +34,7 @@ const versionOf = async (page: Page) => Number((await page.getByTestId('model-ve
 test.describe('admin aggregation console', () => {
   test('sign in, watch rounds live, create a token, pause/resume, roll back, charts', async ({ page, browser, baseURL }, testInfo) => {
     test.setTimeout(600_000);
-    const admin = new AdminClient(baseURL!, E2E_ADMIN_TOKEN);
+    const admin = new AdminClient(baseURL!, app.adminToken);
     const contexts: BrowserContext[] = [];
     try {
       // A small, fast round config (the e2e server runs the default ~265k-parameter encoder).
@@ -44,7 +45,6 @@ test.describe('admin aggregation console', () => {
         // Plain rounds keep this test about the console (secure aggregation has its own specs).
         secureAggregation: { enabled: false },
       });
-      await admin.request('POST', '/api/admin/rounds/resume'); // earlier specs leave rounds paused
 
       // --- sign-in refuses anything but an admin token ----------------------------------------
       await page.goto('/admin/');
@@ -58,11 +58,11 @@ test.describe('admin aggregation console', () => {
       await expect(page.getByTestId('signin-error')).toContainText('refused');
       await expect(page.getByTestId('console')).toBeHidden();
 
-      await page.getByTestId('admin-token').fill(E2E_ADMIN_TOKEN);
+      await page.getByTestId('admin-token').fill(app.adminToken);
       await page.getByTestId('signin').click();
       await expect(page.getByTestId('console')).toBeVisible();
       await expect(page.getByTestId('conn')).toHaveText('live');
-      expect(await page.evaluate(() => sessionStorage.getItem('fedssl.adminToken'))).toBe(E2E_ADMIN_TOKEN);
+      expect(await page.evaluate(() => sessionStorage.getItem('fedssl.adminToken'))).toBe(app.adminToken);
       // A reload keeps the session (sessionStorage) and reconnects.
       await page.reload();
       await expect(page.getByTestId('conn')).toHaveText('live');

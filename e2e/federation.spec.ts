@@ -1,5 +1,5 @@
 import { test, expect, type WebSocket } from '@playwright/test';
-import { E2E_ADMIN_TOKEN } from './playwright.config';
+import { freshServerForThisFile } from './fixtures/fresh-server';
 import { runSimulation } from './sim/simulation';
 import { AdminClient } from './sim/admin-client';
 import { RoundOutcome } from '../shared/protocol/phases';
@@ -9,6 +9,8 @@ function socketIoEventName(text: string): string | undefined {
   const m = /^4[25](?:\d+-)?\d*(\[.*)$/s.exec(text);
   return m ? ((JSON.parse(m[1]!) as unknown[])[0] as string) : undefined;
 }
+
+const app = freshServerForThisFile();
 
 interface Frame {
   sent: boolean;
@@ -21,7 +23,7 @@ test.describe('federated SimCLR with browser clients', () => {
     const frames: Frame[] = [];
     const result = await runSimulation({
       url: baseURL!,
-      adminToken: E2E_ADMIN_TOKEN,
+      adminToken: app.adminToken,
       clients: 4,
       rounds: 3,
       dataset: 'fashion-mnist',
@@ -53,9 +55,14 @@ test.describe('federated SimCLR with browser clients', () => {
     versions.forEach((v, i) => i > 0 && expect(v).toBe(versions[i - 1]! + 1));
     for (const r of committed) expect(r.survivors).toBe(4);
 
+    // Learning is judged on the SimCLR objective at fixed held-out images and augmentation seeds (no sampling
+    // noise): three rounds lower it by far more than 0.2 nats, a broken trainer does not (held-out-loss.test.ts).
+    // The probe is printed only: a few rounds move it by less than its noise (decided in bench, not here).
     const p = result.probe!;
+    const h = result.heldOut!;
     console.log(`final v${p.version} linear probe: federated ${(100 * p.trained).toFixed(1)}% vs random init ${(100 * p.randomInit).toFixed(1)}%`);
-    expect(p.trained).toBeGreaterThan(p.randomInit);
+    expect(h.toVersion).toBe(versions[versions.length - 1]);
+    expect(h.before - h.after).toBeGreaterThan(0.2);
 
     // Privacy of the wire (secure aggregation is on by default): client 0 sent only
     // socket.io control frames, the protocol's events, one masked vector of d+1 uint32
@@ -80,7 +87,7 @@ test.describe('federated SimCLR with browser clients', () => {
 
   test('secure aggregation completes with four browser clients when one page is closed mid-round', async ({ baseURL }) => {
     const result = await runSimulation({
-      url: baseURL!, adminToken: E2E_ADMIN_TOKEN, clients: 4, rounds: 1, dataset: 'fashion-mnist', split: 'iid', dropout: 0.25,
+      url: baseURL!, adminToken: app.adminToken, clients: 4, rounds: 1, dataset: 'fashion-mnist', split: 'iid', dropout: 0.25,
       minSurvivors: 3, seed: 3, model: 'default', localSteps: 2, batchSize: 16, learningRate: 1e-3, clientsPerBrowser: 4,
       backend: 'wasm', probe: false, log: (l) => console.log(l),
     });
@@ -92,9 +99,9 @@ test.describe('federated SimCLR with browser clients', () => {
   });
 
   test('a browser client reconnects by itself after losing its connection', async ({ page, baseURL }) => {
-    const admin = new AdminClient(baseURL!, E2E_ADMIN_TOKEN);
+    const admin = new AdminClient(baseURL!, app.adminToken);
     const { token } = await admin.createJoinToken('reconnect test');
-    await page.goto(`/?backend=wasm&model=tiny&dataset=mnist&join=1&token=${token}`);
+    await page.goto(`/?backend=wasm&model=tiny&dataset=mnist&join=1&debug=1&token=${token}`);
     await expect(page.getByTestId('fed-conn')).toHaveText('connected', { timeout: 120_000 });
     const clientId = await page.evaluate(() => localStorage.getItem('fedssl.clientId'));
     // Network loss: the transport dies under the client (no explicit disconnect()).

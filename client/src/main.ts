@@ -76,7 +76,6 @@ let datasetCount = 0;
 let roundsDone = 0;
 
 function renderFederationEvent(e: FederationEvent): void {
-  (window as unknown as { __fedEvent?: (e: unknown) => void }).__fedEvent?.(e);
   switch (e.type) {
     case 'connected': ui.fedConn.textContent = 'connected'; break;
     case 'disconnected': ui.fedConn.textContent = `reconnecting… (${e.reason})`; break;
@@ -218,8 +217,8 @@ async function main(): Promise<void> {
       ui.probe.disabled = false;
     }
   });
-  // Expose the worker for tests and power users (e.g. tf memory checks).
-  (window as unknown as { fedssl: unknown }).fedssl = {
+  // The worker handle on `window` only with an explicit `?debug=1` (tests, power users): never on a plain page.
+  if (params.get('debug') === '1') (window as unknown as { fedssl: unknown }).fedssl = {
     trainer,
     Comlink,
     get federation() {

@@ -8,6 +8,7 @@ import { flattenWeightsAsync, unflattenWeights, weightLayout } from '../../share
 import { createTrainer, type SimclrTrainer } from '../../shared/ssl/train-step';
 import { defaultPolicy } from '../../shared/ssl/augment';
 import { probeAccuracy } from '../../shared/ssl/evaluate';
+import { heldOutLoss } from '../../shared/ssl/held-out-loss';
 import type { ImageDataset, DatasetSplit } from '../../shared/data/dataset';
 import { toFloatBatch } from '../../shared/data/dataset';
 import { decodeDatasetBundle } from '../../shared/data/bundle';
@@ -200,6 +201,21 @@ class Trainer {
       };
     } finally {
       disposeSimclrModel(random);
+    }
+  }
+
+  /** The SimCLR loss of the local model on the first `count` held-out images, with fixed augmentation seeds. */
+  heldOutLoss(count = 256, temperature = DEFAULT_TRAIN.temperature): number {
+    if (!this.data) throw new Error('load a dataset before scoring the model');
+    if (this.running) throw new Error('pause training before scoring the model');
+    const ds = this.data.split.test.count >= 2 ? this.data.split.test : this.data.split.train;
+    const n = Math.min(count, ds.count);
+    const indices = Array.from({ length: n }, (_, i) => i);
+    const x = tf.tensor4d(toFloatBatch(ds, indices), [n, ds.height, ds.width, ds.channels]);
+    try {
+      return heldOutLoss(this.requireModel(), x, defaultPolicy(ds.channels), temperature);
+    } finally {
+      x.dispose();
     }
   }
 

@@ -8,6 +8,11 @@ import type { RoundRow, VersionRow } from '../../server/registry/registry';
 import type { CoordinatorStatus } from '../../server/federation/coordinator';
 import { RoundOutcome } from '../../shared/protocol/phases';
 import { probeAccuracy } from '../../shared/ssl/evaluate';
+import { heldOutLoss } from '../../shared/ssl/held-out-loss';
+import { defaultPolicy } from '../../shared/ssl/augment';
+import { createSimclrModel, disposeSimclrModel } from '../../shared/model/encoder';
+import { ModelConfigSchema } from '../../shared/model/config';
+import { toFloatBatch } from '../../shared/data/dataset';
 import type { DatasetName } from '../../shared/data/dataset';
 
 export interface SimulationOptions {
@@ -47,6 +52,8 @@ export interface SimulationResult {
   rounds: RoundRow[];
   versions: VersionRow[];
   probe?: { trained: number; randomInit: number; gain: number; version: number; trainCount: number; testCount: number };
+  /** The SimCLR objective on fixed held-out images and augmentation seeds, at the first and the last version. */
+  heldOut?: { fromVersion: number; toVersion: number; before: number; after: number };
   closedPages: number;
   wallMs: number;
 }
@@ -158,6 +165,10 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
       const last = versions[versions.length - 1]!;
       log(`linear probe of v${last.version} vs a random-init encoder…`);
       result.probe = { ...(await probeVersion(admin, last.version, opts.dataset)), version: last.version };
+      const before = await heldOutLossOfVersion(admin, startVersion, opts.dataset);
+      const after = await heldOutLossOfVersion(admin, last.version, opts.dataset);
+      result.heldOut = { fromVersion: startVersion, toVersion: last.version, before, after };
+      log(`held-out SimCLR loss: v${startVersion} ${before.toFixed(3)} → v${last.version} ${after.toFixed(3)}`);
     }
     return result;
   } finally {
@@ -166,9 +177,9 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   }
 }
 
-/** Loads one version's encoder through the admin API (tfjs format, bearer auth). */
-async function loadEncoder(admin: AdminClient, version: number): Promise<tf.LayersModel> {
-  const handler = tf.io.http(`${admin.baseUrl}/api/admin/models/${version}/model.json`, {
+/** Loads one version's encoder (or projection head) through the admin API (tfjs format, bearer auth). */
+async function loadEncoder(admin: AdminClient, version: number, part: 'encoder' | 'head' = 'encoder'): Promise<tf.LayersModel> {
+  const handler = tf.io.http(`${admin.baseUrl}/api/admin/models/${version}/model.json${part === 'head' ? '?part=head' : ''}`, {
     requestInit: { headers: { Authorization: `Bearer ${admin.token}` } },
   });
   return tf.loadLayersModel(handler);
@@ -203,4 +214,28 @@ function shuffle<T>(xs: T[]): T[] {
     [a[i], a[j]] = [a[j]!, a[i]!];
   }
   return a;
+}
+
+/** The held-out SimCLR loss (shared/ssl/held-out-loss) of one version: encoder and head from the admin API. */
+export async function heldOutLossOfVersion(admin: AdminClient, version: number, dataset: DatasetName, count = 256): Promise<number> {
+  const { loadNpmDataset } = await import('../../server/data/npm-datasets');
+  const { initWasmBackendForNode } = await import('../../shared/tfjs/wasm-node');
+  await initWasmBackendForNode();
+  const test = loadNpmDataset(dataset).test;
+  const encoder = await loadEncoder(admin, version, 'encoder');
+  const head = await loadEncoder(admin, version, 'head');
+  const meta = await admin.request<{ userDefinedMetadata: { modelConfig: unknown } }>('GET', `/api/admin/models/${version}/model.json`);
+  const model = createSimclrModel(ModelConfigSchema.parse(meta.userDefinedMetadata.modelConfig));
+  const n = Math.min(count, test.count);
+  const x = tf.tensor4d(toFloatBatch(test, Array.from({ length: n }, (_, i) => i)), [n, test.height, test.width, test.channels]);
+  try {
+    model.encoder.setWeights(encoder.getWeights());
+    model.head.setWeights(head.getWeights());
+    return heldOutLoss(model, x, defaultPolicy(test.channels), 0.5);
+  } finally {
+    x.dispose();
+    encoder.dispose();
+    head.dispose();
+    disposeSimclrModel(model);
+  }
 }
