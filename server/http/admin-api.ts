@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import { HttpError, Router } from './router';
+import { HttpError, Router, type RouteContext } from './router';
 import type { Registry } from '../registry/registry';
 import type { RoundCoordinator } from '../federation/coordinator';
 import { RoundConfigSchema } from '../../shared/protocol/round-config';
@@ -112,13 +112,13 @@ export function adminRouter(registry: Registry, coordinator: RoundCoordinator): 
     const part = ctx.url.searchParams.get('part') === 'head' ? 'head' : 'encoder';
     const out = await exportTfjs(loadVersion(registry, v), part);
     const json = out.modelJson as { weightsManifest: { paths: string[] }[] };
-    // Point the manifest at the sibling weights route (and keep the token out of URLs).
-    json.weightsManifest[0]!.paths = [`weights.bin${part === 'head' ? '?part=head' : ''}`];
+    // Point the manifest at the sibling weights route (and keep the token out of URLs). The part is in the
+    // file name, not a query: tf.io.http appends model.json's query string to every weights path.
+    json.weightsManifest[0]!.paths = [part === 'head' ? 'head.weights.bin' : 'weights.bin'];
     return json;
   });
-  guarded('GET', '/api/admin/models/:version/weights.bin', async (ctx) => {
+  const weightsRoute = (part: 'encoder' | 'head') => async (ctx: RouteContext) => {
     const v = versionParam(registry, ctx.params.version);
-    const part = ctx.url.searchParams.get('part') === 'head' ? 'head' : 'encoder';
     const out = await exportTfjs(loadVersion(registry, v), part);
     ctx.res.writeHead(200, {
       'Content-Type': 'application/octet-stream',
@@ -127,6 +127,8 @@ export function adminRouter(registry: Registry, coordinator: RoundCoordinator): 
     });
     ctx.res.end(out.weights);
     return undefined;
-  });
+  };
+  guarded('GET', '/api/admin/models/:version/weights.bin', weightsRoute('encoder'));
+  guarded('GET', '/api/admin/models/:version/head.weights.bin', weightsRoute('head'));
   return router;
 }
