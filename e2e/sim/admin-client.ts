@@ -2,28 +2,32 @@
 export class AdminClient {
   constructor(readonly baseUrl: string, readonly token: string) {}
 
+  /** fetch() for reads: a busy server may close an idle keep-alive socket just as it is reused, so retry. */
+  readonly fetchRead = async (url: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await fetch(url, init);
+      } catch (err) {
+        if (attempt >= 3) throw err;
+        await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+      }
+    }
+  };
+
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const init = {
       method,
       headers: { Authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     };
-    let res: Response | undefined;
-    // A busy server may close an idle keep-alive socket just as it is reused; retry reads.
-    for (let attempt = 0; !res; attempt++) {
-      try {
-        res = await fetch(`${this.baseUrl}${path}`, init);
-      } catch (err) {
-        if (method !== 'GET' || attempt >= 3) throw err;
-        await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
-      }
-    }
+    const url = `${this.baseUrl}${path}`;
+    const res = method === 'GET' ? await this.fetchRead(url, init) : await fetch(url, init);
     if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   }
 
   async bytes(path: string): Promise<ArrayBuffer> {
-    const res = await fetch(`${this.baseUrl}${path}`, { headers: { Authorization: `Bearer ${this.token}` } });
+    const res = await this.fetchRead(`${this.baseUrl}${path}`, { headers: { Authorization: `Bearer ${this.token}` } });
     if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status}`);
     return res.arrayBuffer();
   }

@@ -181,6 +181,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
 async function loadEncoder(admin: AdminClient, version: number, part: 'encoder' | 'head' = 'encoder'): Promise<tf.LayersModel> {
   const handler = tf.io.http(`${admin.baseUrl}/api/admin/models/${version}/model.json${part === 'head' ? '?part=head' : ''}`, {
     requestInit: { headers: { Authorization: `Bearer ${admin.token}` } },
+    fetchFunc: admin.fetchRead,
   });
   return tf.loadLayersModel(handler);
 }
