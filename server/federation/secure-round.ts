@@ -7,7 +7,9 @@ import type { RoundConfig } from '../../shared/protocol/round-config';
 import {
   AdvertiseWireSchema, MaskedInputWireSchema, SECAGG_EVENTS, ShareKeysWireSchema, UnmaskWireSchema, type SecAggRoundInfo,
 } from '../../shared/protocol/secagg-messages';
-import { SecAggServer } from '../../shared/secagg/server';
+import { SecAggServer, inThreadUnmasker, type Unmasker } from '../../shared/secagg/server';
+import { planCost } from '../../shared/secagg/unmask-plan';
+import { sharedUnmaskPool } from './unmask-pool';
 import { packBinary, unpackBinary } from '../../shared/protocol/binary-pack';
 import { RoundFailed, type Result } from '../../shared/secagg/messages';
 import { assertNoOverflow, maxBitsFor } from '../../shared/secagg/quantize';
@@ -62,6 +64,12 @@ export function rosterParamsFor(n: number, sa: RoundConfig['secureAggregation'])
   const derived = chooseSecAggParams({ n, dropoutRate: sa.dropoutRate, corruptFraction: sa.corruptFraction, failureTarget: sa.failureTarget, maxDegree: 254 });
   return { k: derived.k, t: derived.t, derived };
 }
+
+/** Above this much PRG output (words) the unmask runs on the worker pool; below it, a worker round trip costs more than it saves. */
+const PARALLEL_UNMASK_WORDS = 4_000_000;
+
+const unmaskerFor: Unmasker = (sumOfY, plan) =>
+  planCost(plan) * sumOfY.length >= PARALLEL_UNMASK_WORDS ? sharedUnmaskPool().unmask(sumOfY, plan) : inThreadUnmasker(sumOfY, plan);
 
 /** Picks and checks the fixed-point width for n clients; throws naming the numbers if it could overflow. */
 export function quantBitsFor(n: number, configured?: number): number {
@@ -273,7 +281,7 @@ export class SecureRound {
   private async finish(): Promise<void> {
     const t0 = performance.now();
     try {
-      const out = await this.server.finish();
+      const out = await this.server.finish(unmaskerFor);
       const dec = decodeMaskedSum(this.layout, out.sum, out.survivors.length, encodingParamsForRound(this.info));
       this.resolve({
         weightedSum: dec.weightedSum, weightSum: dec.weightSum, survivors: out.survivors, dropped: out.dropped,

@@ -16,8 +16,8 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { bytesEqual } from './encoding';
 import { defaultDegree, defaultThreshold, effectiveDegree, neighbourGraph } from './graph';
-import { pairMaskSeed, publicKeyOf, selfSeedCommitment } from './keys';
-import { pairSign, unmaskSum, type Sign } from './mask';
+import { publicKeyOf, selfSeedCommitment } from './keys';
+import { maskTotal, subtractTotal, type UnmaskPlan } from './unmask-plan';
 import {
   Phase,
   RoundFailed,
@@ -59,6 +59,11 @@ export interface RoundResult {
   survivors: string[];
   dropped: string[];
 }
+
+/** Removes the plan's masks from Σ y; returns Σ x (a new array). */
+export type Unmasker = (sumOfY: Uint32Array, plan: UnmaskPlan) => Promise<Uint32Array>;
+
+export const inThreadUnmasker: Unmasker = async (sumOfY, plan) => subtractTotal(sumOfY, maskTotal(plan, sumOfY.length));
 
 interface Advertised {
   cPk: Uint8Array;
@@ -275,29 +280,38 @@ export class SecAggServer {
     return this.request;
   }
 
-  /** Reconstructs the survivors' self seeds and the dropped clients' mask keys, removes all masks, and returns Σ x. */
-  async finish(): Promise<RoundResult> {
+  /**
+   * Reconstructs the survivors' self seeds and the dropped clients' mask keys, removes all masks, and returns Σ x.
+   * `unmasker` removes the masks described by the plan (default: in this thread); the server passes a worker pool.
+   */
+  async finish(unmasker: Unmasker = inThreadUnmasker): Promise<RoundResult> {
     this.expectPhase(Phase.Unmask, 'finish');
     const ctx = { round: this.round, sessionId: this.sessionId };
     try {
-      const survivorSelfSeeds: Uint8Array[] = [];
+      const plan: UnmaskPlan = { ...ctx, selfSeeds: [], dropped: [] };
+      let slice = Date.now();
+      // Reconstruction is CPU work: yield to the event loop every ~20 ms so timers and sockets keep running.
+      const breathe = async () => {
+        if (Date.now() - slice < 20) return;
+        await new Promise((r) => setTimeout(r, 0));
+        slice = Date.now();
+      };
       for (const u of this.u3) {
         const commit = this.adv.get(u)!.commit;
-        survivorSelfSeeds.push(
+        plan.selfSeeds.push(
           await this.reconstruct(this.selfShares.get(u), u, 'self seed', (s) => bytesEqual(selfSeedCommitment(s, { ...ctx, id: u }), commit)),
         );
+        await breathe();
       }
-      const droppedPairSeeds: { seed: Uint8Array; sign: Sign }[] = [];
       for (const u of this.droppedSet) {
         const sPk = this.adv.get(u)!.sPk;
         const sk = await this.reconstruct(this.keyShares.get(u), u, 'mask key', (s) => bytesEqual(publicKeyOf(s), sPk));
         // Survivors that masked with u: its graph neighbours in U3 (all in U2, so they hold u's share).
-        for (const v of this.graph.get(u) ?? []) {
-          if (!this.u3.has(v)) continue;
-          droppedPairSeeds.push({ seed: pairMaskSeed(sk, this.adv.get(v)!.sPk, { ...ctx, a: u, b: v }), sign: pairSign(v, u) });
-        }
+        const survivors = (this.graph.get(u) ?? []).filter((v) => this.u3.has(v)).map((v) => ({ id: v, sPk: this.adv.get(v)!.sPk }));
+        plan.dropped.push({ id: u, maskKey: sk, survivors });
+        await breathe();
       }
-      const sum = unmaskSum(this.acc, { survivorSelfSeeds, droppedPairSeeds });
+      const sum = await unmasker(this.acc, plan);
       this._phase = Phase.Done;
       return { sum, survivors: this.survivors, dropped: this.dropped };
     } catch (e) {

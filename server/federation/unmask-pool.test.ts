@@ -1,0 +1,25 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { generateKeyPair, randomSeed } from '../../shared/secagg/keys';
+import { inThreadUnmasker } from '../../shared/secagg/server';
+import type { UnmaskPlan } from '../../shared/secagg/unmask-plan';
+import { UnmaskPool } from './unmask-pool';
+
+const pool = new UnmaskPool(3);
+afterAll(() => pool.close());
+
+describe('parallel unmask on worker threads', () => {
+  it('gives exactly the in-thread result', async () => {
+    const keys = Array.from({ length: 8 }, () => generateKeyPair());
+    const plan: UnmaskPlan = {
+      round: 1,
+      sessionId: 'pool-test',
+      selfSeeds: Array.from({ length: 5 }, () => randomSeed()),
+      dropped: [0, 1, 2].map((u) => ({ id: `c${u}`, maskKey: keys[u]!.secretKey, survivors: [3, 4, 5, 6, 7].map((v) => ({ id: `c${v}`, sPk: keys[v]!.publicKey })) })),
+    };
+    const acc = new Uint32Array(5000).map((_, i) => (i * 2654435761) >>> 0);
+    const want = await inThreadUnmasker(acc, plan);
+    expect(await pool.unmask(acc, plan)).toEqual(want);
+    // The input is not modified.
+    expect(acc[1]).toBe(2654435761);
+  });
+});
