@@ -3,11 +3,30 @@ import { generateKeyPair, randomSeed } from '../../shared/secagg/keys';
 import { inThreadUnmasker } from '../../shared/secagg/server';
 import type { UnmaskPlan } from '../../shared/secagg/unmask-plan';
 import { UnmaskPool } from './unmask-pool';
+import { nodePrimitives } from './node-primitives';
+import { sharedPrimitives } from '../../shared/secagg/unmask-plan';
 
 const pool = new UnmaskPool(3);
 afterAll(() => pool.close());
 
 describe('parallel unmask on worker threads', () => {
+  it('the OpenSSL primitives give the same bytes as the shared (noble) ones', () => {
+    for (const len of [1, 15, 16, 17, 1000, 65_537]) {
+      const seed = randomSeed();
+      const a = new Uint32Array(len);
+      const b = new Uint32Array(len);
+      sharedPrimitives.expand(seed, a);
+      nodePrimitives.expand(seed, b);
+      expect(b).toEqual(a);
+    }
+    for (let i = 0; i < 5; i++) {
+      const me = generateKeyPair();
+      const peer = generateKeyPair();
+      expect(nodePrimitives.agree(me.secretKey, peer.publicKey)).toEqual(sharedPrimitives.agree(me.secretKey, peer.publicKey));
+    }
+    expect(() => nodePrimitives.agree(generateKeyPair().secretKey, new Uint8Array(32))).toThrow();
+  });
+
   it('gives exactly the in-thread result', async () => {
     const keys = Array.from({ length: 8 }, () => generateKeyPair());
     const plan: UnmaskPlan = {

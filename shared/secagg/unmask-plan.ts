@@ -5,8 +5,25 @@
  * total; the server subtracts the sum of the partials. Addition mod 2^32 commutes, so
  * any split gives the same result as one thread.
  */
-import { pairMaskSeed } from './keys';
-import { addMaskInPlace, pairSign } from './mask';
+import { agree, derivePairSecrets } from './keys';
+import { pairSign } from './mask';
+import { expandMask } from './prg';
+
+/**
+ * The two primitives an unmask needs. Default: the shared (noble) implementations; the
+ * Node server may pass OpenSSL-backed ones that produce the same bytes (tested).
+ */
+export interface UnmaskPrimitives {
+  /** ChaCha20 keystream of `seed` (zero nonce, counter 0) as little-endian words, into `out`. */
+  expand(seed: Uint8Array, out: Uint32Array): void;
+  /** X25519 shared secret. */
+  agree(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
+}
+
+export const sharedPrimitives: UnmaskPrimitives = {
+  expand: (seed, out) => void expandMask(seed, out.length, undefined, out),
+  agree,
+};
 
 export interface DroppedKey {
   /** The dropped client u and its reconstructed mask (s) secret key. */
@@ -30,14 +47,19 @@ export function planCost(p: UnmaskPlan): number {
 }
 
 /** Σ of the masks in `plan`, mod 2^32, written into a fresh (or given, zeroed) array. */
-export function maskTotal(plan: UnmaskPlan, length: number, out: Uint32Array = new Uint32Array(length)): Uint32Array {
+export function maskTotal(plan: UnmaskPlan, length: number, out: Uint32Array = new Uint32Array(length), prims: UnmaskPrimitives = sharedPrimitives): Uint32Array {
   const scratch = new Uint32Array(length);
-  for (const s of plan.selfSeeds) addMaskInPlace(out, s, 1, scratch);
+  const add = (seed: Uint8Array, sign: 1 | -1) => {
+    prims.expand(seed, scratch);
+    if (sign === 1) for (let i = 0; i < length; i++) out[i] = out[i]! + scratch[i]!;
+    else for (let i = 0; i < length; i++) out[i] = out[i]! - scratch[i]!;
+  };
+  for (const s of plan.selfSeeds) add(s, 1);
   for (const u of plan.dropped) {
     for (const v of u.survivors) {
       // v masked with +sign(v, u)·PRG(s_uv); s_uv from u's secret key and v's public key.
-      const seed = pairMaskSeed(u.maskKey, v.sPk, { round: plan.round, sessionId: plan.sessionId, a: u.id, b: v.id });
-      addMaskInPlace(out, seed, pairSign(v.id, u.id), scratch);
+      const { maskSeed } = derivePairSecrets(prims.agree(u.maskKey, v.sPk), { round: plan.round, sessionId: plan.sessionId, a: u.id, b: v.id });
+      add(maskSeed, pairSign(v.id, u.id));
     }
   }
   return out;
