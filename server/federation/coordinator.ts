@@ -61,6 +61,8 @@ export interface CoordinatorStatus {
   connectedClients: number;
   eligibleClients: number;
   privacy?: { epsilon: number; target: number; delta: number; steps: number; exhausted?: string };
+  /** The last secure round's degree k, threshold t and predicted failure probability (null for a hand-set degree). */
+  secagg?: { n: number; k: number; t: number; predictedFailure: number | null };
 }
 
 export interface RoundEndedEvent {
@@ -111,6 +113,7 @@ export class RoundCoordinator extends EventEmitter {
   private readonly budget: PrivacyBudget;
   private budgetExhausted?: string;
   private clipper?: AdaptiveClipper;
+  private lastSecAgg?: CoordinatorStatus['secagg'];
 
   constructor(opts: CoordinatorOptions) {
     super();
@@ -146,6 +149,7 @@ export class RoundCoordinator extends EventEmitter {
       connectedClients: this.pool.size,
       eligibleClients: this.eligible().length,
       ...(this.cfg.privacy.enabled ? { privacy: this.privacyStatus() } : {}),
+      ...(this.lastSecAgg ? { secagg: this.lastSecAgg } : {}),
     };
   }
 
@@ -386,6 +390,7 @@ export class RoundCoordinator extends EventEmitter {
           // Distributed DP: each of the q·N expected clients adds its 1/(q·N) share of every variance.
           ...(round.dpPlan?.client ?? {}),
         });
+        this.lastSecAgg = { n: ids.length, ...round.secure.params };
       } catch (err) {
         this.setPhase(RoundPhase.Aggregate);
         this.finish(RoundOutcome.Failed, `secure aggregation cannot run: ${(err as Error).message}`);
