@@ -14,7 +14,7 @@ import { packBinary, unpackBinary } from '../../shared/protocol/binary-pack';
 import { RoundFailed, type Result } from '../../shared/secagg/messages';
 import { assertNoOverflow, maxBitsFor } from '../../shared/secagg/quantize';
 import { defaultThreshold, effectiveDegree } from '../../shared/secagg/graph';
-import { chooseSecAggParams, type SecAggParams } from '../../shared/secagg/parameters';
+import { MAX_DEGREE, chooseSecAggParams, type SecAggParams } from '../../shared/secagg/parameters';
 import { decodeMaskedSum } from '../../shared/secagg/masked-vector-layout';
 import { encodingParamsForRound, layoutForRound } from '../../shared/protocol/round-layout';
 import type { ClientPool } from './client-pool';
@@ -60,8 +60,7 @@ export function rosterParamsFor(n: number, sa: RoundConfig['secureAggregation'])
     const k = effectiveDegree(n, sa.degree);
     return { k, t: defaultThreshold(k) };
   }
-  // The server's graph supports k ≤ 255 (one byte of Shamir x-coordinates).
-  const derived = chooseSecAggParams({ n, dropoutRate: sa.dropoutRate, corruptFraction: sa.corruptFraction, failureTarget: sa.failureTarget, maxDegree: 254 });
+  const derived = chooseSecAggParams({ n, dropoutRate: sa.dropoutRate, corruptFraction: sa.corruptFraction, failureTarget: sa.failureTarget, maxDegree: MAX_DEGREE });
   return { k: derived.k, t: derived.t, derived };
 }
 

@@ -41,4 +41,34 @@ describe('parallel unmask on worker threads', () => {
     // The input is not modified.
     expect(acc[1]).toBe(2654435761);
   });
+
+  it('keeps the event loop running while the workers unmask (the in-thread unmask blocks it)', async () => {
+    const keys = Array.from({ length: 4 }, () => generateKeyPair());
+    const plan: UnmaskPlan = {
+      round: 1,
+      sessionId: 'pool-loop',
+      selfSeeds: Array.from({ length: 24 }, () => randomSeed()),
+      dropped: [{ id: 'c0', maskKey: keys[0]!.secretKey, survivors: [1, 2, 3].map((v) => ({ id: `c${v}`, sPk: keys[v]!.publicKey })) }],
+    };
+    const acc = new Uint32Array(200_000);
+    const ticksDuring = async (run: () => Promise<Uint32Array>) => {
+      let ticks = 0;
+      let on = true;
+      const tick = () => {
+        ticks++;
+        if (on) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const before = ticks;
+      const out = await run();
+      const during = ticks - before;
+      on = false;
+      return { out, during };
+    };
+    const inThread = await ticksDuring(() => inThreadUnmasker(acc, plan));
+    const pooled = await ticksDuring(() => pool.unmask(acc, plan));
+    expect(pooled.out).toEqual(inThread.out);
+    expect(inThread.during).toBe(0);
+    expect(pooled.during).toBeGreaterThan(0);
+  });
 });

@@ -36,7 +36,7 @@ export const SecAggRoundInfoSchema = z.object({
   bitNoiseStd: z.number().min(0).optional(),
   lossNoiseStd: z.number().min(0).optional(),
   /** Cohort size n and the rates k and t were derived from (Bell et al. 2020); absent when the admin fixed the degree. */
-  cohortSize: z.number().int().min(3).optional(),
+  cohortSize: z.number().int().min(3).max(10_000_000).optional(),
   dropoutRate: z.number().min(0).lt(1).optional(),
   corruptFraction: z.number().min(0).lt(0.5).optional(),
   failureTarget: z.number().gt(0).lt(1).optional(),

@@ -55,6 +55,9 @@ export interface SecAggParams {
 
 export const SECAGG_PARAM_DEFAULTS = { dropoutRate: 0.3, corruptFraction: 0.1, failureTarget: 1e-6 } as const;
 
+/** Largest degree the server builds (Shamir x-coordinates are one byte; even, for the ring). */
+export const MAX_DEGREE = 254;
+
 /** ln C(k, i), exact enough for k ≤ 10^6 (sum of logs is fine at our sizes; k ≤ 255). */
 function logChoose(k: number, i: number): number {
   let s = 0;
@@ -139,7 +142,8 @@ export function checkRosterParams(p: {
   const { n, dropoutRate, corruptFraction, failureTarget } = announced;
   if (!Number.isInteger(n) || n < 3) return { ok: false, reason: `announced cohort of ${n} is too small for secure aggregation` };
   if (k > n - 1) return { ok: false, reason: `degree k=${k} exceeds the announced cohort of ${n}` };
-  const need = chooseSecAggParams({ n, dropoutRate, corruptFraction, failureTarget });
+  // Same cap as the server, which also bounds the client's work for any announced n.
+  const need = chooseSecAggParams({ n, dropoutRate, corruptFraction, failureTarget, maxDegree: MAX_DEGREE });
   if (k < need.k) {
     return { ok: false, reason: `degree k=${k} is below the k=${need.k} that n=${n}, dropout rate ${dropoutRate}, corrupt fraction ${corruptFraction} and failure target ${failureTarget} need` };
   }
