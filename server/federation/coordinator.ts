@@ -45,8 +45,8 @@ interface ActiveRound {
   clipNorm: number;
   /** Under DP: how z is split between the delta, the clip bit and the loss, and who adds the noise. */
   dpPlan?: DpRoundPlan;
-  /** Under DP: the accountant step was recorded (once the noised sum was unmasked). */
-  stepRecorded?: boolean;
+  /** Under DP: the multiplier recorded for this round once its noised sum was unmasked. */
+  recordedZ?: number;
 }
 
 export interface CoordinatorStatus {
@@ -437,9 +437,10 @@ export class RoundCoordinator extends EventEmitter {
     for (const id of r.cohort) if (!res.survivors.includes(id)) r.dropped.add(id);
     // A noised sum was unmasked: it counts as a step even if the round fails from here on.
     // Distributed DP: the noise actually in the sum depends on how many clients survived.
-    if (r.dp && r.dpPlan && !r.stepRecorded) {
-      this.budget.record(r.dp.q, realisedNoiseMultiplier(r.dpPlan, res.survivors.length));
-      r.stepRecorded = true;
+    if (r.dp && r.dpPlan && r.recordedZ === undefined) {
+      r.recordedZ = realisedNoiseMultiplier(r.dpPlan, res.survivors.length);
+      this.budget.record(r.dp.q, r.recordedZ);
+      this.log.info({ roundId: r.id, survivors: res.survivors.length, z: r.recordedZ }, 'privacy step recorded');
     }
     if (res.survivors.length < this.cfg.minSurvivors) {
       this.finish(RoundOutcome.Failed, `${res.survivors.length} of ${r.cohort.size} survived; at least ${this.cfg.minSurvivors} needed`);
@@ -538,7 +539,7 @@ export class RoundCoordinator extends EventEmitter {
       {
         version, parent: r.baseVersion, round_id: r.id, participants: r.cohort.size, survivors: survivors.length,
         examples: agg.examples ?? 0, mean_loss: meanLoss, config_hash: configHash(this.cfg), layout_hash: this.model.layout.hash,
-        weights_hash: hash, checkpoint_path: path, epsilon, clip_norm: r.secure ? r.clipNorm : null, noise_multiplier: r.dp?.z ?? null,
+        weights_hash: hash, checkpoint_path: path, epsilon, clip_norm: r.secure ? r.clipNorm : null, noise_multiplier: r.recordedZ ?? r.dp?.z ?? null,
       },
       { survivors: survivors.length, dropouts: r.dropped.size, meanLoss, bytesUp: r.bytesUp, bytesDown: r.bytesDown, aggregateMs },
       survivors,

@@ -92,6 +92,8 @@ describe('DP rounds over real socket.io (findings 3–6)', () => {
     }
     for (const c of clients) expect(s.coordinator.pool.get(c.id)?.ready?.numExamples).toBeUndefined();
     expect(s.registry.getVersion(1)!.mean_loss).toBeNull();
+    // Distributed: 4 survivors of m = 4 expected; the other 3 clients' noise protects each one: z·√(3/4).
+    expect(s.registry.getVersion(1)!.noise_multiplier).toBeCloseTo(Math.sqrt(3 / 4), 12);
   });
 
   it('finding 4: in plain secure mode the loss travels inside the masked vector and only its mean is stored', async () => {
