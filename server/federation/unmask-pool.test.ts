@@ -3,7 +3,7 @@ import { generateKeyPair, randomSeed } from '../../shared/secagg/keys';
 import { inThreadUnmasker } from '../../shared/secagg/server';
 import type { UnmaskPlan } from '../../shared/secagg/unmask-plan';
 import { UnmaskPool } from './unmask-pool';
-import { nodePrimitives } from './node-primitives';
+import { createNodePrimitives } from './node-primitives';
 import { sharedPrimitives } from '../../shared/secagg/unmask-plan';
 
 const pool = new UnmaskPool(3);
@@ -11,6 +11,7 @@ afterAll(() => pool.close());
 
 describe('parallel unmask on worker threads', () => {
   it('the OpenSSL primitives give the same bytes as the shared (noble) ones', () => {
+    const nodePrimitives = createNodePrimitives();
     for (const len of [1, 15, 16, 17, 1000, 65_537]) {
       const seed = randomSeed();
       const a = new Uint32Array(len);
@@ -23,6 +24,9 @@ describe('parallel unmask on worker threads', () => {
       const me = generateKeyPair();
       const peer = generateKeyPair();
       expect(nodePrimitives.agree(me.secretKey, peer.publicKey)).toEqual(sharedPrimitives.agree(me.secretKey, peer.publicKey));
+      // Second use of the same (cached) private key with another peer.
+      const other = generateKeyPair();
+      expect(nodePrimitives.agree(me.secretKey, other.publicKey)).toEqual(sharedPrimitives.agree(me.secretKey, other.publicKey));
     }
     expect(() => nodePrimitives.agree(generateKeyPair().secretKey, new Uint8Array(32))).toThrow();
   });
