@@ -9,6 +9,7 @@ import {
 } from '../../shared/protocol/secagg-messages';
 import { SecAggServer, inThreadUnmasker, type Unmasker } from '../../shared/secagg/server';
 import { planCost } from '../../shared/secagg/unmask-plan';
+import { inThreadReconstructor, type Reconstructor } from '../../shared/secagg/reconstruct-jobs';
 import { sharedUnmaskPool } from './unmask-pool';
 import { packBinary, unpackBinary } from '../../shared/protocol/binary-pack';
 import { RoundFailed, type Result } from '../../shared/secagg/messages';
@@ -69,6 +70,12 @@ const PARALLEL_UNMASK_WORDS = 4_000_000;
 
 const unmaskerFor: Unmasker = (sumOfY, plan) =>
   planCost(plan) * sumOfY.length >= PARALLEL_UNMASK_WORDS ? sharedUnmaskPool().unmask(sumOfY, plan) : inThreadUnmasker(sumOfY, plan);
+
+/** Reconstruction with large thresholds is ~6 ms per secret at t = 107: many of them go to the pool too. */
+const PARALLEL_RECONSTRUCT_JOBS = 64;
+
+const reconstructorFor: Reconstructor = (jobs) =>
+  jobs.length >= PARALLEL_RECONSTRUCT_JOBS ? sharedUnmaskPool().reconstruct(jobs) : inThreadReconstructor(jobs);
 
 /** Picks and checks the fixed-point width for n clients; throws naming the numbers if it could overflow. */
 export function quantBitsFor(n: number, configured?: number): number {
@@ -280,7 +287,7 @@ export class SecureRound {
   private async finish(): Promise<void> {
     const t0 = performance.now();
     try {
-      const out = await this.server.finish(unmaskerFor);
+      const out = await this.server.finish(unmaskerFor, reconstructorFor);
       const dec = decodeMaskedSum(this.layout, out.sum, out.survivors.length, encodingParamsForRound(this.info));
       this.resolve({
         weightedSum: dec.weightedSum, weightSum: dec.weightSum, survivors: out.survivors, dropped: out.dropped,

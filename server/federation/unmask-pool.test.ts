@@ -5,6 +5,9 @@ import type { UnmaskPlan } from '../../shared/secagg/unmask-plan';
 import { UnmaskPool } from './unmask-pool';
 import { createNodePrimitives } from './node-primitives';
 import { sharedPrimitives } from '../../shared/secagg/unmask-plan';
+import { inThreadReconstructor, type ReconstructJob } from '../../shared/secagg/reconstruct-jobs';
+import { publicKeyOf, selfSeedCommitment } from '../../shared/secagg/keys';
+import { shareSecret } from '../../shared/secagg/shamir';
 
 const pool = new UnmaskPool(3);
 afterAll(() => pool.close());
@@ -74,5 +77,23 @@ describe('parallel unmask on worker threads', () => {
     expect(pooled.out).toEqual(inThread.out);
     expect(inThread.during).toBe(0);
     expect(pooled.during).toBeGreaterThan(0);
+  });
+
+  it('reconstructs (and verifies) on the workers exactly as in the thread, failures included', async () => {
+    const holders = Array.from({ length: 9 }, (_, i) => `h${i}`);
+    const ctx = { round: 2, sessionId: 'pool-rec' };
+    const jobs: ReconstructJob[] = [];
+    for (let i = 0; i < 7; i++) {
+      const seed = randomSeed();
+      const shares = [...(await shareSecret(seed, holders, 5)).values()];
+      jobs.push({ ...ctx, owner: `s${i}`, what: 'self seed', shares, threshold: 5, expect: selfSeedCommitment(seed, { ...ctx, id: `s${i}` }) });
+      const key = generateKeyPair().secretKey;
+      const keyShares = [...(await shareSecret(key, holders, 5)).values()];
+      // The last mask key is checked against the wrong public key: it must fail, naming the owner.
+      jobs.push({ ...ctx, owner: `d${i}`, what: 'mask key', shares: keyShares, threshold: 5, expect: i === 6 ? publicKeyOf(randomSeed()) : publicKeyOf(key) });
+    }
+    const want = await inThreadReconstructor(jobs);
+    expect(await pool.reconstruct(jobs)).toEqual(want);
+    expect(want.filter((r) => 'error' in r)).toEqual([{ error: 'mask key of d6: shamir: reconstructed secret failed verification' }]);
   });
 });

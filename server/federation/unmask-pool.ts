@@ -7,10 +7,12 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { splitPlan, subtractTotal, type UnmaskPlan } from '../../shared/secagg/unmask-plan';
 import type { Unmasker } from '../../shared/secagg/server';
+import type { ReconstructJob, ReconstructOutcome, Reconstructor } from '../../shared/secagg/reconstruct-jobs';
 
 interface Reply {
   id: number;
   total?: Uint32Array;
+  outcomes?: ReconstructOutcome[];
   error?: string;
 }
 
@@ -18,7 +20,7 @@ export class UnmaskPool {
   readonly size: number;
   private workers: Worker[] = [];
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (t: Uint32Array) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
 
   constructor(size = availableParallelism()) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`unmask pool: size must be a positive integer, got ${size}`);
@@ -34,8 +36,8 @@ export class UnmaskPool {
         const p = this.pending.get(r.id);
         if (!p) return;
         this.pending.delete(r.id);
-        if (r.total) p.resolve(r.total);
-        else p.reject(new Error(`unmask worker: ${r.error ?? 'no result'}`));
+        if (r.error !== undefined) p.reject(new Error(`unmask worker: ${r.error}`));
+        else p.resolve(r);
       });
       w.on('error', (err: Error) => this.failAll(err));
       this.workers.push(w);
@@ -50,23 +52,38 @@ export class UnmaskPool {
     this.workers = [];
   }
 
+  private call(worker: Worker, msg: object): Promise<Reply> {
+    return new Promise<Reply>((resolve, reject) => {
+      const id = this.nextId++;
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ id, ...msg });
+    });
+  }
+
   /** Σ y minus every mask in the plan, computed across the workers. */
   readonly unmask: Unmasker = async (sumOfY: Uint32Array, plan: UnmaskPlan): Promise<Uint32Array> => {
     const workers = this.spawn();
     const parts = splitPlan(plan, workers.length);
-    const totals = await Promise.all(
-      parts.map(
-        (part, i) =>
-          new Promise<Uint32Array>((resolve, reject) => {
-            const id = this.nextId++;
-            this.pending.set(id, { resolve, reject });
-            workers[i]!.postMessage({ id, plan: part, length: sumOfY.length });
-          }),
-      ),
-    );
+    const replies = await Promise.all(parts.map((part, i) => this.call(workers[i]!, { kind: 'unmask', plan: part, length: sumOfY.length })));
     let out = sumOfY;
-    for (const t of totals) out = subtractTotal(out, t);
+    for (const r of replies) {
+      if (!r.total) throw new Error('unmask worker: no total');
+      out = subtractTotal(out, r.total);
+    }
     return out === sumOfY ? sumOfY.slice() : out;
+  };
+
+  /** Shamir reconstruction (with verification) of every job, split across the workers in order. */
+  readonly reconstruct: Reconstructor = async (jobs: ReconstructJob[]): Promise<ReconstructOutcome[]> => {
+    const workers = this.spawn();
+    const per = Math.ceil(jobs.length / workers.length);
+    const chunks: ReconstructJob[][] = [];
+    for (let i = 0; i < jobs.length; i += per) chunks.push(jobs.slice(i, i + per));
+    const replies = await Promise.all(chunks.map((chunk, i) => this.call(workers[i]!, { kind: 'reconstruct', jobs: chunk })));
+    return replies.flatMap((r) => {
+      if (!r.outcomes) throw new Error('unmask worker: no outcomes');
+      return r.outcomes;
+    });
   };
 
   async close(): Promise<void> {
