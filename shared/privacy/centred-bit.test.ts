@@ -22,6 +22,9 @@ describe('adaptive clipping: the centred bit (finding 2)', () => {
     // Add/remove adjacency: a client changes the bit sum by its own contribution; an absent one contributes 0.
     const sensitivity = Math.max(Math.abs(bitContribution(false)), Math.abs(bitContribution(true)));
     expect(sensitivity).toBeCloseTo(0.5, 6);
+    // Centred: an unclipped client adds +½, a clipped one −½ (so b̄ = Σ/m + ½ is unbiased).
+    expect(bitContribution(false)).toBeCloseTo(0.5, 6);
+    expect(bitContribution(true)).toBeCloseTo(-0.5, 6);
     const [z, m, q, T, delta] = [0.8, 10, 0.05, 500, 1e-5];
     const sigmaB = defaultBitNoiseStd(m);
     expect(sigmaB).toBe(0.5);
