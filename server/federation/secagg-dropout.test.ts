@@ -26,4 +26,22 @@ describe('SecAgg+ rosters survive real dropout rates (finding 1)', () => {
     }, 120_000);
   }
 
+
+  it('announces what k and t were derived from; a hand-set degree announces nothing (and is used as is)', () => {
+    const cohort = Array.from({ length: 50 }, (_, i) => `client-${String(i).padStart(5, '0')}`);
+    const make = (sa: object) => {
+      const config = RoundConfigSchema.parse({ cohort: { mode: 'fixed', size: 50 }, secureAggregation: { bits: 16, ...sa } });
+      const r = new SecureRound({ roundId: 1, cohort, d: 4, config, pool: new ClientPool(), log: pino({ level: 'silent' }) });
+      r.abort('test done');
+      return r;
+    };
+    const derived = make({ dropoutRate: 0.1 });
+    expect(derived.info).toMatchObject({ cohortSize: 50, dropoutRate: 0.1, corruptFraction: 0.1, failureTarget: 1e-6 });
+    expect(derived.params.predictedFailure).not.toBeNull();
+    const manual = make({ degree: 6 });
+    expect(manual.info.degree).toBe(6);
+    expect(manual.info.threshold).toBe(4);
+    expect(manual.info.cohortSize).toBeUndefined();
+    expect(manual.params.predictedFailure).toBeNull();
+  });
 });
