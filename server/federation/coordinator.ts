@@ -16,6 +16,7 @@ import { PrivacyBudget } from './privacy-budget';
 import { DpStrategy } from '../strategies/dp';
 import { AdaptiveClipper } from '../../shared/privacy/adaptive-clip';
 import { GaussianStream } from '../../shared/privacy/gaussian';
+import { meanFromCentred } from '../../shared/secagg/masked-vector-layout';
 import { planDpRound, realisedNoiseMultiplier, type DpRoundPlan } from './dp-round';
 
 interface Delivered {
@@ -454,10 +455,10 @@ export class RoundCoordinator extends EventEmitter {
         const half = this.cfg.secureAggregation.lossMax / 2;
         // Plain secure mode: the exact mean of the clipped losses. DP: noised (by the server in central
         // mode), divided by the fixed denominator, like the deltas.
-        if (!plan) meanLoss = res.centredLossSum / res.survivors.length + half;
+        if (!plan) meanLoss = meanFromCentred(res.centredLossSum, res.survivors.length, half);
         else if (plan.lossNoiseStd !== undefined) {
           const noise = central ? plan.lossNoiseStd * new GaussianStream().next() : 0;
-          meanLoss = (res.centredLossSum + noise) / r.expectedClients + half;
+          meanLoss = meanFromCentred(res.centredLossSum + noise, r.expectedClients, half);
         }
       }
       this.commit(r, { weightedSum: res.weightedSum, weightSum: res.weightSum, survivors: res.survivors, meanLoss, examples: null }, performance.now() - res.unmaskMs);

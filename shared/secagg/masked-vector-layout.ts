@@ -212,3 +212,9 @@ export function decodeMaskedSum(layout: MaskedVectorLayout, sum: Uint32Array, n:
 export function scalarSensitivities(p: Pick<EncodingParams, 'lossMax'>): { bit: number; loss: number } {
   return { bit: 0.5, loss: p.lossMax / 2 };
 }
+
+/** Restores a mean from a centred sum Σ (vᵢ − centre) (+ noise): sum/denominator + centre. */
+export function meanFromCentred(centredSum: number, denominator: number, centre: number): number {
+  if (!(denominator > 0)) throw new Error(`layout: denominator must be positive, got ${denominator}`);
+  return centredSum / denominator + centre;
+}
