@@ -14,7 +14,10 @@ import { checkDelta } from './validate-update';
 import { SecureRound, type ReceiveHook, type SecureMessageKind, type SecureRoundResult } from './secure-round';
 import { PrivacyBudget } from './privacy-budget';
 import { DpStrategy } from '../strategies/dp';
-import { AdaptiveClipper, effectiveNoiseMultiplier } from '../../shared/privacy/adaptive-clip';
+import { AdaptiveClipper } from '../../shared/privacy/adaptive-clip';
+import { GaussianStream } from '../../shared/privacy/gaussian';
+import { meanFromCentred } from '../../shared/secagg/masked-vector-layout';
+import { planDpRound, realisedNoiseMultiplier, type DpRoundPlan } from './dp-round';
 
 interface Delivered {
   delta: Float32Array;
@@ -41,8 +44,10 @@ interface ActiveRound {
   dp?: { q: number; z: number; clipNorm: number; delta: number; mode: 'central' | 'distributed' };
   /** The clip clients use this round (adaptive clipping moves it between rounds). */
   clipNorm: number;
-  /** Noise multiplier for the delta: z, or less when adaptive clipping spends part of the budget on its bit. */
-  deltaNoiseMultiplier?: number;
+  /** Under DP: how z is split between the delta, the clip bit and the loss, and who adds the noise. */
+  dpPlan?: DpRoundPlan;
+  /** Under DP: the multiplier recorded for this round once its noised sum was unmasked. */
+  recordedZ?: number;
 }
 
 export interface CoordinatorStatus {
@@ -57,6 +62,8 @@ export interface CoordinatorStatus {
   connectedClients: number;
   eligibleClients: number;
   privacy?: { epsilon: number; target: number; delta: number; steps: number; exhausted?: string };
+  /** The last secure round's degree k, threshold t and predicted failure probability (null for a hand-set degree). */
+  secagg?: { n: number; k: number; t: number; predictedFailure: number | null };
 }
 
 export interface RoundEndedEvent {
@@ -107,6 +114,7 @@ export class RoundCoordinator extends EventEmitter {
   private readonly budget: PrivacyBudget;
   private budgetExhausted?: string;
   private clipper?: AdaptiveClipper;
+  private lastSecAgg?: CoordinatorStatus['secagg'];
 
   constructor(opts: CoordinatorOptions) {
     super();
@@ -142,6 +150,7 @@ export class RoundCoordinator extends EventEmitter {
       connectedClients: this.pool.size,
       eligibleClients: this.eligible().length,
       ...(this.cfg.privacy.enabled ? { privacy: this.privacyStatus() } : {}),
+      ...(this.lastSecAgg ? { secagg: this.lastSecAgg } : {}),
     };
   }
 
@@ -154,9 +163,8 @@ export class RoundCoordinator extends EventEmitter {
       this.clipper = stored
         ? AdaptiveClipper.fromJSON(JSON.parse(stored))
         : new AdaptiveClipper({
+            // σ_b is decided per round (0 without DP, m/20 with it), so DP can be turned on later.
             initialClipNorm: sa.clipNorm, targetQuantile: sa.adaptiveClip.targetQuantile, learningRate: sa.adaptiveClip.learningRate,
-            // Without DP the bit needs no noise; with DP σ_b defaults to m/20 as in the paper.
-            ...(this.cfg.privacy.enabled ? {} : { bitNoiseStd: 0 }),
           });
     }
     return this.clipper;
@@ -355,7 +363,11 @@ export class RoundCoordinator extends EventEmitter {
     if (dp) {
       dp.clipNorm = round.clipNorm;
       try {
-        round.deltaNoiseMultiplier = clipper ? effectiveNoiseMultiplier(dp.z, clipper.bitNoiseStd(round.expectedClients)) : dp.z;
+        round.dpPlan = planDpRound({
+          z: dp.z, mode: dp.mode, clipNorm: round.clipNorm, expectedClients: round.expectedClients,
+          ...(clipper ? { bitNoiseStd: clipper.bitNoiseStd(round.expectedClients) } : {}),
+          ...(this.cfg.privacy.reportLoss ? { lossMax: this.cfg.secureAggregation.lossMax } : {}),
+        });
       } catch (err) {
         this.setPhase(RoundPhase.Aggregate);
         this.round = round;
@@ -368,15 +380,19 @@ export class RoundCoordinator extends EventEmitter {
     if (this.cfg.secureAggregation.enabled) {
       try {
         round.secure = new SecureRound({
-          roundId: id, cohort: ids, vectorLength: this.model.layout.totalSize + 1 + (clipper ? 1 : 0), config: this.cfg, pool: this.pool, log: this.log,
+          roundId: id, cohort: ids, d: this.model.layout.totalSize, config: this.cfg, pool: this.pool, log: this.log,
           clipNorm: round.clipNorm,
           ...(clipper ? { reportUnclipped: true } : {}),
+          // Under DP: uniform weights (numExamples stays on the device) and the loss only when it is budgeted.
+          ...(dp ? { uniformWeights: true } : {}),
+          ...(!dp || round.dpPlan?.lossNoiseStd !== undefined ? { reportLoss: true } : {}),
           ...(this.onSecureReceive ? { onReceive: this.onSecureReceive } : {}),
           onBytesDown: (b) => (round.bytesDown += b),
           onPhase: (phase) => this.setPhase(phase),
-          // Distributed DP: each of the q·N expected clients adds its 1/(q·N) share of the variance.
-          ...(dp?.mode === 'distributed' ? { clientNoiseStd: (round.deltaNoiseMultiplier! * dp.clipNorm) / Math.sqrt(round.expectedClients) } : {}),
+          // Distributed DP: each of the q·N expected clients adds its 1/(q·N) share of every variance.
+          ...(round.dpPlan?.client ?? {}),
         });
+        this.lastSecAgg = { n: ids.length, ...round.secure.params };
       } catch (err) {
         this.setPhase(RoundPhase.Aggregate);
         this.finish(RoundOutcome.Failed, `secure aggregation cannot run: ${(err as Error).message}`);
@@ -421,16 +437,36 @@ export class RoundCoordinator extends EventEmitter {
     this.setPhase(RoundPhase.Aggregate);
     for (const id of res.dropped) r.dropped.add(id);
     for (const id of r.cohort) if (!res.survivors.includes(id)) r.dropped.add(id);
+    // A noised sum was unmasked: it counts as a step even if the round fails from here on.
+    // Distributed DP: the noise actually in the sum depends on how many clients survived.
+    if (r.dp && r.dpPlan && r.recordedZ === undefined) {
+      r.recordedZ = realisedNoiseMultiplier(r.dpPlan, res.survivors.length);
+      this.budget.record(r.dp.q, r.recordedZ);
+      this.log.info({ roundId: r.id, survivors: res.survivors.length, z: r.recordedZ }, 'privacy step recorded');
+    }
     if (res.survivors.length < this.cfg.minSurvivors) {
       this.finish(RoundOutcome.Failed, `${res.survivors.length} of ${r.cohort.size} survived; at least ${this.cfg.minSurvivors} needed`);
       return;
     }
     try {
-      this.commit(r, { weightedSum: res.weightedSum, weightSum: res.weightSum, survivors: res.survivors, meanLoss: res.meanLoss, examples: null }, performance.now() - res.unmaskMs);
+      const plan = r.dpPlan;
+      const central = plan?.mode === 'central';
+      let meanLoss = NaN;
+      if (res.centredLossSum !== undefined) {
+        const half = this.cfg.secureAggregation.lossMax / 2;
+        // Plain secure mode: the exact mean of the clipped losses. DP: noised (by the server in central
+        // mode), divided by the fixed denominator, like the deltas.
+        if (!plan) meanLoss = meanFromCentred(res.centredLossSum, res.survivors.length, half);
+        else if (plan.lossNoiseStd !== undefined) {
+          const noise = central ? plan.lossNoiseStd * new GaussianStream().next() : 0;
+          meanLoss = meanFromCentred(res.centredLossSum + noise, r.expectedClients, half);
+        }
+      }
+      this.commit(r, { weightedSum: res.weightedSum, weightSum: res.weightSum, survivors: res.survivors, meanLoss, examples: null }, performance.now() - res.unmaskMs);
       const clipper = this.adaptiveClipper();
-      if (clipper && res.unclippedSum !== undefined) {
-        // Dequantization can leave Σb a hair below 0; the clipper adds the bit's DP noise itself.
-        const u = clipper.update(Math.max(0, res.unclippedSum), r.expectedClients);
+      if (clipper && res.centredBitSum !== undefined) {
+        // Σ(b − ½) arrives centred; central DP: the clipper adds σ_b; distributed: the clients did.
+        const u = clipper.update(res.centredBitSum, r.expectedClients, central ? plan!.bitNoiseStd! : 0);
         this.registry.setSetting('adaptive_clip', JSON.stringify(clipper.toJSON()));
         this.log.info({ roundId: r.id, unclippedFraction: u.unclippedFraction, from: u.previousClipNorm, to: u.clipNorm }, 'adaptive clip updated');
       }
@@ -492,10 +528,9 @@ export class RoundCoordinator extends EventEmitter {
     const ctx = { round: r.id, survivors: survivors.length, expectedClients: r.expectedClients };
     // Under DP the average gets N(0, (z·C)²) noise on the sum and the fixed denominator.
     // (Distributed DP: the clients already added the noise; the server keeps the fixed denominator.)
-    const averager = r.dp ? new DpStrategy(this.strategy, { clipNorm: r.dp.clipNorm, noiseMultiplier: r.dp.mode === 'distributed' ? 0 : r.deltaNoiseMultiplier! }) : this.strategy;
+    const averager = r.dp ? new DpStrategy(this.strategy, { clipNorm: r.dp.clipNorm, noiseMultiplier: r.dpPlan!.mode === 'distributed' ? 0 : r.dpPlan!.deltaMultiplier }) : this.strategy;
     const update = averager.average({ weightedSum, weightSum }, ctx);
     const next = this.strategy.step(this.model.weights, update, ctx);
-    if (r.dp) this.budget.record(r.dp.q, r.dp.z);
     const epsilon = r.dp ? this.budget.epsilon(r.dp.delta) : (this.registry.getVersion(r.baseVersion)?.epsilon ?? null);
     const version = (this.registry.latestVersion()?.version ?? this.model.version) + 1;
     const { path, hash } = writeCheckpoint(checkpointDir(this.registry), { version, layout: this.model.layout, weights: next });
@@ -506,7 +541,7 @@ export class RoundCoordinator extends EventEmitter {
       {
         version, parent: r.baseVersion, round_id: r.id, participants: r.cohort.size, survivors: survivors.length,
         examples: agg.examples ?? 0, mean_loss: meanLoss, config_hash: configHash(this.cfg), layout_hash: this.model.layout.hash,
-        weights_hash: hash, checkpoint_path: path, epsilon, clip_norm: r.secure ? r.clipNorm : null, noise_multiplier: r.dp?.z ?? null,
+        weights_hash: hash, checkpoint_path: path, epsilon, clip_norm: r.secure ? r.clipNorm : null, noise_multiplier: r.recordedZ ?? r.dp?.z ?? null,
       },
       { survivors: survivors.length, dropouts: r.dropped.size, meanLoss, bytesUp: r.bytesUp, bytesDown: r.bytesDown, aggregateMs },
       survivors,

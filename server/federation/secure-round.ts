@@ -7,11 +7,17 @@ import type { RoundConfig } from '../../shared/protocol/round-config';
 import {
   AdvertiseWireSchema, MaskedInputWireSchema, SECAGG_EVENTS, ShareKeysWireSchema, UnmaskWireSchema, type SecAggRoundInfo,
 } from '../../shared/protocol/secagg-messages';
-import { SecAggServer } from '../../shared/secagg/server';
+import { SecAggServer, inThreadUnmasker, type Unmasker } from '../../shared/secagg/server';
+import { planCost } from '../../shared/secagg/unmask-plan';
+import { inThreadReconstructor, type Reconstructor } from '../../shared/secagg/reconstruct-jobs';
+import { sharedUnmaskPool } from './unmask-pool';
 import { packBinary, unpackBinary } from '../../shared/protocol/binary-pack';
 import { RoundFailed, type Result } from '../../shared/secagg/messages';
-import { assertNoOverflow, decodeSum, maxBitsFor } from '../../shared/secagg/quantize';
-import { defaultDegree, defaultThreshold, effectiveDegree } from '../../shared/secagg/graph';
+import { assertNoOverflow, maxBitsFor } from '../../shared/secagg/quantize';
+import { defaultThreshold, effectiveDegree } from '../../shared/secagg/graph';
+import { MAX_DEGREE, chooseSecAggParams, type SecAggParams } from '../../shared/secagg/parameters';
+import { decodeMaskedSum } from '../../shared/secagg/masked-vector-layout';
+import { encodingParamsForRound, layoutForRound } from '../../shared/protocol/round-layout';
 import type { ClientPool } from './client-pool';
 
 export type SecureMessageKind = 'advertise' | 'shareKeys' | 'maskedInput' | 'unmask';
@@ -21,11 +27,12 @@ export interface SecureRoundResult {
   weightSum: number;
   survivors: string[];
   dropped: string[];
-  meanLoss: number;
   /** Server time to reconstruct seeds, remove masks and dequantize. */
   unmaskMs: number;
-  /** Adaptive clipping: Σ of the survivors' "not clipped" bits. */
-  unclippedSum?: number;
+  /** Adaptive clipping: Σ (b − ½) over survivors (+ the clients' noise under distributed DP). */
+  centredBitSum?: number;
+  /** Σ (clip(loss) − lossMax/2) over survivors (+ the clients' noise under distributed DP). */
+  centredLossSum?: number;
 }
 
 /** Everything the server received in a round, for the privacy tests' hook. */
@@ -44,6 +51,31 @@ const PHASE_OF: Record<SecureMessageKind, RoundPhase> = {
   maskedInput: RoundPhase.MaskedInput,
   unmask: RoundPhase.Unmask,
 };
+
+/**
+ * k and t for a cohort: the admin's degree if set (t = ⌊k/2⌋ + 1), else derived from the
+ * configured dropout rate, corrupt fraction and failure target (shared/secagg/parameters.ts).
+ */
+export function rosterParamsFor(n: number, sa: RoundConfig['secureAggregation']): { k: number; t: number; derived?: SecAggParams } {
+  if (sa.degree !== undefined) {
+    const k = effectiveDegree(n, sa.degree);
+    return { k, t: defaultThreshold(k) };
+  }
+  const derived = chooseSecAggParams({ n, dropoutRate: sa.dropoutRate, corruptFraction: sa.corruptFraction, failureTarget: sa.failureTarget, maxDegree: MAX_DEGREE });
+  return { k: derived.k, t: derived.t, derived };
+}
+
+/** Above this much PRG output (words) the unmask runs on the worker pool; below it, a worker round trip costs more than it saves. */
+const PARALLEL_UNMASK_WORDS = 4_000_000;
+
+const unmaskerFor: Unmasker = (sumOfY, plan) =>
+  planCost(plan) * sumOfY.length >= PARALLEL_UNMASK_WORDS ? sharedUnmaskPool().unmask(sumOfY, plan) : inThreadUnmasker(sumOfY, plan);
+
+/** Reconstruction with large thresholds is ~6 ms per secret at t = 107: many of them go to the pool too. */
+const PARALLEL_RECONSTRUCT_JOBS = 64;
+
+const reconstructorFor: Reconstructor = (jobs) =>
+  jobs.length >= PARALLEL_RECONSTRUCT_JOBS ? sharedUnmaskPool().reconstruct(jobs) : inThreadReconstructor(jobs);
 
 /** Picks and checks the fixed-point width for n clients; throws naming the numbers if it could overflow. */
 export function quantBitsFor(n: number, configured?: number): number {
@@ -67,7 +99,9 @@ export class SecureRound {
   private readonly expected = new Set<string>();
   private readonly answered = new Set<string>();
   private readonly gone = new Set<string>();
-  private readonly losses = new Map<string, number>();
+  /** The chosen degree, threshold and (when derived) the predicted failure probability, for the console. */
+  readonly params: { k: number; t: number; predictedFailure: number | null };
+  private readonly layout: ReturnType<typeof layoutForRound>;
   private timer?: NodeJS.Timeout;
   private resolve!: (r: SecureRoundResult) => void;
   private reject!: (e: Error) => void;
@@ -77,7 +111,8 @@ export class SecureRound {
     private readonly opts: {
       roundId: number;
       cohort: string[];
-      vectorLength: number;
+      /** Model parameter count; the masked vector adds the layout's scalar coordinates. */
+      d: number;
       config: RoundConfig;
       pool: ClientPool;
       log: Logger;
@@ -85,26 +120,39 @@ export class SecureRound {
       /** Bytes sent to clients (for round statistics). */
       onBytesDown?: (bytes: number) => void;
       onPhase?: (phase: RoundPhase) => void;
-      /** Distributed DP: noise std each client adds before masking. */
+      /** Distributed DP: noise std each client adds before masking, on the delta, the bit and the loss. */
       clientNoiseStd?: number;
+      clientBitNoiseStd?: number;
+      clientLossNoiseStd?: number;
       /** This round's clip (adaptive clipping moves it); default secureAggregation.clipNorm. */
       clipNorm?: number;
-      /** Adaptive clipping: clients append a masked "not clipped" bit (vectorLength includes it). */
+      /** Adaptive clipping: clients append a masked, centred "not clipped" bit. */
       reportUnclipped?: boolean;
+      /** DP: uniform weights, no weight coordinate. */
+      uniformWeights?: boolean;
+      /** Clients put their clipped mean loss in the masked vector. */
+      reportLoss?: boolean;
     },
   ) {
     const sa = opts.config.secureAggregation;
     const n = opts.cohort.length;
-    const degree = effectiveDegree(n, sa.degree ?? defaultDegree(n));
-    const threshold = Math.max(defaultThreshold(degree), 2);
+    const { k, t, derived } = rosterParamsFor(n, sa);
+    this.params = { k, t, predictedFailure: derived?.predictedFailure ?? null };
     const bits = quantBitsFor(n, sa.bits);
     const sessionId = randomBytes(12).toString('base64url');
-    this.server = new SecAggServer({ round: opts.roundId, sessionId, clients: opts.cohort, k: degree, threshold, vectorLength: opts.vectorLength });
     this.info = {
-      sessionId, threshold: this.server.threshold, degree: this.server.degree, clipNorm: opts.clipNorm ?? sa.clipNorm, bits, weightCap: sa.weightCap,
+      sessionId, threshold: t, degree: k, clipNorm: opts.clipNorm ?? sa.clipNorm, bits, weightCap: sa.weightCap,
       ...(opts.clientNoiseStd ? { clientNoiseStd: opts.clientNoiseStd } : {}),
+      ...(opts.clientBitNoiseStd ? { bitNoiseStd: opts.clientBitNoiseStd } : {}),
+      ...(opts.clientLossNoiseStd ? { lossNoiseStd: opts.clientLossNoiseStd } : {}),
       ...(opts.reportUnclipped ? { reportUnclipped: true } : {}),
+      ...(opts.uniformWeights ? { uniformWeights: true } : {}),
+      ...(opts.reportLoss ? { lossMax: sa.lossMax } : {}),
+      // Announce what k and t were derived from, so clients can check them (absent for a hand-set degree).
+      ...(derived ? { cohortSize: n, dropoutRate: sa.dropoutRate, corruptFraction: sa.corruptFraction, failureTarget: sa.failureTarget } : {}),
     };
+    this.layout = layoutForRound(this.info, opts.d);
+    this.server = new SecAggServer({ round: opts.roundId, sessionId, clients: opts.cohort, k, threshold: t, vectorLength: this.layout.length });
     this.result = new Promise((res, rej) => {
       this.resolve = res;
       this.reject = rej;
@@ -142,7 +190,6 @@ export class SecureRound {
       this.opts.log.warn({ clientId, kind, code: r.code, reason: r.reason }, 'secure aggregation message rejected');
       return { ok: false, code: r.code, reason: r.reason };
     }
-    if (kind === 'maskedInput') this.losses.set(clientId, (parsed.data as { meanLoss: number }).meanLoss);
     this.answered.add(clientId);
     this.maybeAdvance();
     return { ok: true };
@@ -240,19 +287,13 @@ export class SecureRound {
   private async finish(): Promise<void> {
     const t0 = performance.now();
     try {
-      const out = await this.server.finish();
-      const q = { clipNorm: this.info.clipNorm, bits: this.info.bits };
-      const n = out.survivors.length;
-      const bitWords = this.info.reportUnclipped ? 1 : 0;
-      const { weightedSum, weightSum } = decodeSum(out.sum.subarray(0, out.sum.length - bitWords), n, q);
-      // The bit travels on the weight's [0,1] scale: decode it as a one-word "weight" sum.
-      const unclippedSum = bitWords ? decodeSum(out.sum.subarray(out.sum.length - 1), n, q).weightSum : undefined;
-      const losses = out.survivors.map((id) => this.losses.get(id) ?? NaN).filter(Number.isFinite);
+      const out = await this.server.finish(unmaskerFor, reconstructorFor);
+      const dec = decodeMaskedSum(this.layout, out.sum, out.survivors.length, encodingParamsForRound(this.info));
       this.resolve({
-        weightedSum, weightSum, survivors: out.survivors, dropped: out.dropped,
-        meanLoss: losses.length ? losses.reduce((a, b) => a + b, 0) / losses.length : NaN,
+        weightedSum: dec.weightedSum, weightSum: dec.weightSum, survivors: out.survivors, dropped: out.dropped,
         unmaskMs: performance.now() - t0,
-        ...(unclippedSum !== undefined ? { unclippedSum } : {}),
+        ...(dec.centredBitSum !== undefined ? { centredBitSum: dec.centredBitSum } : {}),
+        ...(dec.centredLossSum !== undefined ? { centredLossSum: dec.centredLossSum } : {}),
       });
     } catch (err) {
       this.fail(err as Error);

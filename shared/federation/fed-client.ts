@@ -135,7 +135,8 @@ export class FederationClient {
   }
 
   async announce(): Promise<void> {
-    const ready: ClientReady = { backend: this.trainer.backend, numExamples: this.trainer.numExamples() };
+    // Only whether there is data: the count itself is private (it would be metadata outside ε under DP).
+    const ready: ClientReady = { backend: this.trainer.backend, hasData: this.trainer.numExamples() > 0 };
     try {
       const ack = (await this.socket.timeout(this.ackTimeout).emitWithAck(EVENTS.ready, ready)) as Ack<{ modelVersion: number; modelConfig: ModelConfig }>;
       if (!ack.ok) return this.emit({ type: 'error', message: `ready refused: ${ack.reason}` });
@@ -193,7 +194,7 @@ export class FederationClient {
   private async runSecureRound(round: RoundStart): Promise<void> {
     const info = round.secagg!;
     const global = await this.fetchModel(round.modelVersion, round.modelHash);
-    const secure = new SecureClientRound(round.roundId, this.opts.clientId, info, global.length + 1 + (info.reportUnclipped ? 1 : 0));
+    const secure = new SecureClientRound(round.roundId, this.opts.clientId, info, global.length);
     this.secure = secure;
     if (!(await this.send(SECAGG_EVENTS.advertise, secure.advertise(), round.roundId))) return;
     this.emit({ type: 'secagg', roundId: round.roundId, step: 'advertised' });
@@ -232,8 +233,8 @@ export class FederationClient {
   private async maybeSendMasked(secure: SecureClientRound): Promise<void> {
     const ready = secure.maybeMaskedInput();
     if (!ready) return;
-    const payload = { ...ready.msg, meanLoss: ready.result.meanLoss, steps: ready.result.steps };
-    if (await this.send(SECAGG_EVENTS.maskedInput, payload, secure.roundId)) {
+    // The loss travels inside y; nothing about the client's data goes in clear.
+    if (await this.send(SECAGG_EVENTS.maskedInput, ready.msg, secure.roundId)) {
       this.emit({ type: 'secagg', roundId: secure.roundId, step: 'masked-input', clipped: ready.clipped });
       this.emit({ type: 'submitted', roundId: secure.roundId, bytes: ready.msg.y.byteLength });
     }

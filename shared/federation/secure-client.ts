@@ -1,9 +1,10 @@
 import { SecAggClient } from '../secagg/client';
-import { encodeWeightedUpdate } from '../secagg/quantize';
 import type { RosterMsg, RoutedSharesMsg, UnmaskRequestMsg } from '../secagg/messages';
+import { encodeMaskedVector, type NoiseSource } from '../secagg/masked-vector-layout';
 import { clipToNorm } from '../privacy/clip';
-import { addGaussianNoise } from '../privacy/gaussian';
+import { GaussianStream } from '../privacy/gaussian';
 import type { SecAggRoundInfo } from '../protocol/secagg-messages';
+import { encodingParamsForRound, layoutForRound } from '../protocol/round-layout';
 import type { LocalRoundResult } from './local-round';
 
 /** Turns ArrayBuffers (browser attachments) into Uint8Arrays, recursively. */
@@ -15,30 +16,27 @@ export function reviveBinary<T>(value: T): T {
 }
 
 /**
- * Clip to L2 ≤ C, weight by capped example count, quantize into Z_2^32 (weight as the
- * last coordinate). Under distributed DP, Gaussian noise is added to w·clip(Δ) first.
+ * Clip to L2 ≤ C and encode the round's masked-vector layout (shared/secagg/masked-vector-layout.ts):
+ * the delta (× the capped example weight in plain secure mode, uniform weight 1 under DP),
+ * the centred "not clipped" bit and the clipped loss when the round asks for them, and under
+ * distributed DP this client's share of the Gaussian noise on every coordinate.
  */
-export function encodeForSecAgg(result: LocalRoundResult, info: SecAggRoundInfo): { x: Uint32Array; norm: number; clipped: boolean } {
+export function encodeForSecAgg(
+  result: LocalRoundResult,
+  info: SecAggRoundInfo,
+  noise: NoiseSource = (out, std) => new GaussianStream().fill(out, std),
+): { x: Uint32Array; norm: number; clipped: boolean; clamped: number } {
   const { clipped, norm, wasClipped } = clipToNorm(result.delta, info.clipNorm);
-  const weight = Math.min(result.numExamples, info.weightCap) / info.weightCap;
-  const cfg = { clipNorm: info.clipNorm, bits: info.bits };
-  /** One [0,1] value on the weight scale (a 1-word encoding). */
-  const scalar = (v: number) => encodeWeightedUpdate(new Float32Array(0), v, cfg)[0]!;
-  let x: Uint32Array;
-  if (!info.clientNoiseStd) x = encodeWeightedUpdate(clipped, weight, cfg);
-  else {
-    const noised = addGaussianNoise(clipped.map((v) => v * weight), info.clientNoiseStd);
-    // Already weighted: encode at weight 1, then put the real weight in the last coordinate.
-    x = encodeWeightedUpdate(noised, 1, cfg);
-    x[x.length - 1] = scalar(weight);
-  }
-  if (info.reportUnclipped) {
-    const withBit = new Uint32Array(x.length + 1);
-    withBit.set(x);
-    withBit[x.length] = scalar(wasClipped ? 0 : 1);
-    x = withBit;
-  }
-  return { x, norm, clipped: wasClipped };
+  const layout = layoutForRound(info, result.delta.length);
+  const weight = info.uniformWeights ? 1 : Math.min(result.numExamples, info.weightCap) / info.weightCap;
+  const { x, clamped } = encodeMaskedVector(
+    layout,
+    { delta: clipped, weight, unclipped: wasClipped ? 0 : 1, meanLoss: result.meanLoss },
+    encodingParamsForRound(info),
+    undefined,
+    noise,
+  );
+  return { x, norm, clipped: wasClipped, clamped };
 }
 
 /**
@@ -52,8 +50,15 @@ export class SecureClientRound {
   private trained?: LocalRoundResult;
   private maskedSent = false;
 
-  constructor(readonly roundId: number, readonly clientId: string, readonly info: SecAggRoundInfo, vectorLength: number) {
-    this.sa = new SecAggClient({ id: clientId, round: roundId, sessionId: info.sessionId, threshold: info.threshold, vectorLength });
+  /** `d`: the model's parameter count; the vector length follows from the round's layout. */
+  constructor(readonly roundId: number, readonly clientId: string, readonly info: SecAggRoundInfo, d: number) {
+    this.sa = new SecAggClient({
+      id: clientId, round: roundId, sessionId: info.sessionId, threshold: info.threshold, degree: info.degree,
+      vectorLength: layoutForRound(info, d).length,
+      ...(info.cohortSize !== undefined && info.dropoutRate !== undefined && info.corruptFraction !== undefined && info.failureTarget !== undefined
+        ? { announced: { n: info.cohortSize, dropoutRate: info.dropoutRate, corruptFraction: info.corruptFraction, failureTarget: info.failureTarget } }
+        : {}),
+    });
   }
 
   advertise() {

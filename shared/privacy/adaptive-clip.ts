@@ -3,12 +3,20 @@
  * Private Learning with Adaptive Clipping"). The clip norm C tracks the
  * γ-quantile of client update norms by geometric updates driven by a noised
  * count of clients that were NOT clipped:
- *   b_i = 1 if ‖Δ_i‖ ≤ C,   b̄ = (Σ b_i + N(0, σ_b²)) / m,   C ← C·exp(−η(b̄ − γ)).
+ *   b_i = 1 if ‖Δ_i‖ ≤ C,   b̄ = (Σ (b_i − ½) + N(0, σ_b²)) / m + ½,   C ← C·exp(−η(b̄ − γ)).
  * If most updates are clipped, b̄ < γ and C grows; if few are, C shrinks.
+ *
+ * The bit is CENTRED before it is summed (clients send b − ½, see
+ * shared/secagg/masked-vector-layout.ts), as in TF Privacy: adding or removing one
+ * client then moves the sum by at most ½, the sensitivity behind the noise split
+ * z_Δ = (z⁻² − (2σ_b)⁻²)^(−1/2). An uncentred bit has sensitivity 1 and would need
+ * (z⁻² − σ_b⁻²)^(−1/2); with z = 0.8, m = 10, σ_b = 0.5, q = 0.05, T = 500 the
+ * uncentred bit under the centred formula reports ε ≈ 13 for a true ε ≈ 53.
+ * (Opacus and Flower send the bit uncentred with the centred formula.)
  */
 import { GaussianStream } from './gaussian';
 
-/** The bit a client reports: 1 when its update was NOT clipped (norm ≤ C). */
+/** The bit a client reports (it travels centred, as b − ½): 1 when its update was NOT clipped (norm ≤ C). */
 export function unclippedBit(norm: number, clipNorm: number): 0 | 1 {
   if (Number.isNaN(norm)) throw new Error('adaptive-clip: update norm is NaN');
   return norm <= clipNorm ? 1 : 0;
@@ -92,17 +100,20 @@ export class AdaptiveClipper {
   }
 
   /**
-   * Applies one round: `unclippedCount` is the (securely aggregated) Σ b_i,
-   * `expectedClients` the fixed denominator m (not the survivor count).
+   * Applies one round: `centredBitSum` is the (securely aggregated) Σ (b_i − ½),
+   * `expectedClients` the fixed denominator m (not the survivor count). `bitNoiseStd`
+   * is the noise this call adds: σ_b under central DP, 0 without DP or when the
+   * clients already added it (distributed DP). It is decided per round, so turning DP
+   * on later takes effect at once.
    */
-  update(unclippedCount: number, expectedClients: number): ClipUpdate {
+  update(centredBitSum: number, expectedClients: number, bitNoiseStd: number = this.bitNoiseStd(expectedClients)): ClipUpdate {
     if (!(expectedClients > 0)) throw new Error(`adaptive-clip: expected clients must be positive, got ${expectedClients}`);
-    if (!(unclippedCount >= 0) || !Number.isFinite(unclippedCount)) throw new Error(`adaptive-clip: unclipped count must be >= 0, got ${unclippedCount}`);
-    const sigmaB = this.bitNoiseStd(expectedClients);
-    const unclippedFraction = (unclippedCount + sigmaB * this.noise.next()) / expectedClients;
+    if (!Number.isFinite(centredBitSum)) throw new Error(`adaptive-clip: centred bit sum must be finite, got ${centredBitSum}`);
+    if (!(bitNoiseStd >= 0)) throw new Error(`adaptive-clip: bit noise std must be >= 0, got ${bitNoiseStd}`);
+    const unclippedFraction = (centredBitSum + (bitNoiseStd > 0 ? bitNoiseStd * this.noise.next() : 0)) / expectedClients + 0.5;
     const previousClipNorm = this.c;
     this.c = updateClipNorm(this.c, unclippedFraction, this.targetQuantile, this.learningRate);
-    return { unclippedFraction, previousClipNorm, clipNorm: this.c, bitNoiseStd: sigmaB };
+    return { unclippedFraction, previousClipNorm, clipNorm: this.c, bitNoiseStd };
   }
 
   toJSON(): { clipNorm: number; targetQuantile: number; learningRate: number; bitNoiseStd: number | null } {
@@ -115,7 +126,8 @@ export class AdaptiveClipper {
       initialClipNorm: json.clipNorm,
       targetQuantile: json.targetQuantile,
       learningRate: json.learningRate,
-      ...(json.bitNoiseStd === null ? {} : { bitNoiseStd: json.bitNoiseStd }),
+      // A stored 0 is the pre-fix "DP was off" setting; σ_b is now chosen per round instead.
+      ...(json.bitNoiseStd === null || json.bitNoiseStd === 0 ? {} : { bitNoiseStd: json.bitNoiseStd }),
     });
   }
 }

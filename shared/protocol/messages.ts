@@ -31,7 +31,10 @@ export type HandshakeAuth = z.infer<typeof HandshakeAuthSchema>;
 
 export const ClientReadySchema = z.object({
   backend: BackendSchema,
-  numExamples: z.number().int().min(0).max(10_000_000),
+  /** Whether the client holds training data (it never sends how much: that is private). */
+  hasData: z.boolean().optional(),
+  /** Deprecated: older clients sent their example count; only > 0 is used. */
+  numExamples: z.number().int().min(0).max(10_000_000).optional(),
   dataset: z.string().max(64).optional(),
 });
 export type ClientReady = z.infer<typeof ClientReadySchema>;

@@ -24,8 +24,20 @@ export const SecureAggregationConfigSchema = z.object({
   clipNorm: z.number().positive().default(10),
   /** Fixed-point bits per coordinate; default: the most that cannot overflow for the cohort size. */
   bits: z.number().int().min(2).max(31).optional(),
-  /** Neighbours per client (SecAgg+ graph degree); default ≈ 2·log2(n), everyone when n is small. */
+  /**
+   * Neighbours per client (SecAgg+ graph degree). Default: derived with the threshold from the
+   * cohort size and the three rates below (shared/secagg/parameters.ts, Bell et al. 2020).
+   * Setting it by hand turns that derivation (and the clients' check of it) off.
+   */
   degree: z.number().int().min(2).optional(),
+  /** δ: expected fraction of a cohort that drops out of a round. */
+  dropoutRate: z.number().min(0).lt(1).default(0.3),
+  /** γ: fraction of clients that may collude with the server. */
+  corruptFraction: z.number().min(0).lt(0.5).default(0.1),
+  /** η: tolerated per-round probability that the round fails (or that colluders could unmask someone). */
+  failureTarget: z.number().gt(0).lt(1).default(1e-6),
+  /** Clients clip their mean loss to [0, lossMax] before it travels masked. */
+  lossMax: z.number().positive().max(1e6).default(20),
   /** Example counts are capped here and scaled to a [0,1] weight that travels masked. */
   weightCap: z.number().int().min(1).default(1000),
   /**
@@ -59,6 +71,11 @@ export const PrivacyConfigSchema = z.object({
   targetEpsilon: z.number().positive().default(8),
   /** Default: below 1 / enrolled clients (min(1e-5, 0.1/N)), decided when rounds start. */
   delta: z.number().gt(0).lt(1).optional(),
+  /**
+   * Report the (masked, noised) mean loss in DP rounds. Its noise σ_ℓ = lossMax·m/20 takes a
+   * share of the budget like the adaptive-clip bit, so the deltas get less (see shared/privacy/noise-split.ts).
+   */
+  reportLoss: z.boolean().default(false),
 });
 export type PrivacyConfig = z.infer<typeof PrivacyConfigSchema>;
 

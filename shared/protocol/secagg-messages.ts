@@ -26,8 +26,20 @@ export const SecAggRoundInfoSchema = z.object({
   weightCap: z.number().int().min(1),
   /** Distributed DP: the std of the Gaussian noise each client adds to its weighted, clipped delta. */
   clientNoiseStd: z.number().min(0).optional(),
-  /** Adaptive clipping: append a masked "update was not clipped" bit after the weight. */
+  /** Adaptive clipping: append a masked, centred "update was not clipped" bit (b − ½). */
   reportUnclipped: z.boolean().optional(),
+  /** DP rounds: every client has weight 1 and the vector has no weight coordinate (numExamples never leaves the client). */
+  uniformWeights: z.boolean().optional(),
+  /** The mean loss travels masked, clipped to [0, lossMax]; absent: the client reports no loss. */
+  lossMax: z.number().positive().max(1e6).optional(),
+  /** Distributed DP: per-client noise std on the centred bit and on the centred loss. */
+  bitNoiseStd: z.number().min(0).optional(),
+  lossNoiseStd: z.number().min(0).optional(),
+  /** Cohort size n and the rates k and t were derived from (Bell et al. 2020); absent when the admin fixed the degree. */
+  cohortSize: z.number().int().min(3).max(10_000_000).optional(),
+  dropoutRate: z.number().min(0).lt(1).optional(),
+  corruptFraction: z.number().min(0).lt(0.5).optional(),
+  failureTarget: z.number().gt(0).lt(1).optional(),
 });
 export type SecAggRoundInfo = z.infer<typeof SecAggRoundInfoSchema>;
 
@@ -66,9 +78,7 @@ export const MaskedInputWireSchema = z.object({
       return z.NEVER;
     }
   }),
-  /** Scalar metrics travel in clear, like in plain mode. */
-  meanLoss: z.number().finite(),
-  steps: z.number().int().min(1),
+  /** The mean loss travels inside y (see shared/secagg/masked-vector-layout.ts), never in clear. */
 });
 
 const OwnedShareSchema = z.object({ owner: z.string().max(64), share: BinarySchema });

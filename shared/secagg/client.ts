@@ -22,6 +22,7 @@ import {
   type UnmaskMsg,
   type UnmaskRequestMsg,
 } from './messages';
+import { checkRosterParams } from './parameters';
 import { decryptShare, encryptShare } from './share-crypto';
 import { shareSecret } from './shamir';
 
@@ -31,8 +32,12 @@ export interface SecAggClientOptions {
   sessionId: string;
   /** Shamir threshold t (must match the server's). */
   threshold: number;
-  /** Expected masked-vector length (d + 1); checked in maskedInput when given. */
+  /** Expected masked-vector length (see masked-vector-layout.ts); checked in maskedInput when given. */
   vectorLength?: number;
+  /** The graph degree k the server announced; checked against t, and rosters may not exceed it. */
+  degree?: number;
+  /** The cohort size and rates k and t were derived from; k must meet them (parameters.ts). */
+  announced?: { n: number; dropoutRate: number; corruptFraction: number; failureTarget: number };
 }
 
 interface Neighbour {
@@ -51,6 +56,7 @@ export class SecAggClient {
   readonly round: number;
   readonly sessionId: string;
   readonly threshold: number;
+  private readonly degree: number | undefined;
   private readonly vectorLength: number | undefined;
   private _phase = ClientPhase.Init;
   private cKeys: KeyPair | undefined;
@@ -62,11 +68,17 @@ export class SecAggClient {
 
   constructor(opts: SecAggClientOptions) {
     if (!Number.isInteger(opts.threshold) || opts.threshold < 2) throw new Error(`SecAggClient: threshold must be an integer ≥ 2, got ${opts.threshold}`);
+    if (opts.degree !== undefined) {
+      // Refuse parameters that void the either-or rule, can never complete, or ignore the announced dropout rate.
+      const check = checkRosterParams({ k: opts.degree, t: opts.threshold, ...(opts.announced ? { announced: opts.announced } : {}) });
+      if (!check.ok) throw new SecAggError('bad_params', `refusing the round: ${check.reason}`);
+    }
     this.id = opts.id;
     this.round = opts.round;
     this.sessionId = opts.sessionId;
     this.threshold = opts.threshold;
     this.vectorLength = opts.vectorLength;
+    this.degree = opts.degree;
   }
 
   get phase(): ClientPhase {
@@ -128,6 +140,8 @@ export class SecAggClient {
       keys.push(e.cPk, e.sPk);
     }
     if (entries.length < this.threshold) throw new SecAggError('too_few', `${entries.length} neighbours < threshold ${this.threshold}`);
+    if (this.degree !== undefined && entries.length > this.degree)
+      throw new SecAggError('malformed', `roster lists ${entries.length} neighbours, more than the announced degree ${this.degree}`);
     this._phase = ClientPhase.SharedKeys;
     try {
       for (const e of entries) {

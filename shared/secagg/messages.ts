@@ -134,7 +134,8 @@ export type RejectCode =
   | 'not_eligible'
   | 'both_shares'
   | 'too_few'
-  | 'decrypt_failed';
+  | 'decrypt_failed'
+  | 'bad_params';
 
 export interface Rejection {
   ok: false;

@@ -16,8 +16,8 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { bytesEqual } from './encoding';
 import { defaultDegree, defaultThreshold, effectiveDegree, neighbourGraph } from './graph';
-import { pairMaskSeed, publicKeyOf, selfSeedCommitment } from './keys';
-import { pairSign, unmaskSum, type Sign } from './mask';
+import { maskTotal, subtractTotal, type UnmaskPlan } from './unmask-plan';
+import { inThreadReconstructor, type ReconstructJob, type Reconstructor } from './reconstruct-jobs';
 import {
   Phase,
   RoundFailed,
@@ -36,7 +36,7 @@ import {
   type UnmaskMsg,
   type UnmaskRequestMsg,
 } from './messages';
-import { SHARE_BYTES, reconstructSecret, ShamirError } from './shamir';
+import { SHARE_BYTES } from './shamir';
 
 export interface SecAggServerOptions {
   round: number;
@@ -59,6 +59,11 @@ export interface RoundResult {
   survivors: string[];
   dropped: string[];
 }
+
+/** Removes the plan's masks from Σ y; returns Σ x (a new array). */
+export type Unmasker = (sumOfY: Uint32Array, plan: UnmaskPlan) => Promise<Uint32Array>;
+
+export const inThreadUnmasker: Unmasker = async (sumOfY, plan) => subtractTotal(sumOfY, maskTotal(plan, sumOfY.length));
 
 interface Advertised {
   cPk: Uint8Array;
@@ -275,29 +280,41 @@ export class SecAggServer {
     return this.request;
   }
 
-  /** Reconstructs the survivors' self seeds and the dropped clients' mask keys, removes all masks, and returns Σ x. */
-  async finish(): Promise<RoundResult> {
+  /**
+   * Reconstructs the survivors' self seeds and the dropped clients' mask keys, removes all masks, and returns Σ x.
+   * `unmasker` removes the masks described by the plan (default: in this thread); the server passes a worker pool.
+   */
+  async finish(unmasker: Unmasker = inThreadUnmasker, reconstructor: Reconstructor = inThreadReconstructor): Promise<RoundResult> {
     this.expectPhase(Phase.Unmask, 'finish');
     const ctx = { round: this.round, sessionId: this.sessionId };
     try {
-      const survivorSelfSeeds: Uint8Array[] = [];
-      for (const u of this.u3) {
-        const commit = this.adv.get(u)!.commit;
-        survivorSelfSeeds.push(
-          await this.reconstruct(this.selfShares.get(u), u, 'self seed', (s) => bytesEqual(selfSeedCommitment(s, { ...ctx, id: u }), commit)),
-        );
-      }
-      const droppedPairSeeds: { seed: Uint8Array; sign: Sign }[] = [];
-      for (const u of this.droppedSet) {
-        const sPk = this.adv.get(u)!.sPk;
-        const sk = await this.reconstruct(this.keyShares.get(u), u, 'mask key', (s) => bytesEqual(publicKeyOf(s), sPk));
+      const jobs: ReconstructJob[] = [];
+      const job = (owner: string, what: ReconstructJob['what'], shares: Uint8Array[] | undefined, expect: Uint8Array) => {
+        const got = shares ?? [];
+        if (got.length < this.threshold)
+          throw new RoundFailed('reconstruction_failed', `${what} of ${owner}: ${got.length} shares < threshold ${this.threshold}`);
+        jobs.push({ ...ctx, owner, what, shares: got, threshold: this.threshold, expect });
+      };
+      const survivors = [...this.u3];
+      const dropped = [...this.droppedSet];
+      for (const u of survivors) job(u, 'self seed', this.selfShares.get(u), this.adv.get(u)!.commit);
+      for (const u of dropped) job(u, 'mask key', this.keyShares.get(u), this.adv.get(u)!.sPk);
+      const results = await reconstructor(jobs);
+      const secrets = results.map((r) => {
+        if ('error' in r) throw new RoundFailed('reconstruction_failed', r.error);
+        return r.secret;
+      });
+      const plan: UnmaskPlan = {
+        ...ctx,
+        selfSeeds: secrets.slice(0, survivors.length),
         // Survivors that masked with u: its graph neighbours in U3 (all in U2, so they hold u's share).
-        for (const v of this.graph.get(u) ?? []) {
-          if (!this.u3.has(v)) continue;
-          droppedPairSeeds.push({ seed: pairMaskSeed(sk, this.adv.get(v)!.sPk, { ...ctx, a: u, b: v }), sign: pairSign(v, u) });
-        }
-      }
-      const sum = unmaskSum(this.acc, { survivorSelfSeeds, droppedPairSeeds });
+        dropped: dropped.map((u, i) => ({
+          id: u,
+          maskKey: secrets[survivors.length + i]!,
+          survivors: (this.graph.get(u) ?? []).filter((v) => this.u3.has(v)).map((v) => ({ id: v, sPk: this.adv.get(v)!.sPk })),
+        })),
+      };
+      const sum = await unmasker(this.acc, plan);
       this._phase = Phase.Done;
       return { sum, survivors: this.survivors, dropped: this.dropped };
     } catch (e) {
@@ -308,18 +325,6 @@ export class SecAggServer {
   }
 
   // ---- helpers -----------------------------------------------------------
-
-  private async reconstruct(shares: Uint8Array[] | undefined, owner: string, what: string, verify: (s: Uint8Array) => boolean): Promise<Uint8Array> {
-    const got = shares ?? [];
-    if (got.length < this.threshold)
-      throw new RoundFailed('reconstruction_failed', `${what} of ${owner}: ${got.length} shares < threshold ${this.threshold}`);
-    try {
-      return await reconstructSecret(got, this.threshold, verify);
-    } catch (e) {
-      if (e instanceof ShamirError) throw new RoundFailed('reconstruction_failed', `${what} of ${owner}: ${e.message}`);
-      throw e;
-    }
-  }
 
   private rosterIds(id: string): string[] {
     return (this.graph.get(id) ?? []).filter((n) => this.u1.has(n));

@@ -155,6 +155,10 @@ function setStatus(st: Status): void {
   $('model-version').textContent = `v${st.modelVersion}`;
   $('connected').textContent = String(st.connectedClients);
   $('eligible').textContent = String(st.eligibleClients);
+  const sa = st.secagg;
+  $('secagg-params').textContent = sa
+    ? `k=${sa.k}, t=${sa.t} (n=${sa.n})${sa.predictedFailure !== null ? ` · P[fail] ≤ ${sa.predictedFailure.toExponential(1)}` : ' · degree set by hand'}`
+    : '–';
   const paused = $('paused-state');
   paused.textContent = st.paused ? 'paused' : 'running';
   paused.className = `pill ${st.paused ? 'bad' : 'ok'}`;

@@ -1,0 +1,101 @@
+/**
+ * Parallel SecAgg+ unmask on node:worker_threads. The PRG expansions and pair-seed
+ * agreements of an unmask plan are split across workers (sized to the cores); the main
+ * thread only subtracts the partial totals, so the event loop stays free meanwhile.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { splitPlan, subtractTotal, type UnmaskPlan } from '../../shared/secagg/unmask-plan';
+import type { Unmasker } from '../../shared/secagg/server';
+import type { ReconstructJob, ReconstructOutcome, Reconstructor } from '../../shared/secagg/reconstruct-jobs';
+
+interface Reply {
+  id: number;
+  total?: Uint32Array;
+  outcomes?: ReconstructOutcome[];
+  error?: string;
+}
+
+export class UnmaskPool {
+  readonly size: number;
+  private workers: Worker[] = [];
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+
+  constructor(size = availableParallelism()) {
+    if (!Number.isInteger(size) || size < 1) throw new Error(`unmask pool: size must be a positive integer, got ${size}`);
+    this.size = size;
+  }
+
+  private spawn(): Worker[] {
+    if (this.workers.length) return this.workers;
+    for (let i = 0; i < this.size; i++) {
+      const w = new Worker(new URL('./unmask-worker-entry.mjs', import.meta.url));
+      w.unref(); // an idle pool never keeps the process alive
+      w.on('message', (r: Reply) => {
+        const p = this.pending.get(r.id);
+        if (!p) return;
+        this.pending.delete(r.id);
+        if (r.error !== undefined) p.reject(new Error(`unmask worker: ${r.error}`));
+        else p.resolve(r);
+      });
+      w.on('error', (err: Error) => this.failAll(err));
+      this.workers.push(w);
+    }
+    return this.workers;
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    for (const w of this.workers) void w.terminate();
+    this.workers = [];
+  }
+
+  private call(worker: Worker, msg: object): Promise<Reply> {
+    return new Promise<Reply>((resolve, reject) => {
+      const id = this.nextId++;
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ id, ...msg });
+    });
+  }
+
+  /** Σ y minus every mask in the plan, computed across the workers. */
+  readonly unmask: Unmasker = async (sumOfY: Uint32Array, plan: UnmaskPlan): Promise<Uint32Array> => {
+    const workers = this.spawn();
+    const parts = splitPlan(plan, workers.length);
+    const replies = await Promise.all(parts.map((part, i) => this.call(workers[i]!, { kind: 'unmask', plan: part, length: sumOfY.length })));
+    let out = sumOfY;
+    for (const r of replies) {
+      if (!r.total) throw new Error('unmask worker: no total');
+      out = subtractTotal(out, r.total);
+    }
+    return out === sumOfY ? sumOfY.slice() : out;
+  };
+
+  /** Shamir reconstruction (with verification) of every job, split across the workers in order. */
+  readonly reconstruct: Reconstructor = async (jobs: ReconstructJob[]): Promise<ReconstructOutcome[]> => {
+    const workers = this.spawn();
+    const per = Math.ceil(jobs.length / workers.length);
+    const chunks: ReconstructJob[][] = [];
+    for (let i = 0; i < jobs.length; i += per) chunks.push(jobs.slice(i, i + per));
+    const replies = await Promise.all(chunks.map((chunk, i) => this.call(workers[i]!, { kind: 'reconstruct', jobs: chunk })));
+    return replies.flatMap((r) => {
+      if (!r.outcomes) throw new Error('unmask worker: no outcomes');
+      return r.outcomes;
+    });
+  };
+
+  async close(): Promise<void> {
+    const ws = this.workers;
+    this.workers = [];
+    await Promise.all(ws.map((w) => w.terminate()));
+  }
+}
+
+let shared: UnmaskPool | undefined;
+/** The process-wide pool (one worker per core), created on first use. */
+export function sharedUnmaskPool(): UnmaskPool {
+  shared ??= new UnmaskPool();
+  return shared;
+}

@@ -1,0 +1,103 @@
+/**
+ * The masks left in the survivors' sum, as a plan that can be split across threads (pure):
+ *   Σ_{u ∈ U3} y_u = Σ x_u + Σ_{u ∈ U3} PRG(b_u) + Σ_{v ∈ U3, u dropped, u ~ v} sign(v, u)·PRG(s_uv)
+ * (the pairs between two survivors cancel). Each part of a split plan yields a partial
+ * total; the server subtracts the sum of the partials. Addition mod 2^32 commutes, so
+ * any split gives the same result as one thread.
+ */
+import { agree, derivePairSecrets } from './keys';
+import { pairSign } from './mask';
+import { expandMask } from './prg';
+
+/**
+ * The two primitives an unmask needs. Default: the shared (noble) implementations; the
+ * Node server may pass OpenSSL-backed ones that produce the same bytes (tested).
+ */
+export interface UnmaskPrimitives {
+  /** ChaCha20 keystream of `seed` (zero nonce, counter 0) as little-endian words, into `out`. */
+  expand(seed: Uint8Array, out: Uint32Array): void;
+  /** X25519 shared secret. */
+  agree(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
+}
+
+export const sharedPrimitives: UnmaskPrimitives = {
+  expand: (seed, out) => void expandMask(seed, out.length, undefined, out),
+  agree,
+};
+
+export interface DroppedKey {
+  /** The dropped client u and its reconstructed mask (s) secret key. */
+  id: string;
+  maskKey: Uint8Array;
+  /** u's neighbours that survived (they masked with u), with their s public keys. */
+  survivors: { id: string; sPk: Uint8Array }[];
+}
+
+export interface UnmaskPlan {
+  round: number;
+  sessionId: string;
+  /** Reconstructed self-mask seeds of every survivor. */
+  selfSeeds: Uint8Array[];
+  dropped: DroppedKey[];
+}
+
+/** PRG expansions a plan costs (its work). */
+export function planCost(p: UnmaskPlan): number {
+  return p.selfSeeds.length + p.dropped.reduce((a, u) => a + u.survivors.length, 0);
+}
+
+/** Σ of the masks in `plan`, mod 2^32, written into a fresh (or given, zeroed) array. */
+export function maskTotal(plan: UnmaskPlan, length: number, out: Uint32Array = new Uint32Array(length), prims: UnmaskPrimitives = sharedPrimitives): Uint32Array {
+  const scratch = new Uint32Array(length);
+  const add = (seed: Uint8Array, sign: 1 | -1) => {
+    prims.expand(seed, scratch);
+    if (sign === 1) for (let i = 0; i < length; i++) out[i] = out[i]! + scratch[i]!;
+    else for (let i = 0; i < length; i++) out[i] = out[i]! - scratch[i]!;
+  };
+  for (const s of plan.selfSeeds) add(s, 1);
+  for (const u of plan.dropped) {
+    for (const v of u.survivors) {
+      // v masked with +sign(v, u)·PRG(s_uv); s_uv from u's secret key and v's public key.
+      const { maskSeed } = derivePairSecrets(prims.agree(u.maskKey, v.sPk), { round: plan.round, sessionId: plan.sessionId, a: u.id, b: v.id });
+      add(maskSeed, pairSign(v.id, u.id));
+    }
+  }
+  return out;
+}
+
+/** acc − total (mod 2^32), into a new array. */
+export function subtractTotal(acc: Uint32Array, total: Uint32Array): Uint32Array {
+  if (acc.length !== total.length) throw new Error(`unmask: lengths differ (${acc.length} vs ${total.length})`);
+  const out = new Uint32Array(acc.length);
+  for (let i = 0; i < acc.length; i++) out[i] = acc[i]! - total[i]!;
+  return out;
+}
+
+/**
+ * Splits a plan into at most `parts` plans of about equal cost (greedy, largest first).
+ * A dropped client's survivors may be split across parts.
+ */
+export function splitPlan(plan: UnmaskPlan, parts: number): UnmaskPlan[] {
+  if (!Number.isInteger(parts) || parts < 1) throw new Error(`unmask: parts must be a positive integer, got ${parts}`);
+  const units: { self?: Uint8Array; dropped?: DroppedKey }[] = [
+    ...plan.selfSeeds.map((self) => ({ self })),
+    // Chunks of ≤ 16 survivors keep the pieces small enough to balance.
+    ...plan.dropped.flatMap((u) => {
+      const out: { dropped: DroppedKey }[] = [];
+      for (let i = 0; i < u.survivors.length; i += 16) out.push({ dropped: { ...u, survivors: u.survivors.slice(i, i + 16) } });
+      return out;
+    }),
+  ];
+  const cost = (x: { self?: Uint8Array; dropped?: DroppedKey }) => (x.self ? 1 : x.dropped!.survivors.length);
+  units.sort((a, b) => cost(b) - cost(a));
+  const out: UnmaskPlan[] = Array.from({ length: Math.min(parts, Math.max(1, units.length)) }, () => ({ round: plan.round, sessionId: plan.sessionId, selfSeeds: [], dropped: [] }));
+  const load = new Array<number>(out.length).fill(0);
+  for (const x of units) {
+    let j = 0;
+    for (let i = 1; i < out.length; i++) if (load[i]! < load[j]!) j = i;
+    if (x.self) out[j]!.selfSeeds.push(x.self);
+    else out[j]!.dropped.push(x.dropped!);
+    load[j]! += cost(x);
+  }
+  return out;
+}
