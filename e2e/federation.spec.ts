@@ -3,6 +3,10 @@ import { freshServerForThisFile } from './fixtures/fresh-server';
 import { runSimulation } from './sim/simulation';
 import { AdminClient } from './sim/admin-client';
 import { RoundOutcome } from '../shared/protocol/phases';
+import { createSimclrModel, disposeSimclrModel } from '../shared/model/encoder';
+import { DEFAULT_MODEL_CONFIG } from '../shared/model/config';
+import { weightLayout } from '../shared/model/weights';
+import { maskedVectorLayout } from '../shared/secagg/masked-vector-layout';
 
 /** Event name of a socket.io EVENT/BINARY_EVENT frame ("42…[", "451-…["), else undefined. */
 function socketIoEventName(text: string): string | undefined {
@@ -64,14 +68,17 @@ test.describe('federated SimCLR with browser clients', () => {
     expect(h.toVersion).toBe(versions[versions.length - 1]);
     expect(h.before - h.after).toBeGreaterThan(0.2);
 
-    // Privacy of the wire (secure aggregation is on by default): client 0 sent only
-    // socket.io control frames, the protocol's events, one masked vector of d+1 uint32
-    // words per round, and small key/share attachments — never images.
-    const d = 9 * 1 * 32 + 32 + 9 * 32 * 64 + 64 + 9 * 64 * 128 + 128 + 9 * 128 * 128 + 128 + 128 * 128 + 128 + 128 * 64 + 64;
+    // Privacy of the wire (secure aggregation is on by default): client 0 sent only socket.io control frames,
+    // the protocol's events, one masked vector per round (delta | weight | loss, shared/secagg/masked-vector-layout)
+    // and small key/share attachments — never images.
+    const model = createSimclrModel(DEFAULT_MODEL_CONFIG);
+    const d = weightLayout(model).totalSize;
+    disposeSimclrModel(model);
+    const vectorBytes = 4 * maskedVectorLayout({ d, weight: true, bit: false, loss: true }).length;
     const binary = frames.filter((f) => f.bytes !== undefined);
-    const maskedVectors = binary.filter((f) => f.bytes === 4 * (d + 1));
+    const maskedVectors = binary.filter((f) => f.bytes === vectorBytes);
     expect(maskedVectors.length).toBeGreaterThanOrEqual(3);
-    for (const f of binary) if (f.bytes !== 4 * (d + 1)) expect(f.bytes).toBeLessThan(4096);
+    for (const f of binary) if (f.bytes !== vectorBytes) expect(f.bytes).toBeLessThan(4096);
     const events = new Set<string>();
     for (const f of frames.filter((x) => x.text !== undefined)) {
       const name = socketIoEventName(f.text!);
