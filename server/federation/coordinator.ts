@@ -18,6 +18,7 @@ import { AdaptiveClipper } from '../../shared/privacy/adaptive-clip';
 import { GaussianStream } from '../../shared/privacy/gaussian';
 import { meanFromCentred } from '../../shared/secagg/masked-vector-layout';
 import { planDpRound, realisedNoiseMultiplier, type DpRoundPlan } from './dp-round';
+import { readStrategyState, writeStrategyState, type StrategyState } from '../registry/strategy-state';
 
 interface Delivered {
   delta: Float32Array;
@@ -100,6 +101,8 @@ export class RoundCoordinator extends EventEmitter {
   readonly pool: ClientPool;
   private readonly registry: Registry;
   private readonly strategy: Strategy;
+  /** The strategy's state before any round, restored when rolling back to a version saved without one. */
+  private readonly initialStrategyState: StrategyState;
   private readonly log: Logger;
   private cfg: RoundConfig;
   private model: GlobalModel;
@@ -124,6 +127,10 @@ export class RoundCoordinator extends EventEmitter {
     this.strategy = opts.strategy;
     this.cfg = opts.config;
     this.model = opts.model;
+    // The optimiser state (FedAdam's moments) that produced the current version survives restarts.
+    this.initialStrategyState = this.strategy.saveState();
+    const saved = readStrategyState(checkpointDir(this.registry), this.model.version, this.strategy.name);
+    if (saved) this.strategy.loadState(saved);
     this.log = opts.log.child({ component: 'coordinator' });
     this.pool = opts.pool ?? new ClientPool();
   }
@@ -215,6 +222,9 @@ export class RoundCoordinator extends EventEmitter {
     const target = loadVersion(this.registry, toVersion, this.model.config);
     const version = (this.registry.latestVersion()?.version ?? 0) + 1;
     const { path, hash } = writeCheckpoint(checkpointDir(this.registry), { version, layout: target.layout, weights: target.weights });
+    // The optimiser goes back with the weights: the state saved with the target version.
+    this.strategy.loadState(readStrategyState(checkpointDir(this.registry), toVersion, this.strategy.name) ?? this.initialStrategyState);
+    writeStrategyState(checkpointDir(this.registry), version, this.strategy.name, this.strategy.saveState());
     const src = this.registry.getVersion(toVersion)!;
     this.registry.insertVersion({
       version, parent: toVersion, round_id: null, participants: 0, survivors: 0, examples: 0, mean_loss: null,
@@ -534,6 +544,7 @@ export class RoundCoordinator extends EventEmitter {
     const epsilon = r.dp ? this.budget.epsilon(r.dp.delta) : (this.registry.getVersion(r.baseVersion)?.epsilon ?? null);
     const version = (this.registry.latestVersion()?.version ?? this.model.version) + 1;
     const { path, hash } = writeCheckpoint(checkpointDir(this.registry), { version, layout: this.model.layout, weights: next });
+    writeStrategyState(checkpointDir(this.registry), version, this.strategy.name, this.strategy.saveState());
     const meanLoss = Number.isFinite(agg.meanLoss) ? agg.meanLoss : null;
     const aggregateMs = performance.now() - t0;
     this.registry.commitRound(
