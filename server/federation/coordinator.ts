@@ -49,6 +49,8 @@ interface ActiveRound {
   dpPlan?: DpRoundPlan;
   /** Under DP: the multiplier recorded for this round once its noised sum was unmasked. */
   recordedZ?: number;
+  /** Under DP: the DP wrapper the round started with (composed once per privacy config). */
+  dpStrategy?: DpStrategy;
 }
 
 export interface CoordinatorStatus {
@@ -101,6 +103,8 @@ export class RoundCoordinator extends EventEmitter {
   readonly pool: ClientPool;
   private readonly registry: Registry;
   private readonly strategy: Strategy;
+  /** `DpStrategy(strategy)` while DP is on: built once at start and on a privacy config change. */
+  private dpStrategy?: DpStrategy;
   /** The strategy's state before any round, restored when rolling back to a version saved without one. */
   private readonly initialStrategyState: StrategyState;
   private readonly log: Logger;
@@ -127,6 +131,7 @@ export class RoundCoordinator extends EventEmitter {
     this.strategy = opts.strategy;
     this.cfg = opts.config;
     this.model = opts.model;
+    this.composeDp();
     // The optimiser state (FedAdam's moments) that produced the current version survives restarts.
     this.initialStrategyState = this.strategy.saveState();
     const saved = readStrategyState(checkpointDir(this.registry), this.model.version, this.strategy.name);
@@ -209,8 +214,16 @@ export class RoundCoordinator extends EventEmitter {
     this.scheduleStart(0);
   }
 
+  /** Wraps the strategy in DP once; a round keeps the wrapper it started with. */
+  private composeDp(): void {
+    const pv = this.cfg.privacy;
+    if (!pv.enabled) this.dpStrategy = undefined;
+    else this.dpStrategy ??= new DpStrategy(this.strategy, { clipNorm: this.cfg.secureAggregation.clipNorm, noiseMultiplier: pv.noiseMultiplier });
+  }
+
   updateConfig(cfg: RoundConfig): void {
     this.cfg = cfg; // takes effect at the next round
+    this.composeDp();
     this.budgetExhausted = undefined; // re-evaluated against the new settings
     this.emitStatus();
     this.scheduleStart(0);
@@ -366,6 +379,7 @@ export class RoundCoordinator extends EventEmitter {
       startedAt: now, deadline: now + this.cfg.trainDeadlineMs, bytesUp: 0, bytesDown: 0, phaseStartedAt: now,
       expectedClients: this.cfg.cohort.mode === 'poisson' ? this.cfg.cohort.rate * eligible.length : ids.length,
       ...(dp ? { dp } : {}),
+      ...(dp && this.dpStrategy ? { dpStrategy: this.dpStrategy } : {}),
       clipNorm: this.cfg.secureAggregation.clipNorm,
     };
     const clipper = this.adaptiveClipper();
@@ -538,7 +552,10 @@ export class RoundCoordinator extends EventEmitter {
     const ctx = { round: r.id, survivors: survivors.length, expectedClients: r.expectedClients };
     // Under DP the average gets N(0, (z·C)²) noise on the sum and the fixed denominator.
     // (Distributed DP: the clients already added the noise; the server keeps the fixed denominator.)
-    const averager = r.dp ? new DpStrategy(this.strategy, { clipNorm: r.dp.clipNorm, noiseMultiplier: r.dpPlan!.mode === 'distributed' ? 0 : r.dpPlan!.deltaMultiplier }) : this.strategy;
+    if (r.dp && !r.dpStrategy) throw new Error(`round ${r.id} runs under DP but has no DP wrapper`);
+    const averager = r.dp && r.dpStrategy
+      ? r.dpStrategy.forRound({ clipNorm: r.dp.clipNorm, noiseMultiplier: r.dpPlan!.mode === 'distributed' ? 0 : r.dpPlan!.deltaMultiplier })
+      : this.strategy;
     const update = averager.average({ weightedSum, weightSum }, ctx);
     const next = this.strategy.step(this.model.weights, update, ctx);
     const epsilon = r.dp ? this.budget.epsilon(r.dp.delta) : (this.registry.getVersion(r.baseVersion)?.epsilon ?? null);

@@ -101,22 +101,25 @@ describe('DpStrategy', () => {
 });
 
 describe('createStrategy', () => {
-  it('builds FedAvg / FedAdam, optionally wrapped in DP', () => {
+  it('builds FedAvg / FedAdam; DP is not a strategy option (the coordinator wraps once)', () => {
     expect(createStrategy({ name: 'fedavg' })).toBeInstanceOf(FedAvg);
     const adam = createStrategy({ name: 'fedadam', lr: 0.03 });
     expect(adam).toBeInstanceOf(FedAdam);
     expect((adam as FedAdam).lr).toBe(0.03);
-    const dp = createStrategy({ name: 'fedadam', dp: { clipNorm: 0.5, noiseMultiplier: 1.1 } });
-    expect(dp).toBeInstanceOf(DpStrategy);
-    expect((dp as DpStrategy).inner).toBeInstanceOf(FedAdam);
-    expect((dp as DpStrategy).noiseStd).toBeCloseTo(0.55, 12);
+    expect(() => createStrategy({ name: 'fedadam', dp: { clipNorm: 0.5, noiseMultiplier: 1.1 } })).toThrow(/dp/);
+  });
+
+  it('the DP wrapper takes each round\'s C and z without being rebuilt', () => {
+    const dp = new DpStrategy(new FedAvg(), { clipNorm: 1, noiseMultiplier: 1 });
+    expect(dp.forRound({ clipNorm: 0.5, noiseMultiplier: 1.1 })).toBe(dp);
+    expect(dp.noiseStd).toBeCloseTo(0.55, 12);
+    expect(() => dp.forRound({ clipNorm: 0, noiseMultiplier: 1 })).toThrow(/clipNorm/);
+    expect(() => dp.forRound({ clipNorm: 1, noiseMultiplier: -1 })).toThrow(/noiseMultiplier/);
   });
 
   it('rejects invalid configs', () => {
     expect(() => createStrategy({ name: 'fedprox' })).toThrow();
     expect(() => createStrategy({ name: 'fedavg', lr: 0.1 })).toThrow(); // FedAdam's key on FedAvg
     expect(() => createStrategy({ name: 'fedadam', beta1: 1 })).toThrow();
-    expect(() => createStrategy({ name: 'fedavg', dp: { clipNorm: -1, noiseMultiplier: 1 } })).toThrow();
-    expect(() => createStrategy({ name: 'fedavg', dp: { clipNorm: 1 } })).toThrow();
   });
 });

@@ -23,7 +23,7 @@ const CALLS_KEY = 'dp.calls';
 export class DpStrategy implements Strategy {
   readonly name: string;
   private c: number;
-  readonly noiseMultiplier: number;
+  private z: number;
   private readonly seed: Uint8Array | undefined;
   // Counts noise draws so a seeded run never reuses a (round, draw) nonce,
   // even when a round number is retried; saved with the state for restarts.
@@ -34,10 +34,9 @@ export class DpStrategy implements Strategy {
     opts: DpOptions,
   ) {
     const { clipNorm, noiseMultiplier, seed } = opts;
-    if (!(noiseMultiplier >= 0) || !Number.isFinite(noiseMultiplier)) throw new Error(`dp: noiseMultiplier must be finite and >= 0, got ${noiseMultiplier}`);
     if (seed !== undefined && seed.length !== 32) throw new Error(`dp: seed must be 32 bytes, got ${seed.length}`);
     this.c = DpStrategy.checkClipNorm(clipNorm);
-    this.noiseMultiplier = noiseMultiplier;
+    this.z = DpStrategy.checkNoiseMultiplier(noiseMultiplier);
     this.seed = seed ? Uint8Array.from(seed) : undefined;
     this.name = `dp-${inner.name}`;
   }
@@ -45,6 +44,25 @@ export class DpStrategy implements Strategy {
   private static checkClipNorm(c: number): number {
     if (!(c > 0) || !Number.isFinite(c)) throw new Error(`dp: clipNorm must be positive and finite, got ${c}`);
     return c;
+  }
+
+  private static checkNoiseMultiplier(z: number): number {
+    if (!(z >= 0) || !Number.isFinite(z)) throw new Error(`dp: noiseMultiplier must be finite and >= 0, got ${z}`);
+    return z;
+  }
+
+  get noiseMultiplier(): number {
+    return this.z;
+  }
+
+  /**
+   * The C and z of one round (adaptive clipping moves C; the noise split and distributed DP change the
+   * server's share of z). The wrapper itself is built once, when DP is switched on.
+   */
+  forRound(p: { clipNorm: number; noiseMultiplier: number }): this {
+    this.c = DpStrategy.checkClipNorm(p.clipNorm);
+    this.z = DpStrategy.checkNoiseMultiplier(p.noiseMultiplier);
+    return this;
   }
 
   get clipNorm(): number {
@@ -58,7 +76,7 @@ export class DpStrategy implements Strategy {
 
   /** Std of the noise added to the SUM: z·C. */
   get noiseStd(): number {
-    return this.noiseMultiplier * this.c;
+    return this.z * this.c;
   }
 
   /** Std of the noise in the averaged update: z·C / m. */
