@@ -18,6 +18,8 @@ import { AdaptiveClipper } from '../../shared/privacy/adaptive-clip';
 import { GaussianStream } from '../../shared/privacy/gaussian';
 import { meanFromCentred } from '../../shared/secagg/masked-vector-layout';
 import { planDpRound, realisedNoiseMultiplier, type DpRoundPlan } from './dp-round';
+import type { CoordinatorStatus } from '../../shared/protocol/admin';
+export type { CoordinatorStatus } from '../../shared/protocol/admin';
 
 interface Delivered {
   delta: Float32Array;
@@ -48,22 +50,6 @@ interface ActiveRound {
   dpPlan?: DpRoundPlan;
   /** Under DP: the multiplier recorded for this round once its noised sum was unmasked. */
   recordedZ?: number;
-}
-
-export interface CoordinatorStatus {
-  phase: RoundPhase;
-  paused: boolean;
-  roundId: number;
-  modelVersion: number;
-  deadline: number | null;
-  cohort: string[];
-  delivered: string[];
-  dropped: string[];
-  connectedClients: number;
-  eligibleClients: number;
-  privacy?: { epsilon: number; target: number; delta: number; steps: number; exhausted?: string };
-  /** The last secure round's degree k, threshold t and predicted failure probability (null for a hand-set degree). */
-  secagg?: { n: number; k: number; t: number; predictedFailure: number | null };
 }
 
 export interface RoundEndedEvent {
