@@ -54,3 +54,16 @@ export function button(label: string, onClick: () => void, opts: { cls?: string;
   b.addEventListener('click', onClick);
   return b;
 }
+
+/** A full-width row with a note, for an empty table. */
+export function emptyRow(cols: number, text: string): HTMLTableRowElement {
+  const tr = document.createElement('tr');
+  const cell = td(text, 'muted');
+  cell.colSpan = cols;
+  tr.append(cell);
+  return tr;
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
