@@ -28,7 +28,9 @@ async function signIn(token: string): Promise<void> {
     const refused = err instanceof ApiError && err.status === 401;
     if (refused) session.clear();
     showSignedIn(false);
-    byId('signin-error').textContent = refused ? `Token refused: ${errorMessage(err)}` : `Cannot reach the server: ${errorMessage(err)}`;
+    byId('signin-error').textContent = refused
+      ? `Token refused: ${errorMessage(err)}`
+      : `Cannot reach the server: ${errorMessage(err)}`;
     return;
   }
   session.set(token);

@@ -44,7 +44,9 @@ export function td(text: string | number, cls?: string): HTMLTableCellElement {
   return el;
 }
 
-export function button(label: string, onClick: () => void, opts: { cls?: string; testId?: string; disabled?: boolean; title?: string } = {}): HTMLButtonElement {
+export function button(
+  label: string, onClick: () => void, opts: { cls?: string; testId?: string; disabled?: boolean; title?: string } = {},
+): HTMLButtonElement {
   const b = document.createElement('button');
   b.textContent = label;
   b.className = `small ${opts.cls ?? ''}`.trim();

@@ -25,7 +25,9 @@ export class FederationParticipant {
   }
 
   /** One federated round on local data. */
-  async trainRound(globalWeights: Float32Array, training: TrainingConfig, onStep?: (step: number, loss: number) => void): Promise<LocalRoundResult> {
+  async trainRound(
+    globalWeights: Float32Array, training: TrainingConfig, onStep?: (step: number, loss: number) => void,
+  ): Promise<LocalRoundResult> {
     const model = this.model;
     if (!model) throw new Error('join the federation first (no server model config yet)');
     const data = this.session.data;

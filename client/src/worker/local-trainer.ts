@@ -97,7 +97,9 @@ export class LocalTrainer {
         this.step += 1;
         this.lossHistory.push(loss);
         const mem = tf.memory();
-        onProgress({ step: this.step, loss, imagesPerSec: (2 * n * 1000) / ms, msPerStep: ms, numTensors: mem.numTensors, numBytes: mem.numBytes });
+        onProgress({
+          step: this.step, loss, imagesPerSec: (2 * n * 1000) / ms, msPerStep: ms, numTensors: mem.numTensors, numBytes: mem.numBytes,
+        });
         if (this.step % opts.checkpointEvery === 0) await this.saveCheckpoint();
         // Yield so pause() and other messages get through between steps.
         await new Promise((r) => setTimeout(r, 0));

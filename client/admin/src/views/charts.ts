@@ -35,20 +35,28 @@ function render(charts: ReturnType<typeof createCharts>, { rounds, versions }: R
   const ended = rounds.flatMap((r) => (r.ended_at === null ? [] : [{ ...r, ended_at: r.ended_at }])).reverse();
   const committed = ended.filter((r) => r.outcome === 'committed');
   charts.loss.set(committed.map((r) => r.id), [committed.map((r) => r.mean_loss)]);
-  charts.participants.set(ended.map((r) => r.id), [ended.map((r) => r.cohort_size), ended.map((r) => r.survivors), ended.map((r) => r.dropouts)]);
+  charts.participants.set(ended.map((r) => r.id), [
+    ended.map((r) => r.cohort_size), ended.map((r) => r.survivors), ended.map((r) => r.dropouts),
+  ]);
   charts.duration.set(ended.map((r) => r.id), [ended.map((r) => (r.ended_at - r.started_at) / 1000)]);
   charts.bytes.set(ended.map((r) => r.id), [
     ended.map((r) => (r.survivors > 0 ? r.bytes_up / r.survivors / 1024 : null)),
     ended.map((r) => (r.cohort_size > 0 ? r.bytes_down / r.cohort_size / 1024 : null)),
   ]);
   const vs = [...versions].reverse();
-  const evaluated = vs.flatMap((v) => (v.probe_accuracy === null ? [] : [{ version: v.version, acc: v.probe_accuracy, random: v.probe_random }]));
-  charts.probe.set(evaluated.map((v) => v.version), [evaluated.map((v) => 100 * v.acc), evaluated.map((v) => (v.random === null ? null : 100 * v.random))]);
+  const evaluated = vs.flatMap((v) =>
+    v.probe_accuracy === null ? [] : [{ version: v.version, acc: v.probe_accuracy, random: v.probe_random }],
+  );
+  charts.probe.set(evaluated.map((v) => v.version), [
+    evaluated.map((v) => 100 * v.acc), evaluated.map((v) => (v.random === null ? null : 100 * v.random)),
+  ]);
   const withHealth = vs.flatMap((v) => {
     const h = storedHealthOf(v);
     return h ? [{ version: v.version, h }] : [];
   });
-  charts.health.set(withHealth.map((x) => x.version), [withHealth.map((x) => x.h.health.stdRatio), withHealth.map((x) => x.h.health.effectiveRank)]);
+  charts.health.set(withHealth.map((x) => x.version), [
+    withHealth.map((x) => x.h.health.stdRatio), withHealth.map((x) => x.h.health.effectiveRank),
+  ]);
   const latest = withHealth[withHealth.length - 1];
   byId('collapse-flag').hidden = !latest?.h.health.collapsed;
   const drifted = withHealth.filter((x) => x.h.drift !== null);

@@ -27,7 +27,9 @@ function render({ clients }: Readonly<AdminState>): void {
       return tr;
     }),
   );
-  if (clients.length === 0) body.replaceChildren(emptyRow(7, 'No client has connected yet. Create a join token below and open the app with it.'));
+  if (clients.length === 0) {
+    body.replaceChildren(emptyRow(7, 'No client has connected yet. Create a join token below and open the app with it.'));
+  }
 }
 
 export function mountClients(): void {

@@ -7,7 +7,9 @@ import { store, type AdminState } from '../store';
 function renderState({ evaluation }: Readonly<AdminState>): void {
   const el = byId('eval-state');
   if (!evaluation.enabled) el.textContent = 'Model-quality evaluation is off on this server.';
-  else if (evaluation.current != null) el.textContent = `Evaluating v${evaluation.current} in the background (linear probe, embedding health, drift)…`;
+  else if (evaluation.current != null) {
+    el.textContent = `Evaluating v${evaluation.current} in the background (linear probe, embedding health, drift)…`;
+  }
   else el.textContent = 'Model-quality evaluation: idle; every new version is scored in the background.';
 }
 

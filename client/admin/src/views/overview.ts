@@ -16,9 +16,8 @@ function render({ status: st }: Readonly<AdminState>): void {
   byId('connected').textContent = String(st.connectedClients);
   byId('eligible').textContent = String(st.eligibleClients);
   const sa = st.secagg;
-  byId('secagg-params').textContent = sa
-    ? `k=${sa.k}, t=${sa.t} (n=${sa.n})${sa.predictedFailure !== null ? ` · P[fail] ≤ ${sa.predictedFailure.toExponential(1)}` : ' · degree set by hand'}`
-    : '–';
+  const failure = sa?.predictedFailure != null ? ` · P[fail] ≤ ${sa.predictedFailure.toExponential(1)}` : ' · degree set by hand';
+  byId('secagg-params').textContent = sa ? `k=${sa.k}, t=${sa.t} (n=${sa.n})${failure}` : '–';
   const paused = byId('paused-state');
   paused.textContent = st.paused ? 'paused' : 'running';
   paused.className = `pill ${st.paused ? 'bad' : 'ok'}`;

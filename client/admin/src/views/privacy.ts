@@ -20,7 +20,8 @@ function render({ status, versions }: Readonly<AdminState>): void {
   meter.className = `meter ${state === 'ok' ? '' : state}`;
   meter.dataset.state = state;
   fill.style.width = `${Math.min(100, 100 * used).toFixed(1)}%`;
-  text.textContent = `ε = ${p.epsilon.toFixed(3)} of ${p.target} (δ = ${p.delta.toExponential(1)}) · ${(100 * used).toFixed(0)}% spent`;
+  const spent = `${(100 * used).toFixed(0)}% spent`;
+  text.textContent = `ε = ${p.epsilon.toFixed(3)} of ${p.target} (δ = ${p.delta.toExponential(1)}) · ${spent}`;
 }
 
 export function mountPrivacy(): void {

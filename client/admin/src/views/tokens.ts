@@ -21,7 +21,10 @@ function render({ tokens }: Readonly<AdminState>): void {
           () => apiSend('DELETE', `/api/admin/tokens/${t.id}`), `Revoked token #${t.id}`, true,
         ), { cls: 'danger', testId: `revoke-${t.id}` }));
       }
-      tr.append(td(t.id), td(t.kind), td(t.label ?? ''), td(time(t.created_at)), td(t.expires_at ? time(t.expires_at) : 'never'), td(state), actions);
+      tr.append(
+        td(t.id), td(t.kind), td(t.label ?? ''), td(time(t.created_at)), td(t.expires_at ? time(t.expires_at) : 'never'),
+        td(state), actions,
+      );
       return tr;
     }),
   );
@@ -32,8 +35,9 @@ function createToken(): void {
   const label = byId('token-label', HTMLInputElement).value.trim();
   const hours = Number(byId('token-expiry', HTMLInputElement).value);
   const body = { kind, ...(label ? { label } : {}), ...(hours > 0 ? { expiresInHours: hours } : {}) };
+  const what = `${kind === 'client' ? 'join' : 'metrics'} token${label ? ` "${label}"` : ''}`;
   void control(
-    'Create token', `Create a ${kind === 'client' ? 'join' : 'metrics'} token${label ? ` "${label}"` : ''}${hours > 0 ? ` valid for ${hours} h` : ' that never expires'}?`,
+    'Create token', `Create a ${what}${hours > 0 ? ` valid for ${hours} h` : ' that never expires'}?`,
     async () => {
       const created = await api('POST', '/api/admin/tokens', CreatedTokenSchema, body);
       byId('new-token').textContent = created.token;
@@ -51,6 +55,9 @@ export function mountTokens(): void {
     createToken();
   });
   byId('copy-token').addEventListener('click', () => {
-    void navigator.clipboard.writeText(byId('new-token').textContent ?? '').then(() => toast('Copied'), () => toast('Copy failed; select the text instead', true));
+    void navigator.clipboard.writeText(byId('new-token').textContent ?? '').then(
+      () => toast('Copied'),
+      () => toast('Copy failed; select the text instead', true),
+    );
   });
 }

@@ -16,7 +16,8 @@ function render({ versions, status }: Readonly<AdminState>): void {
       if (v.version === current) tr.className = 'current';
       const h = storedHealthOf(v);
       const healthText = h
-        ? `rank ${num(h.health.effectiveRank, 1)} · std ${num(h.health.stdRatio, 2)}${h.drift !== null ? ` · drift ${num(h.drift, 4)}` : ''}${h.health.collapsed ? ' · COLLAPSED' : ''}`
+        ? `rank ${num(h.health.effectiveRank, 1)} · std ${num(h.health.stdRatio, 2)}` +
+          `${h.drift !== null ? ` · drift ${num(h.drift, 4)}` : ''}${h.health.collapsed ? ' · COLLAPSED' : ''}`
         : '–';
       const actions = document.createElement('td');
       actions.append(
@@ -32,9 +33,10 @@ function render({ versions, status }: Readonly<AdminState>): void {
         ), { testId: `rollback-${v.version}`, disabled: v.version === current }),
       );
       tr.append(
-        td(`v${v.version}${v.version === current ? ' (current)' : ''}`), td(v.parent === null ? '–' : `v${v.parent}`), td(v.round_id ?? '–'),
-        td(v.participants ? `${v.survivors}/${v.participants}` : '–', 'num'), td(num(v.epsilon, 3), 'num'), td(pct(v.probe_accuracy), 'num'),
-        td(pct(v.probe_random), 'num'), td(healthText), td(v.config_hash.slice(0, 10)), td(time(v.created_at)), td(v.note ?? ''), actions,
+        td(`v${v.version}${v.version === current ? ' (current)' : ''}`), td(v.parent === null ? '–' : `v${v.parent}`),
+        td(v.round_id ?? '–'), td(v.participants ? `${v.survivors}/${v.participants}` : '–', 'num'),
+        td(num(v.epsilon, 3), 'num'), td(pct(v.probe_accuracy), 'num'), td(pct(v.probe_random), 'num'), td(healthText),
+        td(v.config_hash.slice(0, 10)), td(time(v.created_at)), td(v.note ?? ''), actions,
       );
       return tr;
     }),
