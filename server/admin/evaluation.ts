@@ -10,8 +10,10 @@ import type { ModelConfig } from '../../shared/model/config';
 import { unflattenWeights } from '../../shared/model/weights';
 import { DATASET_NAMES, type DatasetSplit } from '../../shared/data/dataset';
 import { linearProbe } from '../../shared/ssl/probe';
-import { embeddingDrift, embeddingHealth, type EmbeddingHealth } from '../../shared/ssl/embedding-health';
+import { embeddingDrift, embeddingHealth } from '../../shared/ssl/embedding-health';
 import { initWasmBackendForNode } from '../../shared/tfjs/wasm-node';
+import type { QualityWarning, StoredHealth } from '../../shared/protocol/admin';
+export type { QualityWarning, StoredHealth } from '../../shared/protocol/admin';
 
 export const EvaluationOptionsSchema = z.object({
   dataset: z.enum(DATASET_NAMES).default('fashion-mnist'),
@@ -32,33 +34,10 @@ export const EvaluationOptionsSchema = z.object({
 });
 export type EvaluationOptions = z.infer<typeof EvaluationOptionsSchema>;
 
-/** What health_json holds for an evaluated version. */
-export interface StoredHealth {
-  health: EmbeddingHealth;
-  /** Mean cosine distance of the reference embeddings to those of `driftFrom` (the parent version). */
-  drift: number | null;
-  driftFrom: number | null;
-  trainCount: number;
-  testCount: number;
-  referenceCount: number;
-  ms: number;
-  evaluatedAt: number;
-}
-
 export interface EvaluationResult extends StoredHealth {
   version: number;
   probeAccuracy: number;
   probeRandom: number;
-}
-
-export interface QualityWarning {
-  kind: 'probe-drop' | 'collapse';
-  version: number;
-  message: string;
-  at: number;
-  previousVersion?: number;
-  probeAccuracy?: number;
-  previousAccuracy?: number;
 }
 
 /** Reads FEDSSL_EVAL* env vars; FEDSSL_EVAL=0 disables evaluation. */

@@ -19,6 +19,8 @@ import { GaussianStream } from '../../shared/privacy/gaussian';
 import { meanFromCentred } from '../../shared/secagg/masked-vector-layout';
 import { planDpRound, realisedNoiseMultiplier, type DpRoundPlan } from './dp-round';
 import { readStrategyState, writeStrategyState, type StrategyState } from '../registry/strategy-state';
+import type { CoordinatorStatus } from '../../shared/protocol/admin';
+export type { CoordinatorStatus } from '../../shared/protocol/admin';
 
 interface Delivered {
   delta: Float32Array;
@@ -51,22 +53,6 @@ interface ActiveRound {
   recordedZ?: number;
   /** Under DP: the DP wrapper the round started with (composed once per privacy config). */
   dpStrategy?: DpStrategy;
-}
-
-export interface CoordinatorStatus {
-  phase: RoundPhase;
-  paused: boolean;
-  roundId: number;
-  modelVersion: number;
-  deadline: number | null;
-  cohort: string[];
-  delivered: string[];
-  dropped: string[];
-  connectedClients: number;
-  eligibleClients: number;
-  privacy?: { epsilon: number; target: number; delta: number; steps: number; exhausted?: string };
-  /** The last secure round's degree k, threshold t and predicted failure probability (null for a hand-set degree). */
-  secagg?: { n: number; k: number; t: number; predictedFailure: number | null };
 }
 
 export interface RoundEndedEvent {

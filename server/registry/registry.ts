@@ -5,68 +5,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ADDED_COLUMNS, SCHEMA_SQL } from './schema';
 import { RoundOutcome } from '../../shared/protocol/phases';
 
-export type TokenKind = 'client' | 'admin' | 'metrics';
-
-export interface TokenRow {
-  id: number;
-  kind: TokenKind;
-  label: string | null;
-  created_at: number;
-  expires_at: number | null;
-  revoked_at: number | null;
-}
-
-export interface VersionRow {
-  version: number;
-  parent: number | null;
-  round_id: number | null;
-  created_at: number;
-  participants: number;
-  survivors: number;
-  examples: number;
-  mean_loss: number | null;
-  config_hash: string;
-  layout_hash: string;
-  weights_hash: string;
-  checkpoint_path: string;
-  epsilon: number | null;
-  clip_norm: number | null;
-  noise_multiplier: number | null;
-  probe_accuracy: number | null;
-  probe_random: number | null;
-  health_json: string | null;
-  note: string | null;
-}
-
-export interface RoundRow {
-  id: number;
-  base_version: number;
-  new_version: number | null;
-  started_at: number;
-  ended_at: number | null;
-  outcome: RoundOutcome | null;
-  reason: string | null;
-  sampling: string;
-  cohort_size: number;
-  survivors: number;
-  dropouts: number;
-  mean_loss: number | null;
-  bytes_up: number;
-  bytes_down: number;
-  aggregate_ms: number | null;
-  config_json: string;
-}
-
-export interface ClientRow {
-  id: string;
-  name: string | null;
-  token_id: number | null;
-  first_seen: number;
-  last_seen: number;
-  rounds_joined: number;
-  backend: string | null;
-  removed: number;
-}
+import type { AuditRow, ClientRow, RoundRow, TokenKind, TokenRow, VersionRow } from '../../shared/protocol/admin';
+export type { ClientRow, RoundRow, TokenKind, TokenRow, VersionRow } from '../../shared/protocol/admin';
 
 export type NewVersion = Omit<VersionRow, 'created_at' | 'probe_accuracy' | 'probe_random' | 'health_json' | 'note'> & {
   note?: string | null;
@@ -280,8 +220,8 @@ export class Registry {
       .run(Date.now(), actor, action, details === undefined ? null : JSON.stringify(details));
   }
 
-  listAudit(limit = 200): { id: number; at: number; actor: string; action: string; details: string | null }[] {
-    return this.db.prepare('SELECT * FROM audit_log ORDER BY id DESC LIMIT ?').all(limit) as never;
+  listAudit(limit = 200): AuditRow[] {
+    return this.db.prepare('SELECT * FROM audit_log ORDER BY id DESC LIMIT ?').all(limit) as AuditRow[];
   }
 }
 

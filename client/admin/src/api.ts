@@ -1,4 +1,5 @@
-/** The admin REST API from the page: bearer auth, JSON in/out, readable errors. */
+/** The admin REST API from the page: bearer auth, JSON in/out (responses parsed with zod), readable errors. */
+import { z } from 'zod';
 
 const STORAGE_KEY = 'fedssl.adminToken';
 
@@ -26,6 +27,8 @@ export function setUnauthorizedHandler(fn: (message: string) => void): void {
   onUnauthorized = fn;
 }
 
+const ErrorBodySchema = z.object({ error: z.string() });
+
 async function send(method: string, path: string, body?: unknown, token = session.token): Promise<Response> {
   const res = await fetch(path, {
     method,
@@ -38,7 +41,8 @@ async function send(method: string, path: string, body?: unknown, token = sessio
   if (!res.ok) {
     let message = `HTTP ${res.status}`;
     try {
-      message = ((await res.json()) as { error?: string }).error ?? message;
+      const body = ErrorBodySchema.safeParse(await res.json());
+      if (body.success) message = body.data.error;
     } catch {
       // not JSON
     }
@@ -48,9 +52,20 @@ async function send(method: string, path: string, body?: unknown, token = sessio
   return res;
 }
 
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  return (await (await send(method, path, body)).json()) as T;
+/** A request whose JSON response must match `schema`; a mismatch is an error naming the route and the fields. */
+export async function api<S extends z.ZodType>(method: string, path: string, schema: S, body?: unknown): Promise<z.output<S>> {
+  const parsed = schema.safeParse(await (await send(method, path, body)).json());
+  if (!parsed.success) throw new Error(`unexpected response from ${method} ${path}: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
 }
+
+/** A request whose response body the console does not need. */
+export async function apiSend(method: string, path: string, body?: unknown): Promise<void> {
+  await send(method, path, body);
+}
+
+// The tfjs layers manifest is saved as received, so unknown fields pass through.
+const ModelJsonSchema = z.looseObject({ weightsManifest: z.array(z.looseObject({ paths: z.array(z.string()) })) });
 
 /** Checks a token before storing it (no side effects: a read-only route). */
 export async function verifyAdminToken(token: string): Promise<void> {
@@ -61,7 +76,7 @@ export async function verifyAdminToken(token: string): Promise<void> {
 export async function downloadVersion(version: number): Promise<void> {
   const base = `/api/admin/models/${version}`;
   const weightsName = `fedssl-v${version}-encoder.weights.bin`;
-  const json = (await (await send('GET', `${base}/model.json`)).json()) as { weightsManifest: { paths: string[] }[] };
+  const json = await api('GET', `${base}/model.json`, ModelJsonSchema);
   // Point the manifest at the downloaded weights file so the pair loads with tf.io.browserFiles.
   for (const group of json.weightsManifest) group.paths = [weightsName];
   saveBlob(new Blob([JSON.stringify(json)], { type: 'application/json' }), `fedssl-v${version}-encoder.model.json`);

@@ -44,7 +44,9 @@ export function td(text: string | number, cls?: string): HTMLTableCellElement {
   return el;
 }
 
-export function button(label: string, onClick: () => void, opts: { cls?: string; testId?: string; disabled?: boolean; title?: string } = {}): HTMLButtonElement {
+export function button(
+  label: string, onClick: () => void, opts: { cls?: string; testId?: string; disabled?: boolean; title?: string } = {},
+): HTMLButtonElement {
   const b = document.createElement('button');
   b.textContent = label;
   b.className = `small ${opts.cls ?? ''}`.trim();
@@ -53,4 +55,17 @@ export function button(label: string, onClick: () => void, opts: { cls?: string;
   if (opts.title) b.title = opts.title;
   b.addEventListener('click', onClick);
   return b;
+}
+
+/** A full-width row with a note, for an empty table. */
+export function emptyRow(cols: number, text: string): HTMLTableRowElement {
+  const tr = document.createElement('tr');
+  const cell = td(text, 'muted');
+  cell.colSpan = cols;
+  tr.append(cell);
+  return tr;
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -42,7 +42,8 @@ export class LineChart {
 
   /** xs ascending; each series aligned with xs (null = gap). */
   set(xs: number[], ys: (number | null)[][]): void {
-    this.plot.setData([xs, ...ys] as uPlot.AlignedData);
+    const data: uPlot.AlignedData = [xs, ...ys];
+    this.plot.setData(data);
     // How many real points are drawn (tests read it).
     this.el.dataset.points = String(ys.reduce((n, s) => n + s.filter((v) => v !== null && Number.isFinite(v)).length, 0));
   }
