@@ -74,7 +74,6 @@ const CORES = threadsArg > 0 ? Number(process.argv[threadsArg + 1]) : availableP
 /** The (k, t) the platform's server derives for n clients with the default rates. */
 const chosen = (n: number) => chooseSecAggParams({ n, maxDegree: 254 });
 const NS = [10, 100, 1000];
-const DS = [265_000, 1_000_000];
 const SESSION = 'bench';
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `client-${String(i).padStart(4, '0')}`);
 const ms = (x: number) => (x < 10 ? x.toFixed(2) : x < 100 ? x.toFixed(1) : x.toFixed(0));

@@ -10,7 +10,7 @@ import { brokenVitestFiles, summaryLine, tallyPlaywright, tallyVitest, type Play
 
 const root = resolve(import.meta.dirname, '..');
 const results = resolve(root, 'test-results');
-const only = process.argv.slice(2); // e.g. `npm test -- unit` or `npm test -- e2e`
+const only = process.argv.slice(2); // e.g. `npm test -- unit`, `npm test -- e2e` or `npm test -- lint`
 const want = (suite: string) => only.length === 0 || only.includes(suite);
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): number {
@@ -36,6 +36,12 @@ try {
   setupFailed = want('e2e');
 }
 if (want('e2e') && run('npm', ['run', 'build']) !== 0) setupFailed = true;
+
+if (want('lint')) {
+  // ESLint (typescript-eslint) and Prettier's layout check: one suite, one result.
+  const code = run('npm', ['run', 'lint']);
+  tallies.push({ suite: 'lint (eslint + prettier --check)', passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0 });
+}
 
 if (want('unit')) {
   const file = resolve(results, 'unit.json');

@@ -45,7 +45,8 @@ export function summarizeAdapter(adapter: AdapterLike): AdapterSummary {
   return { vendor: info.vendor ?? '', architecture, description, isFallback };
 }
 
-let probedAdapter: unknown;
+/** Held only so Chromium keeps the GPU instance alive (see probeWebGpu); never read. */
+let _probedAdapter: unknown;
 
 async function probeWebGpu(): Promise<AdapterSummary | undefined> {
   const gpu = (globalThis.navigator as Navigator & { gpu?: { requestAdapter(): Promise<AdapterLike | null> } }).gpu;
@@ -54,7 +55,7 @@ async function probeWebGpu(): Promise<AdapterSummary | undefined> {
     const adapter = await gpu.requestAdapter();
     // Keep it referenced: in Chromium, a collected adapter can take the GPU instance
     // with it and later WebGPU reads fail ("external Instance reference no longer exists").
-    probedAdapter = adapter;
+    _probedAdapter = adapter;
     return adapter ? summarizeAdapter(adapter) : undefined;
   } catch {
     return undefined;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { TINY_MODEL_CONFIG } from '../../shared/model/config';
 import { SecureAggregationConfigSchema } from '../../shared/protocol/round-config';
 import { NodeFederatedClient } from '../federation/node-client';
-import { clientShards, startTestServer, TEST_ADMIN_TOKEN, waitUntil, federationFixture, type TestServer } from '../federation/test-harness';
+import { clientShards, startTestServer, TEST_ADMIN_TOKEN, federationFixture, type TestServer } from '../federation/test-harness';
 
 const { servers, clients } = federationFixture();
 

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { createSimclrModel, disposeSimclrModel, type SimclrModel } from '../model/encoder';
+import { createSimclrModel, disposeSimclrModel } from '../model/encoder';
 import type { ModelConfig } from '../model/config';
 import { unflattenWeights, type WeightLayout } from '../model/weights';
 import type { DatasetSplit, ImageDataset } from '../data/dataset';
