@@ -13,6 +13,8 @@ import { DEFAULT_MODEL_CONFIG, TINY_MODEL_CONFIG } from '../shared/model/config'
 import { type RoundConfig, type RoundConfigInput, RoundConfigSchema } from '../shared/protocol/round-config';
 import { RoundCoordinator } from './federation/coordinator';
 import { attachFederationSocket } from './federation/socket-server';
+import { ModelStore } from './federation/model-store';
+import type { RateLimitConfig } from './federation/rate-limit';
 import type { ReceiveHook } from './federation/secure-round';
 import type { Strategy } from './strategies/strategy';
 import { createStrategy } from './strategies/index';
@@ -28,6 +30,8 @@ export interface RunningServer {
   log: Logger;
   registry: Registry;
   coordinator: RoundCoordinator;
+  /** Encoded weights of recent versions served by model:get. */
+  models: ModelStore;
   /** Admin console namespace, background model evaluation and /metrics (server/admin). */
   adminServices: AdminServices;
   /** Set only when this start created the admin token. */
@@ -44,6 +48,8 @@ export interface ServerOverrides {
   /** Test hook: every secure-aggregation message the server receives. */
   onSecureReceive?: ReceiveHook;
   logger?: Logger;
+  /** Per-client socket event rate limit (default DEFAULT_RATE_LIMIT). */
+  rateLimit?: RateLimitConfig;
   /** Background model evaluation: false disables it; default on (options from FEDSSL_EVAL* env vars). */
   evaluation?: false | Partial<EvaluationOptions>;
 }
@@ -99,7 +105,10 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
       else res.end();
     });
   });
-  const io = attachFederationSocket(http, { registry, coordinator, log, openEnrollment: cfg.openEnrollment });
+  const models = new ModelStore(registry);
+  const io = attachFederationSocket(http, {
+    registry, coordinator, log, openEnrollment: cfg.openEnrollment, models, ...(overrides.rateLimit ? { rateLimit: overrides.rateLimit } : {}),
+  });
   adminServices.attachSocket(io);
 
   await new Promise<void>((ok, fail) => {
@@ -114,7 +123,7 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
     'FedSSL server listening',
   );
   return {
-    http, io, url, port, log, registry, coordinator, adminServices,
+    http, io, url, port, log, registry, coordinator, models, adminServices,
     ...(adminToken ? { adminToken } : {}),
     async close() {
       coordinator.stop();

@@ -8,7 +8,8 @@ import {
   AdvertiseWireSchema, MaskedInputWireSchema, SECAGG_EVENTS, ShareKeysWireSchema, UnmaskWireSchema, type SecAggRoundInfo,
 } from '../../shared/protocol/secagg-messages';
 import { SecAggServer } from '../../shared/secagg/server';
-import { packBinary, unpackBinary } from '../../shared/protocol/binary-pack';
+import { packBinary, unpackBinary, UnpackError } from '../../shared/protocol/binary-pack';
+import { precheckSecureMessage, secureMessageLimits } from '../security/message-limits';
 import { RoundFailed, type Result } from '../../shared/secagg/messages';
 import { assertNoOverflow, decodeSum, maxBitsFor } from '../../shared/secagg/quantize';
 import { defaultDegree, defaultThreshold, effectiveDegree } from '../../shared/secagg/graph';
@@ -114,13 +115,21 @@ export class SecureRound {
     this.arm(opts.config.phaseDeadlineMs);
   }
 
-  /** Validates and applies one client message; never throws. */
+  /**
+   * Validates and applies one client message; never throws. Cheap checks come first (phase,
+   * header, sender) and the binary part is decoded only within this kind's size budget.
+   */
   handle(clientId: string, kind: SecureMessageKind, raw: unknown): Ack {
+    const early = precheckSecureMessage(raw, {
+      kind, phase: this.closed ? 'closed' : this.phase, expectedPhase: PHASE_OF[kind], roundId: this.opts.roundId, sessionId: this.info.sessionId,
+      clientId, expected: this.expected.has(clientId), answered: this.answered.has(clientId),
+    });
+    if (early) return early;
     let unpacked: unknown;
     try {
-      unpacked = unpackBinary(raw);
+      unpacked = unpackBinary(raw, secureMessageLimits(kind, this.server.degree, this.opts.vectorLength));
     } catch (err) {
-      return { ok: false, code: 'invalid_message', reason: (err as Error).message };
+      return { ok: false, code: err instanceof UnpackError && err.code === 'too_large' ? 'too_large' : 'invalid_message', reason: (err as Error).message };
     }
     const parsed = SCHEMAS[kind].safeParse(unpacked);
     if (!parsed.success) {

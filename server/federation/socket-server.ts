@@ -9,7 +9,8 @@ import {
 } from '../../shared/protocol/messages';
 import { float32ToBytes } from '../../shared/protocol/binary';
 import type { Registry } from '../registry/registry';
-import { loadVersion } from '../model/global-model';
+import { ModelStore } from './model-store';
+import { DEFAULT_RATE_LIMIT, TokenBucket, type RateLimitConfig } from './rate-limit';
 import type { RoundCoordinator } from './coordinator';
 
 export interface FederationSocketOptions {
@@ -20,9 +21,14 @@ export interface FederationSocketOptions {
   openEnrollment: boolean;
   /** Extra bytes allowed per message on top of the model size. */
   bufferHeadroomBytes?: number;
+  /** Per-client event rate (default DEFAULT_RATE_LIMIT). */
+  rateLimit?: RateLimitConfig;
+  /** Encoded weights of recent versions for model:get (default: a new store over the registry). */
+  models?: ModelStore;
 }
 
 type AckFn = (response: Ack<object>) => void;
+type MaybeAsync<T> = T | Promise<T>;
 
 /** Largest message socket.io accepts: one float32 delta plus room for metadata. */
 export function maxBufferFor(paramCount: number, headroom = 64 * 1024): number {
@@ -36,6 +42,8 @@ export function maxBufferFor(paramCount: number, headroom = 64 * 1024): number {
  */
 export function attachFederationSocket(http: HttpServer, opts: FederationSocketOptions): IoServer {
   const { registry, coordinator, log } = opts;
+  const rateLimit = opts.rateLimit ?? DEFAULT_RATE_LIMIT;
+  const models = opts.models ?? new ModelStore(registry);
   const io = new IoServer(http, {
     maxHttpBufferSize: maxBufferFor(coordinator.globalModel.layout.totalSize, opts.bufferHeadroomBytes),
     serveClient: false,
@@ -77,22 +85,39 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
     if (previous) previous.disconnect('replaced by a newer connection of the same client');
     clog.info('client connected');
 
+    // Every incoming packet (known event or not) spends one token; over the rate it is refused unread.
+    const bucket = new TokenBucket(rateLimit, Date.now());
+    socket.use((packet, next) => {
+      if (bucket.take(Date.now())) return next();
+      const ack = packet[packet.length - 1];
+      if (typeof ack === 'function') (ack as AckFn)({ ok: false, code: ErrorCodes.rateLimited, reason: `more than ${rateLimit.eventsPerSecond} events/s` });
+      if (bucket.exhausted) {
+        clog.warn({ refused: bucket.refusedInARow }, 'client ignores rate limiting; disconnecting');
+        client.disconnect('too many messages');
+      }
+    });
+
     /** Wraps a handler: validates the payload with zod and always answers the ack. */
-    const on = <S extends z.ZodType>(event: string, schema: S, handler: (msg: z.infer<S>, wireBytes: number) => Ack<object>) => {
+    const on = <S extends z.ZodType>(event: string, schema: S, handler: (msg: z.infer<S>, wireBytes: number) => MaybeAsync<Ack<object>>) => {
       socket.on(event, (raw: unknown, ack?: unknown) => {
         const reply: AckFn = typeof ack === 'function' ? (ack as AckFn) : () => undefined;
         const parsed = schema.safeParse(raw);
         if (!parsed.success) {
-          const reason = parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ');
+          const reason = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ');
           clog.warn({ event, reason }, 'malformed message');
           reply({ ok: false, code: ErrorCodes.invalidMessage, reason });
           return;
         }
-        try {
-          reply(handler(parsed.data, approximateSize(raw)));
-        } catch (err) {
+        const failed = (err: unknown) => {
           clog.error({ err, event }, 'handler failed');
           reply({ ok: false, code: ErrorCodes.internal, reason: 'internal server error' });
+        };
+        try {
+          const out = handler(parsed.data, approximateSize(raw));
+          if (out instanceof Promise) out.then(reply, failed);
+          else reply(out);
+        } catch (err) {
+          failed(err);
         }
       });
     };
@@ -105,12 +130,28 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
       return { ok: true, clientId, modelVersion: coordinator.globalModel.version, modelConfig: coordinator.globalModel.config };
     });
 
-    on(EVENTS.getModel, GetModelSchema, (msg) => {
+    // Each version at most once per connection: a client caches what it downloaded.
+    const sentVersions = new Set<number>();
+    on(EVENTS.getModel, GetModelSchema, async (msg): Promise<Ack<object>> => {
       const current = coordinator.globalModel;
-      const model = msg.version === undefined || msg.version === current.version ? current : loadVersion(registry, msg.version);
-      const weights = float32ToBytes(model.weights);
-      coordinator.noteBytesDown(weights.byteLength);
-      const payload: ModelPayload = { version: model.version, hash: model.hash, layoutHash: model.layout.hash, weights };
+      const version = msg.version ?? current.version;
+      if (sentVersions.has(version)) {
+        return { ok: false, code: ErrorCodes.rateLimited, reason: `model v${version} was already sent on this connection` };
+      }
+      if (version > current.version) return { ok: false, code: ErrorCodes.noModel, reason: `model version ${version} does not exist` };
+      sentVersions.add(version);
+      let payload: ModelPayload;
+      if (version === current.version) {
+        payload = { version, hash: current.hash, layoutHash: current.layout.hash, weights: float32ToBytes(current.weights) };
+      } else {
+        try {
+          payload = await models.get(version);
+        } catch (err) {
+          sentVersions.delete(version);
+          return { ok: false, code: ErrorCodes.noModel, reason: (err as Error).message };
+        }
+      }
+      coordinator.noteBytesDown(payload.weights.byteLength);
       return { ok: true, ...payload };
     });
 

@@ -100,4 +100,5 @@ export const ErrorCodes = {
   wrongVersion: 'wrong_version',
   noModel: 'no_model',
   internal: 'internal_error',
+  rateLimited: 'rate_limited',
 } as const;
