@@ -62,6 +62,14 @@ export const PrivacyConfigSchema = z.object({
 });
 export type PrivacyConfig = z.infer<typeof PrivacyConfigSchema>;
 
+export const RobustAggregationSchema = z.object({
+  method: z.enum(['mean', 'trimmed-mean', 'median']).default('mean'),
+  /** Trimmed mean: the fraction dropped from each side per coordinate. */
+  trimFraction: z.number().min(0).lt(0.5).default(0.1),
+  /** Each delta is clipped to this L2 norm before combining (none when absent). */
+  normBound: z.number().positive().optional(),
+});
+
 /** Server-side round settings, editable by the admin. */
 export const RoundConfigSchema = z.object({
   training: TrainingConfigSchema.default(TrainingConfigSchema.parse({})),
@@ -81,11 +89,20 @@ export const RoundConfigSchema = z.object({
   /** SecAgg+: the server only sees the sum of clipped, quantized, masked updates. */
   secureAggregation: SecureAggregationConfigSchema.default(SecureAggregationConfigSchema.parse({})),
   privacy: PrivacyConfigSchema.default(PrivacyConfigSchema.parse({})),
+  /**
+   * Plain mode only (the server must see each update): 'mean' is the example-weighted mean
+   * (counts capped at secureAggregation.weightCap); 'trimmed-mean' and 'median' combine
+   * norm-bounded deltas coordinate-wise and ignore the claimed counts.
+   */
+  robustAggregation: RobustAggregationSchema.default(RobustAggregationSchema.parse({})),
 }).superRefine((c, ctx) => {
   if (c.privacy.enabled) {
     // The accountant models Poisson sampling; a fixed-size cohort would make its ε wrong.
     if (c.cohort.mode !== 'poisson') ctx.addIssue({ code: 'custom', path: ['cohort', 'mode'], message: 'differential privacy needs Poisson sampling (cohort.mode "poisson"): the RDP accountant assumes it' });
     if (!c.secureAggregation.enabled) ctx.addIssue({ code: 'custom', path: ['secureAggregation', 'enabled'], message: 'differential privacy runs on top of secure aggregation (its clip and capped weights bound the sensitivity)' });
+  }
+  if (c.robustAggregation.method !== 'mean' && c.secureAggregation.enabled) {
+    ctx.addIssue({ code: 'custom', path: ['robustAggregation', 'method'], message: 'robust aggregation needs plain mode: with secure aggregation the server sees only the sum' });
   }
   if (!c.secureAggregation.enabled) return;
   // Shamir needs a threshold t ≥ 2, so a secure round needs at least 3 clients.
