@@ -14,6 +14,7 @@ import { type RoundConfig, type RoundConfigInput, RoundConfigSchema } from '../s
 import { RoundCoordinator } from './federation/coordinator';
 import { attachFederationSocket } from './federation/socket-server';
 import { ModelStore } from './federation/model-store';
+import { SessionGuard } from './security/session-guard';
 import type { RateLimitConfig } from './federation/rate-limit';
 import type { ReceiveHook } from './federation/secure-round';
 import type { Strategy } from './strategies/strategy';
@@ -87,7 +88,8 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
   });
 
   const serveStatic = createStaticHandler(cfg.staticDir);
-  const admin = adminRouter(registry, coordinator);
+  const sessions = new SessionGuard(registry, log);
+  const admin = adminRouter(registry, coordinator, sessions);
   // --- admin console services (server/admin): evaluation, /metrics, /admin namespace ---
   const adminServices = createAdminServices({ registry, coordinator, log, evaluation: overrides.evaluation });
   // --- end admin console services ---
@@ -107,7 +109,7 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
   });
   const models = new ModelStore(registry);
   const io = attachFederationSocket(http, {
-    registry, coordinator, log, openEnrollment: cfg.openEnrollment, models, ...(overrides.rateLimit ? { rateLimit: overrides.rateLimit } : {}),
+    registry, coordinator, log, openEnrollment: cfg.openEnrollment, models, sessions, devicesPerToken: cfg.devicesPerToken, ...(overrides.rateLimit ? { rateLimit: overrides.rateLimit } : {}),
   });
   adminServices.attachSocket(io);
 
@@ -127,6 +129,7 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
     ...(adminToken ? { adminToken } : {}),
     async close() {
       coordinator.stop();
+      sessions.close();
       await adminServices.close();
       await new Promise<void>((ok) => io.close(() => ok()));
       await new Promise<void>((ok) => http.close(() => ok()));

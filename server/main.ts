@@ -14,6 +14,7 @@ const program = new Command()
   .option('--model <size>', "encoder size: 'default' or 'tiny' (env FEDSSL_MODEL)")
   .option('--strategy <name>', "server optimiser: 'fedavg' or 'fedadam' (env FEDSSL_STRATEGY)")
   .option('--round-config <file>', 'JSON file with round settings (env FEDSSL_ROUND_CONFIG)')
+  .option('--devices-per-token <n>', 'client ids one join token may bind (env FEDSSL_DEVICES_PER_TOKEN, default 1)')
   .action(async (opts: Record<string, string | undefined>) => {
     const cfg = loadServerConfig({
       port: opts.port,
@@ -25,6 +26,7 @@ const program = new Command()
       model: opts.model,
       strategy: opts.strategy,
       roundConfigFile: opts.roundConfig,
+      devicesPerToken: opts.devicesPerToken,
     });
     const server = await startServer(cfg);
     if (server.adminToken) {

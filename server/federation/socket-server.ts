@@ -10,6 +10,7 @@ import {
 import { float32ToBytes } from '../../shared/protocol/binary';
 import type { Registry } from '../registry/registry';
 import { ModelStore } from './model-store';
+import type { SessionGuard } from '../security/session-guard';
 import { DEFAULT_RATE_LIMIT, TokenBucket, type RateLimitConfig } from './rate-limit';
 import type { RoundCoordinator } from './coordinator';
 
@@ -21,6 +22,10 @@ export interface FederationSocketOptions {
   openEnrollment: boolean;
   /** Extra bytes allowed per message on top of the model size. */
   bufferHeadroomBytes?: number;
+  /** Client ids one join token may bind (default 1); removed clients keep their slot. */
+  devicesPerToken?: number;
+  /** Live sessions checked against revocation, expiry and removal (default: none). */
+  sessions?: SessionGuard;
   /** Per-client event rate (default DEFAULT_RATE_LIMIT). */
   rateLimit?: RateLimitConfig;
   /** Encoded weights of recent versions for model:get (default: a new store over the registry). */
@@ -43,6 +48,7 @@ export function maxBufferFor(paramCount: number, headroom = 64 * 1024): number {
 export function attachFederationSocket(http: HttpServer, opts: FederationSocketOptions): IoServer {
   const { registry, coordinator, log } = opts;
   const rateLimit = opts.rateLimit ?? DEFAULT_RATE_LIMIT;
+  const devicesPerToken = opts.devicesPerToken ?? 1;
   const models = opts.models ?? new ModelStore(registry);
   const io = new IoServer(http, {
     maxHttpBufferSize: maxBufferFor(coordinator.globalModel.layout.totalSize, opts.bufferHeadroomBytes),
@@ -61,6 +67,18 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
     }
     const known = registry.getClient(auth.data.clientId);
     if (known?.removed) return next(new Error('unauthenticated: this client was removed by the administrator'));
+    // A client id belongs to the token that created it: another token (or none) cannot take it over.
+    if (known && known.token_id !== null && known.token_id !== token?.id) {
+      return next(new Error('unauthenticated: this client id is bound to another join token'));
+    }
+    if (!known && token) {
+      const used = registry.countClientsForToken(token.id);
+      if (used >= devicesPerToken) {
+        return next(new Error(`unauthenticated: this join token is already used by ${used} device(s) (limit ${devicesPerToken}); ask for a new token`));
+      }
+    }
+    // Bind now, in the same tick as the check, so two concurrent handshakes cannot both take the last slot.
+    registry.clientSeen({ id: auth.data.clientId, tokenId: token?.id });
     socket.data.clientId = auth.data.clientId;
     socket.data.name = auth.data.name;
     socket.data.tokenId = token?.id;
@@ -81,6 +99,7 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
         socket.disconnect(true);
       },
     };
+    const leaveGuard = opts.sessions?.add({ clientId, tokenId: socket.data.tokenId as number | undefined, disconnect: (why) => client.disconnect(why) });
     const previous = coordinator.pool.add(client);
     if (previous) previous.disconnect('replaced by a newer connection of the same client');
     clog.info('client connected');
@@ -169,6 +188,7 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
     }
 
     socket.on('disconnect', (reason) => {
+      leaveGuard?.();
       if (coordinator.pool.remove(clientId, client)) coordinator.clientDisconnected(clientId);
       registry.clientSeen({ id: clientId });
       clog.info({ reason }, 'client disconnected');

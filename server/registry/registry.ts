@@ -147,6 +147,15 @@ export class Registry {
     return this.db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(Date.now(), id).changes > 0;
   }
 
+  getToken(id: number): TokenRow | undefined {
+    return this.db.prepare('SELECT id, kind, label, created_at, expires_at, revoked_at FROM tokens WHERE id = ?').get(id) as TokenRow | undefined;
+  }
+
+  /** Live (not revoked, not expired) tokens of `kind`. */
+  countLiveTokens(kind: TokenKind): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM tokens WHERE kind = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)').get(kind, Date.now()) as { n: number }).n;
+  }
+
   listTokens(kind?: TokenKind): TokenRow[] {
     const sql = 'SELECT id, kind, label, created_at, expires_at, revoked_at FROM tokens' + (kind ? ' WHERE kind = ?' : '') + ' ORDER BY id';
     return (kind ? this.db.prepare(sql).all(kind) : this.db.prepare(sql).all()) as TokenRow[];
@@ -267,6 +276,11 @@ export class Registry {
 
   listClients(): ClientRow[] {
     return this.db.prepare('SELECT * FROM clients ORDER BY last_seen DESC').all() as ClientRow[];
+  }
+
+  /** Devices (client ids) ever bound to a token, removed ones included: removal does not free a slot. */
+  countClientsForToken(tokenId: number): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM clients WHERE token_id = ?').get(tokenId) as { n: number }).n;
   }
 
   setClientRemoved(id: string, removed: boolean): boolean {
