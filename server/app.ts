@@ -8,7 +8,10 @@ import { createStaticHandler, setIsolationHeaders } from './http/static-files';
 import { sendJson } from './http/router';
 import { adminRouter } from './http/admin-api';
 import { Registry } from './registry/registry';
-import { loadOrCreateGlobalModel } from './model/global-model';
+import { checkpointDir, loadOrCreateGlobalModel } from './model/global-model';
+import { cleanTempFiles } from './registry/checkpoints';
+import { pruneCheckpoints } from './registry/retention';
+import { setSecurityHeaders } from './http/security-headers';
 import { DEFAULT_MODEL_CONFIG, TINY_MODEL_CONFIG } from '../shared/model/config';
 import { type RoundConfig, type RoundConfigInput, RoundConfigSchema } from '../shared/protocol/round-config';
 import { RoundCoordinator } from './federation/coordinator';
@@ -72,6 +75,8 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
   await initWasmBackendForNode();
   if (!existsSync(cfg.staticDir)) log.warn({ staticDir: cfg.staticDir }, 'web app not built yet: run "npm run build"');
   const registry = new Registry(cfg.dataDir);
+  const tmp = cleanTempFiles(checkpointDir(registry));
+  if (tmp.length) log.warn({ files: tmp }, 'removed temporary checkpoint files left by a crash');
   const aborted = registry.abortUnfinishedRounds();
   if (aborted > 0) log.warn({ aborted }, 'discarded rounds left unfinished by a previous run; they will be rerun');
 
@@ -87,6 +92,13 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
     registry, strategy, config: roundConfig, model, log, ...(overrides.onSecureReceive ? { onSecureReceive: overrides.onSecureReceive } : {}),
   });
 
+  const prune = () => {
+    const pruned = pruneCheckpoints(registry, cfg.keepCheckpoints, [coordinator.globalModel.version]);
+    if (pruned.length) log.info({ pruned, keep: cfg.keepCheckpoints }, 'checkpoint retention deleted old checkpoint files (registry rows kept)');
+  };
+  prune();
+  coordinator.on('version', prune);
+
   const serveStatic = createStaticHandler(cfg.staticDir);
   const sessions = new SessionGuard(registry, log);
   const admin = adminRouter(registry, coordinator, sessions);
@@ -96,6 +108,7 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
   const http = createServer((req, res) => {
     void (async () => {
       setIsolationHeaders(res);
+      setSecurityHeaders(res, req.url);
       if (req.url === '/api/health') return sendJson(res, 200, { ok: true, version: coordinator.globalModel.version });
       if (await admin.handle(req, res)) return;
       if (await adminServices.handle(req, res)) return;

@@ -122,6 +122,20 @@ export class RoundCoordinator extends EventEmitter {
     this.pool = opts.pool ?? new ClientPool();
   }
 
+  /**
+   * Listeners (metrics, console, evaluation) run inside round transitions; one that throws
+   * must not abort the transition half-way (rounds would stop being scheduled), so its
+   * error is logged and the round goes on. Committed state is already in SQLite by then.
+   */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    try {
+      return super.emit(event, ...args);
+    } catch (err) {
+      this.log.error({ err, event: String(event) }, 'a round listener threw; the round goes on');
+      return true;
+    }
+  }
+
   get globalModel(): GlobalModel {
     return this.model;
   }

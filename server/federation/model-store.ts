@@ -32,6 +32,7 @@ export class ModelStore {
     }
     const row = this.registry.getVersion(version);
     if (!row) return Promise.reject(new Error(`model version ${version} does not exist`));
+    if (row.pruned_at !== null) return Promise.reject(new Error(`the checkpoint of model version ${version} was deleted by checkpoint retention`));
     this.diskReads++;
     const loading = readCheckpointAsync(row.checkpoint_path, row.weights_hash).then((c) => ({
       version, hash: row.weights_hash, layoutHash: row.layout_hash,

@@ -67,11 +67,13 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
     }
     const known = registry.getClient(auth.data.clientId);
     if (known?.removed) return next(new Error('unauthenticated: this client was removed by the administrator'));
-    // A client id belongs to the token that created it: another token (or none) cannot take it over.
-    if (known && known.token_id !== null && known.token_id !== token?.id) {
+    // A client id belongs to the token that created it: another token (or none) cannot take it over
+    // while that token is live. Once it is revoked or expired, a new token may re-bind the device.
+    const rebinding = known !== undefined && known.token_id !== null && known.token_id !== token?.id;
+    if (rebinding && (!token || tokenIsLive(registry, known.token_id!))) {
       return next(new Error('unauthenticated: this client id is bound to another join token'));
     }
-    if (!known && token) {
+    if (token && (!known || rebinding)) {
       const used = registry.countClientsForToken(token.id);
       if (used >= devicesPerToken) {
         return next(new Error(`unauthenticated: this join token is already used by ${used} device(s) (limit ${devicesPerToken}); ask for a new token`));
@@ -195,6 +197,11 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
     });
   });
   return io;
+}
+
+function tokenIsLive(registry: Registry, id: number): boolean {
+  const t = registry.getToken(id);
+  return t !== undefined && t.revoked_at === null && (t.expires_at === null || t.expires_at > Date.now());
 }
 
 /** Bytes of a message on the wire, dominated by its binary attachments. */

@@ -120,6 +120,17 @@ export function adminRouter(registry: Registry, coordinator: RoundCoordinator, s
     return { ok: true, ...(revoke ? { revokedToken: known.token_id } : {}) };
   });
 
+  // Pinned versions keep their checkpoint file under retention.
+  for (const [method, pinned] of [['PUT', true], ['DELETE', false]] as const) {
+    guarded(method, '/api/admin/versions/:version/pin', (ctx, actor) => {
+      const v = versionParam(registry, ctx.params.version);
+      if (pinned && registry.getVersion(v)!.pruned_at !== null) throw new HttpError(409, `the checkpoint of v${v} was already deleted by retention`);
+      registry.setPinned(v, pinned);
+      registry.audit(actor, pinned ? 'version.pin' : 'version.unpin', { version: v });
+      return { ok: true, version: v, pinned };
+    });
+  }
+
   guarded('GET', '/api/admin/models/:version/model.json', async (ctx) => {
     const v = versionParam(registry, ctx.params.version);
     const part = ctx.url.searchParams.get('part') === 'head' ? 'head' : 'encoder';

@@ -49,7 +49,13 @@ export class Router {
 
   /** Returns false when no route matches the path. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
-    const url = new URL(req.url ?? '/', 'http://local');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://local');
+    } catch {
+      sendJson(res, 400, { error: 'malformed request URL' });
+      return true;
+    }
     const matching = this.routes.filter((r) => r.pattern.test(url.pathname));
     if (matching.length === 0) return false;
     const route = matching.find((r) => r.method === req.method);
@@ -57,13 +63,15 @@ export class Router {
       sendJson(res, 405, { error: `method ${req.method} not allowed on ${url.pathname}` });
       return true;
     }
-    const m = route.pattern.exec(url.pathname)!;
-    const params = Object.fromEntries(route.keys.map((k, i) => [k, decodeURIComponent(m[i + 1]!)]));
     try {
+      const m = route.pattern.exec(url.pathname)!;
+      const params = Object.fromEntries(route.keys.map((k, i) => [k, decodeParam(m[i + 1]!)]));
       const result = await route.handler({ req, res, params, url, body: () => readJsonBody(req) });
       if (!res.headersSent && !res.writableEnded) sendJson(res, 200, result ?? { ok: true });
     } catch (err) {
       const status = err instanceof HttpError ? err.status : 500;
+      // After a 413 the rest of the body is unread: close the connection rather than parse it as the next request.
+      if (status === 413) res.setHeader('Connection', 'close');
       if (!res.headersSent) sendJson(res, status, { error: status === 500 ? 'internal error' : (err as Error).message });
       if (status === 500) throw err;
     }
@@ -77,14 +85,39 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
+function decodeParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, 'malformed %-escape in the URL');
+  }
+}
+
+/**
+ * Reads a JSON body up to MAX_BODY. Too large: refused from Content-Length before reading,
+ * or as soon as the count passes the limit; either way the request stream is left alone (no
+ * destroy mid-body), the 413 goes out with Connection: close, and Node discards the rest.
+ */
 async function readJsonBody(req: IncomingMessage): Promise<unknown> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > MAX_BODY) throw new HttpError(413, `request body larger than ${MAX_BODY} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new HttpError(413, `request body larger than ${MAX_BODY} bytes`);
-    chunks.push(chunk as Buffer);
-  }
+  await new Promise<void>((done, fail) => {
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        req.off('data', onData);
+        req.off('end', done);
+        fail(new HttpError(413, `request body larger than ${MAX_BODY} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', done);
+    req.once('error', fail);
+  });
   if (size === 0) return {};
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));

@@ -36,6 +36,10 @@ export interface VersionRow {
   probe_random: number | null;
   health_json: string | null;
   note: string | null;
+  /** 1: kept by checkpoint retention whatever its age. */
+  pinned: number;
+  /** When retention deleted its checkpoint file (the row stays). */
+  pruned_at: number | null;
 }
 
 export interface RoundRow {
@@ -68,7 +72,7 @@ export interface ClientRow {
   removed: number;
 }
 
-export type NewVersion = Omit<VersionRow, 'created_at' | 'probe_accuracy' | 'probe_random' | 'health_json' | 'note'> & {
+export type NewVersion = Omit<VersionRow, 'created_at' | 'probe_accuracy' | 'probe_random' | 'health_json' | 'note' | 'pinned' | 'pruned_at'> & {
   note?: string | null;
 };
 
@@ -187,6 +191,21 @@ export class Registry {
           @config_hash, @layout_hash, @weights_hash, @checkpoint_path, @epsilon, @clip_norm, @noise_multiplier, @note)`,
       )
       .run({ ...v, note: v.note ?? null, created_at: Date.now() });
+  }
+
+  setPinned(version: number, pinned: boolean): boolean {
+    return this.db.prepare('UPDATE versions SET pinned = ? WHERE version = ?').run(pinned ? 1 : 0, version).changes > 0;
+  }
+
+  /** Versions whose checkpoint retention may delete: unpinned, not pruned, older than the newest `keep`. */
+  prunableVersions(keep: number): { version: number; checkpoint_path: string }[] {
+    return this.db
+      .prepare('SELECT version, checkpoint_path FROM versions WHERE pinned = 0 AND pruned_at IS NULL AND version <= (SELECT MAX(version) FROM versions) - ? ORDER BY version')
+      .all(keep) as { version: number; checkpoint_path: string }[];
+  }
+
+  markPruned(version: number): void {
+    this.db.prepare('UPDATE versions SET pruned_at = ? WHERE version = ?').run(Date.now(), version);
   }
 
   setVersionEvaluation(version: number, probeAccuracy: number, probeRandom: number, health: unknown): void {

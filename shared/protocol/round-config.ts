@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { AugmentationPolicySchema } from '../ssl/augment-policy';
 import { assertNoOverflow } from '../secagg/quantize';
 
+/** Node fires a timer longer than 2^31 − 1 ms at once, so every delay is bounded by it. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** What a client needs to train one round. Sent with every round start. */
 export const TrainingConfigSchema = z.object({
   localSteps: z.number().int().min(1).max(10_000).default(10),
@@ -79,13 +82,13 @@ export const RoundConfigSchema = z.object({
   /** A round commits only if at least this many updates arrive. */
   minSurvivors: z.number().int().min(1).default(2),
   /** Milliseconds allowed for local training + upload. */
-  trainDeadlineMs: z.number().int().min(1000).default(120_000),
+  trainDeadlineMs: z.number().int().min(1000).max(MAX_TIMER_MS).default(120_000),
   /** Milliseconds allowed for each secure-aggregation phase. */
-  phaseDeadlineMs: z.number().int().min(500).default(30_000),
+  phaseDeadlineMs: z.number().int().min(500).max(MAX_TIMER_MS).default(30_000),
   /** Updates with a larger L2 norm are rejected as implausible. */
   maxUpdateNorm: z.number().positive().default(1e4),
   /** Pause between rounds. */
-  roundIntervalMs: z.number().int().min(0).default(1000),
+  roundIntervalMs: z.number().int().min(0).max(MAX_TIMER_MS).default(1000),
   /** SecAgg+: the server only sees the sum of clipped, quantized, masked updates. */
   secureAggregation: SecureAggregationConfigSchema.default(SecureAggregationConfigSchema.parse({})),
   privacy: PrivacyConfigSchema.default(PrivacyConfigSchema.parse({})),
