@@ -49,6 +49,16 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
   const { registry, coordinator, log } = opts;
   const rateLimit = opts.rateLimit ?? DEFAULT_RATE_LIMIT;
   const devicesPerToken = opts.devicesPerToken ?? 1;
+  // Buckets outlive connections, so reconnecting does not refill a flooding client's budget.
+  const buckets = new Map<string, TokenBucket>();
+  const bucketFor = (id: string): TokenBucket => {
+    let b = buckets.get(id);
+    if (b) buckets.delete(id);
+    else b = new TokenBucket(rateLimit, Date.now());
+    buckets.set(id, b); // most recent last
+    if (buckets.size > 100_000) buckets.delete(buckets.keys().next().value!);
+    return b;
+  };
   const models = opts.models ?? new ModelStore(registry);
   const io = new IoServer(http, {
     maxHttpBufferSize: maxBufferFor(coordinator.globalModel.layout.totalSize, opts.bufferHeadroomBytes),
@@ -107,7 +117,7 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
     clog.info('client connected');
 
     // Every incoming packet (known event or not) spends one token; over the rate it is refused unread.
-    const bucket = new TokenBucket(rateLimit, Date.now());
+    const bucket = bucketFor(clientId);
     socket.use((packet, next) => {
       if (bucket.take(Date.now())) return next();
       const ack = packet[packet.length - 1];

@@ -60,7 +60,8 @@ describe('bounded work per message', () => {
   it('rate-limits a flooding client and disconnects one that ignores the refusals', async () => {
     const s = await startTestServer({ manualStart: true });
     servers.push(s);
-    const { socket } = await rawClient(s);
+    const flooder = await rawClient(s);
+    const { socket } = flooder;
     const ready = { backend: 'node-cpu', numExamples: 10 };
     const first = await Promise.all(Array.from({ length: 150 }, () => emitAck(socket, EVENTS.ready, ready)));
     const limited = first.filter((a) => a.code === 'rate_limited').length;
@@ -75,6 +76,12 @@ describe('bounded work per message', () => {
     const d = await gone;
     expect(d.reason).toBe('io server disconnect');
     expect(d.serverMessage).toMatch(/too many messages/);
+    // Reconnecting does not refill the budget (a fresh connection would allow a burst of 60).
+    const back = await rawClient(s, { clientId: flooder.clientId, token: flooder.token });
+    // (It is cut again at its first refused message, so later acks never come.)
+    const again = await Promise.all(Array.from({ length: 60 }, () => emitAck(back.socket, EVENTS.ready, ready).catch(() => ({ ok: false, code: 'disconnected' }))));
+    expect(again.filter((a) => a.ok).length).toBeLessThan(30);
+    back.socket.disconnect();
     // Another client is unaffected.
     const other = await rawClient(s);
     expect(await emitAck(other.socket, EVENTS.ready, ready)).toMatchObject({ ok: true });
