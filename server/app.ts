@@ -1,17 +1,16 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import type { Server as IoServer } from 'socket.io';
 import type { ServerConfig } from './config';
-import { createStaticHandler, setIsolationHeaders } from './http/static-files';
-import { sendJson } from './http/router';
+import { createStaticHandler } from './http/static-files';
+import { createHttpApp } from './http/fastify-app';
 import { adminRouter } from './http/admin-api';
 import { Registry } from './registry/registry';
 import { checkpointDir, loadOrCreateGlobalModel } from './model/global-model';
 import { cleanTempFiles } from './registry/checkpoints';
 import { pruneCheckpoints } from './registry/retention';
-import { setSecurityHeaders } from './http/security-headers';
 import { DEFAULT_MODEL_CONFIG, TINY_MODEL_CONFIG } from '../shared/model/config';
 import { type RoundConfig, type RoundConfigInput, RoundConfigSchema } from '../shared/protocol/round-config';
 import { RoundCoordinator } from './federation/coordinator';
@@ -105,31 +104,21 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
   // --- admin console services (server/admin): evaluation, /metrics, /admin namespace ---
   const adminServices = createAdminServices({ registry, coordinator, log, evaluation: overrides.evaluation });
   // --- end admin console services ---
-  const http = createServer((req, res) => {
-    void (async () => {
-      setIsolationHeaders(res);
-      setSecurityHeaders(res, req.url);
-      if (req.url === '/api/health') return sendJson(res, 200, { ok: true, version: coordinator.globalModel.version });
-      if (await admin.handle(req, res)) return;
-      if (await adminServices.handle(req, res)) return;
-      if (await serveStatic(req, res)) return;
-      sendJson(res, 404, { error: 'not found', path: req.url });
-    })().catch((err: unknown) => {
-      log.error({ err, url: req.url }, 'request failed');
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
-      else res.end();
-    });
+  const app = createHttpApp({
+    log,
+    routers: [admin, adminServices.router],
+    health: () => ({ ok: true, version: coordinator.globalModel.version }),
+    raw: [(req, res) => adminServices.metrics.handle(req, res)],
+    serveStatic,
   });
+  const http = app.server;
   const models = new ModelStore(registry);
   const io = attachFederationSocket(http, {
     registry, coordinator, log, openEnrollment: cfg.openEnrollment, models, sessions, devicesPerToken: cfg.devicesPerToken, ...(overrides.rateLimit ? { rateLimit: overrides.rateLimit } : {}),
   });
   adminServices.attachSocket(io);
 
-  await new Promise<void>((ok, fail) => {
-    http.once('error', fail);
-    http.listen(cfg.port, cfg.host, () => ok());
-  });
+  await app.listen({ port: cfg.port, host: cfg.host });
   const port = (http.address() as AddressInfo).port;
   const url = `http://${cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host}:${port}`;
   if (!overrides.manualStart) coordinator.start();
@@ -145,7 +134,7 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
       sessions.close();
       await adminServices.close();
       await new Promise<void>((ok) => io.close(() => ok()));
-      await new Promise<void>((ok) => http.close(() => ok()));
+      await app.close().catch(() => undefined);
       registry.close();
     },
   };

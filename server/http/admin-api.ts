@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import { HttpError, Router } from './router';
+import { HttpError, Router, type RouteSchema } from './router';
 import type { Registry } from '../registry/registry';
 import type { RoundCoordinator } from '../federation/coordinator';
 import { RoundConfigSchema } from '../../shared/protocol/round-config';
@@ -46,8 +46,8 @@ function versionParam(registry: Registry, raw: string | undefined): number {
 /** Admin REST API; every route requires the admin token and every change is audited. */
 export function adminRouter(registry: Registry, coordinator: RoundCoordinator, sessions?: SessionGuard): Router {
   const router = new Router();
-  const guarded = (method: string, path: string, fn: (ctx: Parameters<Parameters<Router['add']>[2]>[0], actor: string) => unknown) =>
-    router.add(method, path, async (ctx) => fn(ctx, `admin#${requireAdmin(registry, ctx.req)}`));
+  const guarded = (method: string, path: string, fn: (ctx: Parameters<Parameters<Router['add']>[2]>[0], actor: string) => unknown, schema?: RouteSchema) =>
+    router.add(method, path, async (ctx) => fn(ctx, `admin#${requireAdmin(registry, ctx.req)}`), { ...schema, guard: (req) => requireAdmin(registry, req) });
 
   guarded('GET', '/api/admin/status', () => ({ ...coordinator.status(), config: coordinator.config }));
   guarded('GET', '/api/admin/versions', () => registry.listVersions());
@@ -65,7 +65,7 @@ export function adminRouter(registry: Registry, coordinator: RoundCoordinator, s
     const created = registry.createToken(body.kind, body.label, expiresAt);
     registry.audit(actor, 'token.create', { id: created.id, kind: body.kind, label: body.label });
     return created;
-  });
+  }, { body: CreateTokenSchema });
   guarded('DELETE', '/api/admin/tokens/:id', (ctx, actor) => {
     const id = Number(ctx.params.id);
     const row = Number.isInteger(id) ? registry.getToken(id) : undefined;
@@ -95,7 +95,7 @@ export function adminRouter(registry: Registry, coordinator: RoundCoordinator, s
     registry.setSetting('round_config', JSON.stringify(cfg));
     registry.audit(actor, 'config.update', cfg);
     return cfg;
-  });
+  }, { body: RoundConfigSchema });
   guarded('POST', '/api/admin/rollback', async (ctx, actor) => {
     const { version } = parse(RollbackSchema, await ctx.body());
     versionParam(registry, String(version));
@@ -106,7 +106,7 @@ export function adminRouter(registry: Registry, coordinator: RoundCoordinator, s
     } catch (err) {
       throw new HttpError(409, (err as Error).message);
     }
-  });
+  }, { body: RollbackSchema });
   guarded('DELETE', '/api/admin/clients/:id', (ctx, actor) => {
     const id = ctx.params.id!;
     const known = registry.getClient(id);

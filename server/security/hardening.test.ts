@@ -14,6 +14,9 @@ import { NodeFederatedClient } from '../federation/node-client';
 import { TEST_ADMIN_TOKEN, clientShards, federationFixture, startTestServer, waitUntil, type TestServer } from '../federation/test-harness';
 import type { RoundEndedEvent } from '../federation/coordinator';
 import { emitAck, rawClient } from './attack-kit';
+import pino from 'pino';
+import { startServer } from '../app';
+import { loadServerConfig } from '../config';
 
 const { servers, clients } = federationFixture();
 const auth = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
@@ -69,6 +72,33 @@ describe('HTTP edge cases', () => {
     expect(consoleCsp).toMatch(/object-src 'none'/);
     const appCsp = (await fetch(`${s.url}/`)).headers.get('content-security-policy') ?? '';
     expect(appCsp).toMatch(/frame-ancestors 'none'/);
+  });
+
+  it('static files are served with COOP/COEP and the CSPs; traversal and unknown paths get a JSON 404', async () => {
+    const staticDir = mkdtempSync(join(tmpdir(), 'fedssl-static-'));
+    mkdirSync(join(staticDir, 'admin'));
+    writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>app</title>');
+    writeFileSync(join(staticDir, 'admin', 'index.html'), '<!doctype html><title>console</title>');
+    const dataDir = mkdtempSync(join(tmpdir(), 'fedssl-static-data-'));
+    const s = await startServer(loadServerConfig({ port: 0, host: '127.0.0.1', dataDir, staticDir, model: 'tiny', logLevel: 'silent' }, {}), {
+      adminToken: TEST_ADMIN_TOKEN, manualStart: true, evaluation: false, logger: pino({ level: 'silent' }),
+    });
+    try {
+      const app = await fetch(`${s.url}/`);
+      expect(app.status).toBe(200);
+      expect(await app.text()).toMatch(/<title>app/);
+      expect(app.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+      expect(app.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
+      const admin = await fetch(`${s.url}/admin/`);
+      expect(await admin.text()).toMatch(/<title>console/);
+      expect(admin.headers.get('content-security-policy')).toMatch(/script-src 'self'/);
+      expect((await fetch(`${s.url}/admin/index.html`, { method: 'HEAD' })).status).toBe(200);
+      const missing = await fetch(`${s.url}/%2e%2e/registry.sqlite`);
+      expect(missing.status).toBe(404);
+      expect(((await missing.json()) as { error: string }).error).toBe('not found');
+    } finally {
+      await s.close();
+    }
   });
 
   it('the REST API refuses to revoke the last live admin token', async () => {
