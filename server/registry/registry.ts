@@ -160,6 +160,23 @@ export class Registry {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM tokens WHERE kind = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)').get(kind, Date.now()) as { n: number }).n;
   }
 
+  /** Of `ids`, the tokens that are revoked, expired or gone (one query for many live sessions). */
+  deadTokens(ids: number[], now = Date.now()): Set<number> {
+    if (ids.length === 0) return new Set();
+    const live = this.db
+      .prepare('SELECT id FROM tokens WHERE id IN (SELECT value FROM json_each(?)) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)')
+      .all(JSON.stringify(ids), now) as { id: number }[];
+    const liveIds = new Set(live.map((r) => r.id));
+    return new Set(ids.filter((id) => !liveIds.has(id)));
+  }
+
+  /** Of `ids`, the clients the administrator removed. */
+  removedClients(ids: string[]): Set<string> {
+    if (ids.length === 0) return new Set();
+    const rows = this.db.prepare('SELECT id FROM clients WHERE removed = 1 AND id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids)) as { id: string }[];
+    return new Set(rows.map((r) => r.id));
+  }
+
   listTokens(kind?: TokenKind): TokenRow[] {
     const sql = 'SELECT id, kind, label, created_at, expires_at, revoked_at FROM tokens' + (kind ? ' WHERE kind = ?' : '') + ' ORDER BY id';
     return (kind ? this.db.prepare(sql).all(kind) : this.db.prepare(sql).all()) as TokenRow[];
