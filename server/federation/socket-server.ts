@@ -214,14 +214,28 @@ function tokenIsLive(registry: Registry, id: number): boolean {
   return t !== undefined && t.revoked_at === null && (t.expires_at === null || t.expires_at > Date.now());
 }
 
-/** Bytes of a message on the wire, dominated by its binary attachments. */
+/**
+ * Bytes of a message on the wire, dominated by its binary attachments. Iterative and capped
+ * at 100k nodes, so a hostile, deeply nested message cannot overflow the stack here.
+ */
 function approximateSize(raw: unknown): number {
-  if (raw === null || raw === undefined) return 0;
-  if (raw instanceof ArrayBuffer) return raw.byteLength;
-  if (ArrayBuffer.isView(raw)) return raw.byteLength;
-  if (typeof raw === 'string') return raw.length + 2;
-  if (typeof raw !== 'object') return 8;
-  let n = 2;
-  for (const v of Array.isArray(raw) ? raw : Object.values(raw as Record<string, unknown>)) n += approximateSize(v) + 1;
+  let n = 0;
+  let visited = 0;
+  const stack: unknown[] = [raw];
+  while (stack.length && visited++ < 100_000) {
+    const v = stack.pop();
+    if (v === null || v === undefined) continue;
+    if (v instanceof ArrayBuffer) n += v.byteLength;
+    else if (ArrayBuffer.isView(v)) n += v.byteLength;
+    else if (typeof v === 'string') n += v.length + 2;
+    else if (typeof v !== 'object') n += 8;
+    else {
+      n += 2;
+      for (const x of Array.isArray(v) ? v : Object.values(v as Record<string, unknown>)) {
+        n += 1;
+        stack.push(x);
+      }
+    }
+  }
   return n;
 }
