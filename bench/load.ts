@@ -138,11 +138,8 @@ async function scenario(name: 'quiet' | 'flood'): Promise<Result> {
     }
     const admin = new AdminClient(url, ADMIN);
     await admin.request('POST', '/api/admin/rounds/pause'); // start the round only when everyone is connected
-    if (name === 'flood') {
-      const tokens = [];
-      for (let i = 0; i < opts.hostile; i++) tokens.push((await admin.createJoinToken(`hostile ${i}`)).token);
-      flood = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', '--flood-worker', JSON.stringify({ url, tokens, rate: opts.rate })], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-    }
+    const hostileTokens: string[] = [];
+    if (name === 'flood') for (let i = 0; i < opts.hostile; i++) hostileTokens.push((await admin.createJoinToken(`hostile ${i}`)).token);
     const dummy: ImageDataset = { name: 'none', width: 28, height: 28, channels: 1, numClasses: 0, classNames: [], images: new Uint8Array(0), labels: new Uint8Array(0), count: 100 };
     const drop = Math.round(opts.dropout * n);
     for (let i = 0; i < n; i++) {
@@ -159,10 +156,17 @@ async function scenario(name: 'quiet' | 'flood'): Promise<Result> {
         ...(i >= n - drop ? { dropBefore: (e: string) => e === SECAGG_EVENTS.maskedInput } : {}),
       }));
     }
+    const t0 = Date.now();
     for (;;) {
-      const st = await admin.request<{ eligibleClients: number }>('GET', '/api/admin/status');
+      const st = await admin.request<{ eligibleClients: number; connectedClients: number }>('GET', '/api/admin/status');
       if (st.eligibleClients >= n) break;
+      if (Date.now() - t0 > 900_000) throw new Error(`only ${st.eligibleClients} of ${n} clients became eligible (${st.connectedClients} connected)`);
       await new Promise((r) => setTimeout(r, 500));
+    }
+    if (name === 'flood') {
+      // The flood starts once the honest clients are in, and runs through the whole round.
+      flood = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', '--flood-worker', JSON.stringify({ url, tokens: hostileTokens, rate: opts.rate })], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise((r) => setTimeout(r, 3000));
     }
     await eventLoopP99(url); // resets the histogram
     const cpu0 = cpuSeconds(server.pid!);
@@ -204,6 +208,7 @@ async function main(): Promise<void> {
   for (const s of opts.scenarios.split(',') as ('quiet' | 'flood')[]) {
     console.log(`scenario ${s}: ${opts.clients} clients (${opts.model} model), ${Math.round(opts.dropout * 100)}% dropping${s === 'flood' ? `, ${opts.hostile} hostile × ${opts.rate} msg/s` : ''}…`);
     results.push(await scenario(s));
+    console.log(JSON.stringify(results[results.length - 1]));
   }
   console.log('\nbench:load');
   console.table(results.map((r) => ({
