@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   const url = `http://127.0.0.1:${port}`;
   // The server runs in its own process so its RSS is measured alone.
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn', '--round-config', cfgFile], {
-    cwd: ROOT, env: { ...process.env, FEDSSL_ADMIN_TOKEN: ADMIN }, stdio: ['ignore', 'inherit', 'inherit'],
+    cwd: ROOT, env: { ...process.env, FEDSSL_ADMIN_TOKEN: ADMIN, FEDSSL_DEVICES_PER_TOKEN: String(opts.clients) }, stdio: ['ignore', 'inherit', 'inherit'],
   });
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssKiB(child.pid!))), 100);
@@ -78,6 +78,7 @@ async function main(): Promise<void> {
     disposeSimclrModel(model);
     console.log(`server pid ${child.pid} at ${url}, model v${status.modelVersion}, ${paramCount.toLocaleString()} parameters, ${opts.clients} clients`);
     const dummy: ImageDataset = { name: 'none', width: 28, height: 28, channels: 1, numClasses: 0, classNames: [], images: new Uint8Array(0), labels: new Uint8Array(0), count: 100 };
+    // One token for every simulated device (the server allows as many devices per token as clients).
     const token = (await admin.createJoinToken('bench')).token;
     const bar = new cliProgress.SingleBar({ format: ' {task} {bar} {value}/{total}', noTTYOutput: true, notTTYSchedule: 2000 }, cliProgress.Presets.shades_classic);
     bar.start(opts.clients, 0, { task: 'connecting' });

@@ -1,18 +1,23 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import type { Server as IoServer } from 'socket.io';
 import type { ServerConfig } from './config';
-import { createStaticHandler, setIsolationHeaders } from './http/static-files';
-import { sendJson } from './http/router';
+import { createStaticHandler } from './http/static-files';
+import { createHttpApp } from './http/fastify-app';
 import { adminRouter } from './http/admin-api';
 import { Registry } from './registry/registry';
-import { loadOrCreateGlobalModel } from './model/global-model';
+import { checkpointDir, loadOrCreateGlobalModel } from './model/global-model';
+import { cleanTempFiles } from './registry/checkpoints';
+import { pruneCheckpoints } from './registry/retention';
 import { DEFAULT_MODEL_CONFIG, TINY_MODEL_CONFIG } from '../shared/model/config';
 import { type RoundConfig, type RoundConfigInput, RoundConfigSchema } from '../shared/protocol/round-config';
 import { RoundCoordinator } from './federation/coordinator';
 import { attachFederationSocket } from './federation/socket-server';
+import { ModelStore } from './federation/model-store';
+import { SessionGuard } from './security/session-guard';
+import type { RateLimitConfig } from './federation/rate-limit';
 import type { ReceiveHook } from './federation/secure-round';
 import type { Strategy } from './strategies/strategy';
 import { createStrategy } from './strategies/index';
@@ -28,6 +33,8 @@ export interface RunningServer {
   log: Logger;
   registry: Registry;
   coordinator: RoundCoordinator;
+  /** Encoded weights of recent versions served by model:get. */
+  models: ModelStore;
   /** Admin console namespace, background model evaluation and /metrics (server/admin). */
   adminServices: AdminServices;
   /** Set only when this start created the admin token. */
@@ -44,6 +51,8 @@ export interface ServerOverrides {
   /** Test hook: every secure-aggregation message the server receives. */
   onSecureReceive?: ReceiveHook;
   logger?: Logger;
+  /** Per-client socket event rate limit (default DEFAULT_RATE_LIMIT). */
+  rateLimit?: RateLimitConfig;
   /** Background model evaluation: false disables it; default on (options from FEDSSL_EVAL* env vars). */
   evaluation?: false | Partial<EvaluationOptions>;
 }
@@ -65,6 +74,8 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
   await initWasmBackendForNode();
   if (!existsSync(cfg.staticDir)) log.warn({ staticDir: cfg.staticDir }, 'web app not built yet: run "npm run build"');
   const registry = new Registry(cfg.dataDir);
+  const tmp = cleanTempFiles(checkpointDir(registry));
+  if (tmp.length) log.warn({ files: tmp }, 'removed temporary checkpoint files left by a crash');
   const aborted = registry.abortUnfinishedRounds();
   if (aborted > 0) log.warn({ aborted }, 'discarded rounds left unfinished by a previous run; they will be rerun');
 
@@ -80,32 +91,34 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
     registry, strategy, config: roundConfig, model, log, ...(overrides.onSecureReceive ? { onSecureReceive: overrides.onSecureReceive } : {}),
   });
 
+  const prune = () => {
+    const pruned = pruneCheckpoints(registry, cfg.keepCheckpoints, [coordinator.globalModel.version]);
+    if (pruned.length) log.info({ pruned, keep: cfg.keepCheckpoints }, 'checkpoint retention deleted old checkpoint files (registry rows kept)');
+  };
+  prune();
+  coordinator.on('version', prune);
+
   const serveStatic = createStaticHandler(cfg.staticDir);
-  const admin = adminRouter(registry, coordinator);
+  const sessions = new SessionGuard(registry, log);
+  const admin = adminRouter(registry, coordinator, sessions);
   // --- admin console services (server/admin): evaluation, /metrics, /admin namespace ---
   const adminServices = createAdminServices({ registry, coordinator, log, evaluation: overrides.evaluation });
   // --- end admin console services ---
-  const http = createServer((req, res) => {
-    void (async () => {
-      setIsolationHeaders(res);
-      if (req.url === '/api/health') return sendJson(res, 200, { ok: true, version: coordinator.globalModel.version });
-      if (await admin.handle(req, res)) return;
-      if (await adminServices.handle(req, res)) return;
-      if (await serveStatic(req, res)) return;
-      sendJson(res, 404, { error: 'not found', path: req.url });
-    })().catch((err: unknown) => {
-      log.error({ err, url: req.url }, 'request failed');
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
-      else res.end();
-    });
+  const app = createHttpApp({
+    log,
+    routers: [admin, adminServices.router],
+    health: () => ({ ok: true, version: coordinator.globalModel.version }),
+    raw: [(req, res) => adminServices.metrics.handle(req, res)],
+    serveStatic,
   });
-  const io = attachFederationSocket(http, { registry, coordinator, log, openEnrollment: cfg.openEnrollment });
+  const http = app.server;
+  const models = new ModelStore(registry);
+  const io = attachFederationSocket(http, {
+    registry, coordinator, log, openEnrollment: cfg.openEnrollment, models, sessions, devicesPerToken: cfg.devicesPerToken, ...(overrides.rateLimit ? { rateLimit: overrides.rateLimit } : {}),
+  });
   adminServices.attachSocket(io);
 
-  await new Promise<void>((ok, fail) => {
-    http.once('error', fail);
-    http.listen(cfg.port, cfg.host, () => ok());
-  });
+  await app.listen({ port: cfg.port, host: cfg.host });
   const port = (http.address() as AddressInfo).port;
   const url = `http://${cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host}:${port}`;
   if (!overrides.manualStart) coordinator.start();
@@ -114,13 +127,14 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
     'FedSSL server listening',
   );
   return {
-    http, io, url, port, log, registry, coordinator, adminServices,
+    http, io, url, port, log, registry, coordinator, models, adminServices,
     ...(adminToken ? { adminToken } : {}),
     async close() {
       coordinator.stop();
+      sessions.close();
       await adminServices.close();
       await new Promise<void>((ok) => io.close(() => ok()));
-      await new Promise<void>((ok) => http.close(() => ok()));
+      await app.close().catch(() => undefined);
       registry.close();
     },
   };

@@ -13,6 +13,10 @@ export const ServerConfigSchema = z.object({
   /** Encoder size: 'default' (≈265k parameters) or 'tiny' (tests, demos on slow machines). */
   model: z.enum(['default', 'tiny']).default('default'),
   strategy: z.enum(['fedavg', 'fedadam']).default('fedavg'),
+  /** Client ids (devices) one join token may bind; removed clients keep their slot. */
+  devicesPerToken: z.coerce.number().int().min(1).max(1_000_000).default(1),
+  /** Checkpoint retention: files of the newest K versions (plus pinned ones) are kept; rows always. */
+  keepCheckpoints: z.coerce.number().int().min(1).default(50),
   /** JSON file with round settings (see RoundConfigSchema); admin edits override it. */
   roundConfigFile: z.string().optional(),
 });
@@ -29,6 +33,8 @@ export function loadServerConfig(flags: Partial<Record<keyof ServerConfig, unkno
     model: env.FEDSSL_MODEL,
     strategy: env.FEDSSL_STRATEGY,
     roundConfigFile: env.FEDSSL_ROUND_CONFIG,
+    devicesPerToken: env.FEDSSL_DEVICES_PER_TOKEN,
+    keepCheckpoints: env.FEDSSL_KEEP_CHECKPOINTS,
   };
   const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
   const cfg = ServerConfigSchema.parse({ ...defined(fromEnv), ...defined(flags) });

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { loadServerConfig } from './config';
 import { startServer } from './app';
+import { installCrashPolicy } from './process-policy';
 
 const program = new Command()
   .name('fedssl-server')
@@ -14,6 +15,8 @@ const program = new Command()
   .option('--model <size>', "encoder size: 'default' or 'tiny' (env FEDSSL_MODEL)")
   .option('--strategy <name>', "server optimiser: 'fedavg' or 'fedadam' (env FEDSSL_STRATEGY)")
   .option('--round-config <file>', 'JSON file with round settings (env FEDSSL_ROUND_CONFIG)')
+  .option('--keep-checkpoints <k>', 'checkpoint files kept: the newest K versions plus pinned ones (env FEDSSL_KEEP_CHECKPOINTS, default 50)')
+  .option('--devices-per-token <n>', 'client ids one join token may bind (env FEDSSL_DEVICES_PER_TOKEN, default 1)')
   .action(async (opts: Record<string, string | undefined>) => {
     const cfg = loadServerConfig({
       port: opts.port,
@@ -25,8 +28,11 @@ const program = new Command()
       model: opts.model,
       strategy: opts.strategy,
       roundConfigFile: opts.roundConfig,
+      devicesPerToken: opts.devicesPerToken,
+      keepCheckpoints: opts.keepCheckpoints,
     });
     const server = await startServer(cfg);
+    installCrashPolicy({ log: server.log, close: () => server.close() });
     if (server.adminToken) {
       // Shown once: only its hash is stored.
       console.log(`\n  Admin token (shown once, store it safely): ${server.adminToken}\n  Admin console: ${server.url}/admin/\n`);

@@ -5,11 +5,15 @@ import { addUserImages, clearUserImages, countUserImages } from './store';
 import { importImageFiles } from './image-import';
 import { LossChart } from './loss-chart';
 import { joinFederation, workerTrainer, type Federation } from './federation';
+import { takeJoinToken } from './join-token';
 import type { FederationEvent } from '../../shared/federation/fed-client';
 import type { BackendName } from './backend-names';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
+// The join token arrives in the fragment (#token=); any token leaves the address bar and history now.
+const joinToken = takeJoinToken(location.href);
+if (joinToken.cleanUrl) history.replaceState(null, '', joinToken.cleanUrl);
 
 const ui = {
   backend: $('backend'), dataset: $<HTMLSelectElement>('dataset'), files: $<HTMLInputElement>('files'),
@@ -146,7 +150,7 @@ async function main(): Promise<void> {
   ui.trainStatus.dataset.restored = String(status.restored);
   ui.reset.disabled = false;
   ui.join.disabled = false;
-  if (params.get('token')) ui.token.value = params.get('token')!;
+  if (joinToken.token) ui.token.value = joinToken.token;
   const n = await refreshImageCount();
   if (params.get('dataset')) ui.dataset.value = params.get('dataset')!;
   else if (n > 0 && status.restored) ui.dataset.value = 'user';

@@ -11,12 +11,15 @@ import { type GlobalModel, checkpointDir, configHash, loadVersion } from '../mod
 import { ClientPool } from './client-pool';
 import { describeSampling, selectCohort } from './sampling';
 import { checkDelta } from './validate-update';
+import { checkSecureAggregate } from './aggregate-guard';
+import { clipL2, robustCombine } from './robust-aggregate';
 import { SecureRound, type ReceiveHook, type SecureMessageKind, type SecureRoundResult } from './secure-round';
 import { PrivacyBudget } from './privacy-budget';
 import { DpStrategy } from '../strategies/dp';
 import { AdaptiveClipper } from '../../shared/privacy/adaptive-clip';
 import { GaussianStream } from '../../shared/privacy/gaussian';
-import { meanFromCentred } from '../../shared/secagg/masked-vector-layout';
+import { coordinateRanges, meanFromCentred } from '../../shared/secagg/masked-vector-layout';
+import { encodingParamsForRound } from '../../shared/protocol/round-layout';
 import { planDpRound, realisedNoiseMultiplier, type DpRoundPlan } from './dp-round';
 import { readStrategyState, writeStrategyState, type StrategyState } from '../registry/strategy-state';
 import type { CoordinatorStatus } from '../../shared/protocol/admin';
@@ -124,6 +127,20 @@ export class RoundCoordinator extends EventEmitter {
     if (saved) this.strategy.loadState(saved);
     this.log = opts.log.child({ component: 'coordinator' });
     this.pool = opts.pool ?? new ClientPool();
+  }
+
+  /**
+   * Listeners (metrics, console, evaluation) run inside round transitions; one that throws
+   * must not abort the transition half-way (rounds would stop being scheduled), so its
+   * error is logged and the round goes on. Committed state is already in SQLite by then.
+   */
+  override emit(event: string | symbol, ...args: unknown[]): boolean {
+    try {
+      return super.emit(event, ...args);
+    } catch (err) {
+      this.log.error({ err, event: String(event) }, 'a round listener threw; the round goes on');
+      return true;
+    }
   }
 
   get globalModel(): GlobalModel {
@@ -458,6 +475,17 @@ export class RoundCoordinator extends EventEmitter {
       this.finish(RoundOutcome.Failed, `${res.survivors.length} of ${r.cohort.size} survived; at least ${this.cfg.minSurvivors} needed`);
       return;
     }
+    // The server sees only the sum: check its bounds before it can become a version (aggregate-guard.ts).
+    const info = r.secure!.info;
+    const guard = checkSecureAggregate({
+      weightedSum: res.weightedSum, weightSum: res.weightSum, survivors: res.survivors.length, clipNorm: info.clipNorm, bits: info.bits,
+      deltaRange: coordinateRanges(encodingParamsForRound(info)).delta.hi,
+      weightCap: info.weightCap, ...(info.clientNoiseStd ? { clientNoiseStd: info.clientNoiseStd } : {}),
+    });
+    if (!guard.ok) {
+      this.finish(RoundOutcome.Failed, `aggregate rejected: ${guard.reason}`);
+      return;
+    }
     try {
       const plan = r.dpPlan;
       const central = plan?.mode === 'central';
@@ -511,20 +539,38 @@ export class RoundCoordinator extends EventEmitter {
     }
   }
 
-  /** Plain mode: the example-weighted sum of the delivered deltas. */
+  /**
+   * Plain mode: the example-weighted sum of the delivered deltas, with each claimed example
+   * count capped at weightCap as on the secure path; or a robust combination (robust-aggregate.ts).
+   */
   private aggregate(r: ActiveRound, survivors: string[]): void {
     const t0 = performance.now();
     const d = this.model.layout.totalSize;
-    const weightedSum = new Float32Array(d);
+    const cap = this.cfg.secureAggregation.weightCap;
+    const robust = this.cfg.robustAggregation;
+    let weightedSum: Float32Array = new Float32Array(d);
     let weightSum = 0;
     let lossSum = 0;
+    let examples = 0;
     for (const id of survivors) {
       const u = r.delivered.get(id)!;
-      for (let i = 0; i < d; i++) weightedSum[i]! += u.numExamples * u.delta[i]!;
-      weightSum += u.numExamples;
+      const w = Math.min(u.numExamples, cap);
+      if (robust.method === 'mean') for (let i = 0; i < d; i++) weightedSum[i]! += w * u.delta[i]!;
+      weightSum += w;
+      examples += u.numExamples;
       lossSum += u.meanLoss;
     }
-    this.commit(r, { weightedSum, weightSum, survivors, meanLoss: lossSum / survivors.length, examples: weightSum }, t0);
+    if (robust.method !== 'mean') {
+      const deltas = survivors.map((id) => {
+        const delta = r.delivered.get(id)!.delta;
+        return robust.normBound ? clipL2(delta, robust.normBound) : delta;
+      });
+      // Unweighted: the combined delta counts as one average over the survivors.
+      weightedSum = robustCombine(deltas, robust.method, robust.trimFraction);
+      for (let i = 0; i < d; i++) weightedSum[i]! *= survivors.length;
+      weightSum = survivors.length;
+    }
+    this.commit(r, { weightedSum, weightSum, survivors, meanLoss: lossSum / survivors.length, examples }, t0);
   }
 
   /** Strategy step on the aggregated sum, checkpoint, and one registry transaction. */

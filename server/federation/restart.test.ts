@@ -91,8 +91,9 @@ describe('server restart', () => {
     const bothStalled = new Promise<void>((r) => (nowStalled = r));
     let release = () => {};
     const stalled = new Promise<void>((r) => (release = r));
+    const tokens: string[] = []; // a device keeps its join token across the restart (ids are bound to tokens)
     const mk = async (i: number) => {
-      const c = new NodeFederatedClient({ url, token: await newToken(url), clientId: `restart-${i}-client`, modelConfig: TINY_MODEL_CONFIG, data: shards[i]! });
+      const c = new NodeFederatedClient({ url, token: (tokens[i] ??= await newToken(url)), clientId: `restart-${i}-client`, modelConfig: TINY_MODEL_CONFIG, data: shards[i]! });
       const train = c.train.bind(c);
       c.train = async (global, training, round) => {
         if (stall && round.modelVersion >= 1) {

@@ -11,7 +11,8 @@ import { SecAggServer, inThreadUnmasker, type Unmasker } from '../../shared/seca
 import { planCost } from '../../shared/secagg/unmask-plan';
 import { inThreadReconstructor, type Reconstructor } from '../../shared/secagg/reconstruct-jobs';
 import { sharedUnmaskPool } from './unmask-pool';
-import { packBinary, unpackBinary } from '../../shared/protocol/binary-pack';
+import { packBinary, unpackBinary, UnpackError } from '../../shared/protocol/binary-pack';
+import { precheckSecureMessage, secureMessageLimits } from '../security/message-limits';
 import { RoundFailed, type Result } from '../../shared/secagg/messages';
 import { assertNoOverflow, maxBitsFor } from '../../shared/secagg/quantize';
 import { defaultThreshold, effectiveDegree } from '../../shared/secagg/graph';
@@ -162,13 +163,21 @@ export class SecureRound {
     this.arm(opts.config.phaseDeadlineMs);
   }
 
-  /** Validates and applies one client message; never throws. */
+  /**
+   * Validates and applies one client message; never throws. Cheap checks come first (phase,
+   * header, sender) and the binary part is decoded only within this kind's size budget.
+   */
   handle(clientId: string, kind: SecureMessageKind, raw: unknown): Ack {
+    const early = precheckSecureMessage(raw, {
+      kind, phase: this.closed ? 'closed' : this.phase, expectedPhase: PHASE_OF[kind], roundId: this.opts.roundId, sessionId: this.info.sessionId,
+      clientId, expected: this.expected.has(clientId), answered: this.answered.has(clientId),
+    });
+    if (early) return early;
     let unpacked: unknown;
     try {
-      unpacked = unpackBinary(raw);
+      unpacked = unpackBinary(raw, secureMessageLimits(kind, this.server.degree, this.layout.length));
     } catch (err) {
-      return { ok: false, code: 'invalid_message', reason: (err as Error).message };
+      return { ok: false, code: err instanceof UnpackError && err.code === 'too_large' ? 'too_large' : 'invalid_message', reason: (err as Error).message };
     }
     const parsed = SCHEMAS[kind].safeParse(unpacked);
     if (!parsed.success) {

@@ -9,7 +9,9 @@ import {
 } from '../../shared/protocol/messages';
 import { float32ToBytes } from '../../shared/protocol/binary';
 import type { Registry } from '../registry/registry';
-import { loadVersion } from '../model/global-model';
+import { ModelStore } from './model-store';
+import type { SessionGuard } from '../security/session-guard';
+import { DEFAULT_RATE_LIMIT, TokenBucket, type RateLimitConfig } from './rate-limit';
 import type { RoundCoordinator } from './coordinator';
 
 export interface FederationSocketOptions {
@@ -20,9 +22,18 @@ export interface FederationSocketOptions {
   openEnrollment: boolean;
   /** Extra bytes allowed per message on top of the model size. */
   bufferHeadroomBytes?: number;
+  /** Client ids one join token may bind (default 1); removed clients keep their slot. */
+  devicesPerToken?: number;
+  /** Live sessions checked against revocation, expiry and removal (default: none). */
+  sessions?: SessionGuard;
+  /** Per-client event rate (default DEFAULT_RATE_LIMIT). */
+  rateLimit?: RateLimitConfig;
+  /** Encoded weights of recent versions for model:get (default: a new store over the registry). */
+  models?: ModelStore;
 }
 
 type AckFn = (response: Ack<object>) => void;
+type MaybeAsync<T> = T | Promise<T>;
 
 /** Largest message socket.io accepts: one float32 delta plus room for metadata. */
 export function maxBufferFor(paramCount: number, headroom = 64 * 1024): number {
@@ -36,6 +47,19 @@ export function maxBufferFor(paramCount: number, headroom = 64 * 1024): number {
  */
 export function attachFederationSocket(http: HttpServer, opts: FederationSocketOptions): IoServer {
   const { registry, coordinator, log } = opts;
+  const rateLimit = opts.rateLimit ?? DEFAULT_RATE_LIMIT;
+  const devicesPerToken = opts.devicesPerToken ?? 1;
+  // Buckets outlive connections, so reconnecting does not refill a flooding client's budget.
+  const buckets = new Map<string, TokenBucket>();
+  const bucketFor = (id: string): TokenBucket => {
+    let b = buckets.get(id);
+    if (b) buckets.delete(id);
+    else b = new TokenBucket(rateLimit, Date.now());
+    buckets.set(id, b); // most recent last
+    if (buckets.size > 100_000) buckets.delete(buckets.keys().next().value!);
+    return b;
+  };
+  const models = opts.models ?? new ModelStore(registry);
   const io = new IoServer(http, {
     maxHttpBufferSize: maxBufferFor(coordinator.globalModel.layout.totalSize, opts.bufferHeadroomBytes),
     serveClient: false,
@@ -53,6 +77,20 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
     }
     const known = registry.getClient(auth.data.clientId);
     if (known?.removed) return next(new Error('unauthenticated: this client was removed by the administrator'));
+    // A client id belongs to the token that created it: another token (or none) cannot take it over
+    // while that token is live. Once it is revoked or expired, a new token may re-bind the device.
+    const rebinding = known !== undefined && known.token_id !== null && known.token_id !== token?.id;
+    if (rebinding && (!token || tokenIsLive(registry, known.token_id!))) {
+      return next(new Error('unauthenticated: this client id is bound to another join token'));
+    }
+    if (token && (!known || rebinding)) {
+      const used = registry.countClientsForToken(token.id);
+      if (used >= devicesPerToken) {
+        return next(new Error(`unauthenticated: this join token is already used by ${used} device(s) (limit ${devicesPerToken}); ask for a new token`));
+      }
+    }
+    // Bind now, in the same tick as the check, so two concurrent handshakes cannot both take the last slot.
+    registry.clientSeen({ id: auth.data.clientId, tokenId: token?.id });
     socket.data.clientId = auth.data.clientId;
     socket.data.name = auth.data.name;
     socket.data.tokenId = token?.id;
@@ -73,26 +111,44 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
         socket.disconnect(true);
       },
     };
+    const leaveGuard = opts.sessions?.add({ clientId, tokenId: socket.data.tokenId as number | undefined, disconnect: (why) => client.disconnect(why) });
     const previous = coordinator.pool.add(client);
     if (previous) previous.disconnect('replaced by a newer connection of the same client');
     clog.info('client connected');
 
+    // Every incoming packet (known event or not) spends one token; over the rate it is refused unread.
+    const bucket = bucketFor(clientId);
+    socket.use((packet, next) => {
+      if (bucket.take(Date.now())) return next();
+      const ack = packet[packet.length - 1];
+      if (typeof ack === 'function') (ack as AckFn)({ ok: false, code: ErrorCodes.rateLimited, reason: `more than ${rateLimit.eventsPerSecond} events/s` });
+      if (bucket.exhausted) {
+        clog.warn({ refused: bucket.refusedInARow }, 'client ignores rate limiting; disconnecting');
+        client.disconnect('too many messages');
+      }
+    });
+
     /** Wraps a handler: validates the payload with zod and always answers the ack. */
-    const on = <S extends z.ZodType>(event: string, schema: S, handler: (msg: z.infer<S>, wireBytes: number) => Ack<object>) => {
+    const on = <S extends z.ZodType>(event: string, schema: S, handler: (msg: z.infer<S>, wireBytes: number) => MaybeAsync<Ack<object>>) => {
       socket.on(event, (raw: unknown, ack?: unknown) => {
         const reply: AckFn = typeof ack === 'function' ? (ack as AckFn) : () => undefined;
         const parsed = schema.safeParse(raw);
         if (!parsed.success) {
-          const reason = parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ');
+          const reason = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ');
           clog.warn({ event, reason }, 'malformed message');
           reply({ ok: false, code: ErrorCodes.invalidMessage, reason });
           return;
         }
-        try {
-          reply(handler(parsed.data, approximateSize(raw)));
-        } catch (err) {
+        const failed = (err: unknown) => {
           clog.error({ err, event }, 'handler failed');
           reply({ ok: false, code: ErrorCodes.internal, reason: 'internal server error' });
+        };
+        try {
+          const out = handler(parsed.data, approximateSize(raw));
+          if (out instanceof Promise) out.then(reply, failed);
+          else reply(out);
+        } catch (err) {
+          failed(err);
         }
       });
     };
@@ -105,12 +161,28 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
       return { ok: true, clientId, modelVersion: coordinator.globalModel.version, modelConfig: coordinator.globalModel.config };
     });
 
-    on(EVENTS.getModel, GetModelSchema, (msg) => {
+    // Each version at most once per connection: a client caches what it downloaded.
+    const sentVersions = new Set<number>();
+    on(EVENTS.getModel, GetModelSchema, async (msg): Promise<Ack<object>> => {
       const current = coordinator.globalModel;
-      const model = msg.version === undefined || msg.version === current.version ? current : loadVersion(registry, msg.version);
-      const weights = float32ToBytes(model.weights);
-      coordinator.noteBytesDown(weights.byteLength);
-      const payload: ModelPayload = { version: model.version, hash: model.hash, layoutHash: model.layout.hash, weights };
+      const version = msg.version ?? current.version;
+      if (sentVersions.has(version)) {
+        return { ok: false, code: ErrorCodes.rateLimited, reason: `model v${version} was already sent on this connection` };
+      }
+      if (version > current.version) return { ok: false, code: ErrorCodes.noModel, reason: `model version ${version} does not exist` };
+      sentVersions.add(version);
+      let payload: ModelPayload;
+      if (version === current.version) {
+        payload = { version, hash: current.hash, layoutHash: current.layout.hash, weights: float32ToBytes(current.weights) };
+      } else {
+        try {
+          payload = await models.get(version);
+        } catch (err) {
+          sentVersions.delete(version);
+          return { ok: false, code: ErrorCodes.noModel, reason: (err as Error).message };
+        }
+      }
+      coordinator.noteBytesDown(payload.weights.byteLength);
       return { ok: true, ...payload };
     });
 
@@ -128,6 +200,7 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
     }
 
     socket.on('disconnect', (reason) => {
+      leaveGuard?.();
       if (coordinator.pool.remove(clientId, client)) coordinator.clientDisconnected(clientId);
       registry.clientSeen({ id: clientId });
       clog.info({ reason }, 'client disconnected');
@@ -136,14 +209,33 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
   return io;
 }
 
-/** Bytes of a message on the wire, dominated by its binary attachments. */
+function tokenIsLive(registry: Registry, id: number): boolean {
+  const t = registry.getToken(id);
+  return t !== undefined && t.revoked_at === null && (t.expires_at === null || t.expires_at > Date.now());
+}
+
+/**
+ * Bytes of a message on the wire, dominated by its binary attachments. Iterative and capped
+ * at 100k nodes, so a hostile, deeply nested message cannot overflow the stack here.
+ */
 function approximateSize(raw: unknown): number {
-  if (raw === null || raw === undefined) return 0;
-  if (raw instanceof ArrayBuffer) return raw.byteLength;
-  if (ArrayBuffer.isView(raw)) return raw.byteLength;
-  if (typeof raw === 'string') return raw.length + 2;
-  if (typeof raw !== 'object') return 8;
-  let n = 2;
-  for (const v of Array.isArray(raw) ? raw : Object.values(raw as Record<string, unknown>)) n += approximateSize(v) + 1;
+  let n = 0;
+  let visited = 0;
+  const stack: unknown[] = [raw];
+  while (stack.length && visited++ < 100_000) {
+    const v = stack.pop();
+    if (v === null || v === undefined) continue;
+    if (v instanceof ArrayBuffer) n += v.byteLength;
+    else if (ArrayBuffer.isView(v)) n += v.byteLength;
+    else if (typeof v === 'string') n += v.length + 2;
+    else if (typeof v !== 'object') n += 8;
+    else {
+      n += 2;
+      for (const x of Array.isArray(v) ? v : Object.values(v as Record<string, unknown>)) {
+        n += 1;
+        stack.push(x);
+      }
+    }
+  }
   return n;
 }

@@ -16,11 +16,14 @@ export const TEST_ADMIN_TOKEN = 'fa_test-admin-token-0123456789';
 /** A real server (HTTP + socket.io + SQLite) on an ephemeral port, in a temp data dir. */
 export async function startTestServer(
   overrides: ServerOverrides = {},
-  flags: { dataDir?: string; openEnrollment?: boolean } = {},
+  flags: { dataDir?: string; openEnrollment?: boolean; keepCheckpoints?: number } = {},
 ): Promise<RunningServer & { dataDir: string; cleanup(): Promise<void> }> {
   const dataDir = flags.dataDir ?? mkdtempSync(join(tmpdir(), 'fedssl-test-'));
   const cfg = loadServerConfig(
-    { port: 0, host: '127.0.0.1', dataDir, model: 'tiny', logLevel: 'silent', openEnrollment: flags.openEnrollment ?? false },
+    {
+      port: 0, host: '127.0.0.1', dataDir, model: 'tiny', logLevel: 'silent', openEnrollment: flags.openEnrollment ?? false,
+      ...(flags.keepCheckpoints ? { keepCheckpoints: flags.keepCheckpoints } : {}),
+    },
     {},
   );
   const server = await startServer(cfg, {

@@ -1,11 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import { HttpError, Router, type RouteContext } from './router';
+import { HttpError, Router, type RouteContext, type RouteSchema } from './router';
 import type { Registry } from '../registry/registry';
 import type { RoundCoordinator } from '../federation/coordinator';
 import { RoundConfigSchema } from '../../shared/protocol/round-config';
 import { loadVersion } from '../model/global-model';
 import { exportTfjs } from '../model/tfjs-export';
+import type { SessionGuard } from '../security/session-guard';
 
 export function bearerToken(req: IncomingMessage): string | undefined {
   const h = req.headers.authorization;
@@ -43,10 +44,10 @@ function versionParam(registry: Registry, raw: string | undefined): number {
 }
 
 /** Admin REST API; every route requires the admin token and every change is audited. */
-export function adminRouter(registry: Registry, coordinator: RoundCoordinator): Router {
+export function adminRouter(registry: Registry, coordinator: RoundCoordinator, sessions?: SessionGuard): Router {
   const router = new Router();
-  const guarded = (method: string, path: string, fn: (ctx: Parameters<Parameters<Router['add']>[2]>[0], actor: string) => unknown) =>
-    router.add(method, path, async (ctx) => fn(ctx, `admin#${requireAdmin(registry, ctx.req)}`));
+  const guarded = (method: string, path: string, fn: (ctx: Parameters<Parameters<Router['add']>[2]>[0], actor: string) => unknown, schema?: RouteSchema) =>
+    router.add(method, path, async (ctx) => fn(ctx, `admin#${requireAdmin(registry, ctx.req)}`), { ...schema, guard: (req) => requireAdmin(registry, req) });
 
   guarded('GET', '/api/admin/status', () => ({ ...coordinator.status(), config: coordinator.config }));
   guarded('GET', '/api/admin/versions', () => registry.listVersions());
@@ -64,11 +65,18 @@ export function adminRouter(registry: Registry, coordinator: RoundCoordinator): 
     const created = registry.createToken(body.kind, body.label, expiresAt);
     registry.audit(actor, 'token.create', { id: created.id, kind: body.kind, label: body.label });
     return created;
-  });
+  }, { body: CreateTokenSchema });
   guarded('DELETE', '/api/admin/tokens/:id', (ctx, actor) => {
     const id = Number(ctx.params.id);
-    if (!registry.revokeToken(id)) throw new HttpError(404, `no live token #${ctx.params.id}`);
+    const row = Number.isInteger(id) ? registry.getToken(id) : undefined;
+    if (!row || row.revoked_at !== null) throw new HttpError(404, `no live token #${ctx.params.id}`);
+    // Never lock everyone out: the last live admin token cannot be revoked over the API.
+    if (row.kind === 'admin' && registry.countLiveTokens('admin') <= 1) {
+      throw new HttpError(409, 'refusing to revoke the last live admin token (create another admin token first, e.g. npm run admin -- admin-token)');
+    }
+    registry.revokeToken(id);
     registry.audit(actor, 'token.revoke', { id });
+    sessions?.sweep(); // live sockets of this token go now
     return { ok: true };
   });
   guarded('POST', '/api/admin/rounds/pause', (_ctx, actor) => {
@@ -87,7 +95,7 @@ export function adminRouter(registry: Registry, coordinator: RoundCoordinator): 
     registry.setSetting('round_config', JSON.stringify(cfg));
     registry.audit(actor, 'config.update', cfg);
     return cfg;
-  });
+  }, { body: RoundConfigSchema });
   guarded('POST', '/api/admin/rollback', async (ctx, actor) => {
     const { version } = parse(RollbackSchema, await ctx.body());
     versionParam(registry, String(version));
@@ -98,14 +106,30 @@ export function adminRouter(registry: Registry, coordinator: RoundCoordinator): 
     } catch (err) {
       throw new HttpError(409, (err as Error).message);
     }
-  });
+  }, { body: RollbackSchema });
   guarded('DELETE', '/api/admin/clients/:id', (ctx, actor) => {
     const id = ctx.params.id!;
-    if (!registry.setClientRemoved(id, true)) throw new HttpError(404, `unknown client ${id}`);
+    const known = registry.getClient(id);
+    if (!known || !registry.setClientRemoved(id, true)) throw new HttpError(404, `unknown client ${id}`);
+    // ?revokeToken=1 also revokes the join token the client was bound to (its other devices go too).
+    const revoke = ['1', 'true'].includes(ctx.url.searchParams.get('revokeToken') ?? '') && known.token_id !== null;
+    if (revoke) registry.revokeToken(known.token_id!);
     coordinator.pool.get(id)?.disconnect('removed by the administrator');
-    registry.audit(actor, 'client.remove', { id });
-    return { ok: true };
+    sessions?.sweep();
+    registry.audit(actor, 'client.remove', { id, ...(revoke ? { revokedToken: known.token_id } : {}) });
+    return { ok: true, ...(revoke ? { revokedToken: known.token_id } : {}) };
   });
+
+  // Pinned versions keep their checkpoint file under retention.
+  for (const [method, pinned] of [['PUT', true], ['DELETE', false]] as const) {
+    guarded(method, '/api/admin/versions/:version/pin', (ctx, actor) => {
+      const v = versionParam(registry, ctx.params.version);
+      if (pinned && registry.getVersion(v)!.pruned_at !== null) throw new HttpError(409, `the checkpoint of v${v} was already deleted by retention`);
+      registry.setPinned(v, pinned);
+      registry.audit(actor, pinned ? 'version.pin' : 'version.unpin', { version: v });
+      return { ok: true, version: v, pinned };
+    });
+  }
 
   guarded('GET', '/api/admin/models/:version/model.json', async (ctx) => {
     const v = versionParam(registry, ctx.params.version);

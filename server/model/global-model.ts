@@ -62,6 +62,7 @@ export function loadOrCreateGlobalModel(registry: Registry, requested: ModelConf
 export function loadVersion(registry: Registry, version: number, config?: ModelConfig): GlobalModel {
   const row = registry.getVersion(version);
   if (!row) throw new Error(`model version ${version} does not exist`);
+  if (row.pruned_at !== null) throw new Error(`the checkpoint of model version ${version} was deleted by checkpoint retention (pin versions to keep them)`);
   const ckpt = readCheckpoint(row.checkpoint_path, row.weights_hash);
   const cfg = config ?? ModelConfigSchema.parse(JSON.parse(registry.getSetting('model_config') ?? 'null'));
   return { version: row.version, weights: ckpt.weights, layout: ckpt.layout, hash: row.weights_hash, config: cfg };

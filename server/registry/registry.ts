@@ -8,7 +8,7 @@ import { RoundOutcome } from '../../shared/protocol/phases';
 import type { AuditRow, ClientRow, RoundRow, TokenKind, TokenRow, VersionRow } from '../../shared/protocol/admin';
 export type { ClientRow, RoundRow, TokenKind, TokenRow, VersionRow } from '../../shared/protocol/admin';
 
-export type NewVersion = Omit<VersionRow, 'created_at' | 'probe_accuracy' | 'probe_random' | 'health_json' | 'note'> & {
+export type NewVersion = Omit<VersionRow, 'created_at' | 'probe_accuracy' | 'probe_random' | 'health_json' | 'note' | 'pinned' | 'pruned_at'> & {
   note?: string | null;
 };
 
@@ -87,6 +87,32 @@ export class Registry {
     return this.db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(Date.now(), id).changes > 0;
   }
 
+  getToken(id: number): TokenRow | undefined {
+    return this.db.prepare('SELECT id, kind, label, created_at, expires_at, revoked_at FROM tokens WHERE id = ?').get(id) as TokenRow | undefined;
+  }
+
+  /** Live (not revoked, not expired) tokens of `kind`. */
+  countLiveTokens(kind: TokenKind): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM tokens WHERE kind = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)').get(kind, Date.now()) as { n: number }).n;
+  }
+
+  /** Of `ids`, the tokens that are revoked, expired or gone (one query for many live sessions). */
+  deadTokens(ids: number[], now = Date.now()): Set<number> {
+    if (ids.length === 0) return new Set();
+    const live = this.db
+      .prepare('SELECT id FROM tokens WHERE id IN (SELECT value FROM json_each(?)) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)')
+      .all(JSON.stringify(ids), now) as { id: number }[];
+    const liveIds = new Set(live.map((r) => r.id));
+    return new Set(ids.filter((id) => !liveIds.has(id)));
+  }
+
+  /** Of `ids`, the clients the administrator removed. */
+  removedClients(ids: string[]): Set<string> {
+    if (ids.length === 0) return new Set();
+    const rows = this.db.prepare('SELECT id FROM clients WHERE removed = 1 AND id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids)) as { id: string }[];
+    return new Set(rows.map((r) => r.id));
+  }
+
   listTokens(kind?: TokenKind): TokenRow[] {
     const sql = 'SELECT id, kind, label, created_at, expires_at, revoked_at FROM tokens' + (kind ? ' WHERE kind = ?' : '') + ' ORDER BY id';
     return (kind ? this.db.prepare(sql).all(kind) : this.db.prepare(sql).all()) as TokenRow[];
@@ -118,6 +144,21 @@ export class Registry {
           @config_hash, @layout_hash, @weights_hash, @checkpoint_path, @epsilon, @clip_norm, @noise_multiplier, @note)`,
       )
       .run({ ...v, note: v.note ?? null, created_at: Date.now() });
+  }
+
+  setPinned(version: number, pinned: boolean): boolean {
+    return this.db.prepare('UPDATE versions SET pinned = ? WHERE version = ?').run(pinned ? 1 : 0, version).changes > 0;
+  }
+
+  /** Versions whose checkpoint retention may delete: unpinned, not pruned, older than the newest `keep`. */
+  prunableVersions(keep: number): { version: number; checkpoint_path: string }[] {
+    return this.db
+      .prepare('SELECT version, checkpoint_path FROM versions WHERE pinned = 0 AND pruned_at IS NULL AND version <= (SELECT MAX(version) FROM versions) - ? ORDER BY version')
+      .all(keep) as { version: number; checkpoint_path: string }[];
+  }
+
+  markPruned(version: number): void {
+    this.db.prepare('UPDATE versions SET pruned_at = ? WHERE version = ?').run(Date.now(), version);
   }
 
   setVersionEvaluation(version: number, probeAccuracy: number, probeRandom: number, health: unknown): void {
@@ -207,6 +248,11 @@ export class Registry {
 
   listClients(): ClientRow[] {
     return this.db.prepare('SELECT * FROM clients ORDER BY last_seen DESC').all() as ClientRow[];
+  }
+
+  /** Devices (client ids) ever bound to a token, removed ones included: removal does not free a slot. */
+  countClientsForToken(tokenId: number): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM clients WHERE token_id = ?').get(tokenId) as { n: number }).n;
   }
 
   setClientRemoved(id: string, removed: boolean): boolean {

@@ -80,4 +80,9 @@ CREATE TABLE IF NOT EXISTS audit_log (
 `;
 
 /** Columns added after the first release: [table, column, SQL type]. Applied when missing. */
-export const ADDED_COLUMNS: [string, string, string][] = [['rounds', 'aggregate_ms', 'REAL']];
+export const ADDED_COLUMNS: [string, string, string][] = [
+  ['rounds', 'aggregate_ms', 'REAL'],
+  // Checkpoint retention: pinned versions keep their file; pruned ones keep their row.
+  ['versions', 'pinned', 'INTEGER NOT NULL DEFAULT 0'],
+  ['versions', 'pruned_at', 'INTEGER'],
+];

@@ -43,6 +43,10 @@ export const VersionRowSchema = z.object({
   /** JSON of a `StoredHealth` once the version was evaluated. */
   health_json: z.string().nullable(),
   note: z.string().nullable(),
+  /** 1: kept by checkpoint retention whatever its age. */
+  pinned: z.number(),
+  /** When retention deleted its checkpoint file (the row stays). */
+  pruned_at: z.number().nullable(),
 });
 export type VersionRow = z.infer<typeof VersionRowSchema>;
 

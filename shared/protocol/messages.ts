@@ -103,4 +103,5 @@ export const ErrorCodes = {
   wrongVersion: 'wrong_version',
   noModel: 'no_model',
   internal: 'internal_error',
+  rateLimited: 'rate_limited',
 } as const;

@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { AugmentationPolicySchema } from '../ssl/augment-policy';
 import { assertNoOverflow } from '../secagg/quantize';
 
+/** Node fires a timer longer than 2^31 − 1 ms at once, so every delay is bounded by it. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** What a client needs to train one round. Sent with every round start. */
 export const TrainingConfigSchema = z.object({
   localSteps: z.number().int().min(1).max(10_000).default(10),
@@ -79,6 +82,14 @@ export const PrivacyConfigSchema = z.object({
 });
 export type PrivacyConfig = z.infer<typeof PrivacyConfigSchema>;
 
+export const RobustAggregationSchema = z.object({
+  method: z.enum(['mean', 'trimmed-mean', 'median']).default('mean'),
+  /** Trimmed mean: the fraction dropped from each side per coordinate. */
+  trimFraction: z.number().min(0).lt(0.5).default(0.1),
+  /** Each delta is clipped to this L2 norm before combining (none when absent). */
+  normBound: z.number().positive().optional(),
+});
+
 /** Server-side round settings, editable by the admin. */
 export const RoundConfigSchema = z.object({
   training: TrainingConfigSchema.default(TrainingConfigSchema.parse({})),
@@ -88,21 +99,30 @@ export const RoundConfigSchema = z.object({
   /** A round commits only if at least this many updates arrive. */
   minSurvivors: z.number().int().min(1).default(2),
   /** Milliseconds allowed for local training + upload. */
-  trainDeadlineMs: z.number().int().min(1000).default(120_000),
+  trainDeadlineMs: z.number().int().min(1000).max(MAX_TIMER_MS).default(120_000),
   /** Milliseconds allowed for each secure-aggregation phase. */
-  phaseDeadlineMs: z.number().int().min(500).default(30_000),
+  phaseDeadlineMs: z.number().int().min(500).max(MAX_TIMER_MS).default(30_000),
   /** Updates with a larger L2 norm are rejected as implausible. */
   maxUpdateNorm: z.number().positive().default(1e4),
   /** Pause between rounds. */
-  roundIntervalMs: z.number().int().min(0).default(1000),
+  roundIntervalMs: z.number().int().min(0).max(MAX_TIMER_MS).default(1000),
   /** SecAgg+: the server only sees the sum of clipped, quantized, masked updates. */
   secureAggregation: SecureAggregationConfigSchema.default(SecureAggregationConfigSchema.parse({})),
   privacy: PrivacyConfigSchema.default(PrivacyConfigSchema.parse({})),
+  /**
+   * Plain mode only (the server must see each update): 'mean' is the example-weighted mean
+   * (counts capped at secureAggregation.weightCap); 'trimmed-mean' and 'median' combine
+   * norm-bounded deltas coordinate-wise and ignore the claimed counts.
+   */
+  robustAggregation: RobustAggregationSchema.default(RobustAggregationSchema.parse({})),
 }).superRefine((c, ctx) => {
   if (c.privacy.enabled) {
     // The accountant models Poisson sampling; a fixed-size cohort would make its ε wrong.
     if (c.cohort.mode !== 'poisson') ctx.addIssue({ code: 'custom', path: ['cohort', 'mode'], message: 'differential privacy needs Poisson sampling (cohort.mode "poisson"): the RDP accountant assumes it' });
     if (!c.secureAggregation.enabled) ctx.addIssue({ code: 'custom', path: ['secureAggregation', 'enabled'], message: 'differential privacy runs on top of secure aggregation (its clip and capped weights bound the sensitivity)' });
+  }
+  if (c.robustAggregation.method !== 'mean' && c.secureAggregation.enabled) {
+    ctx.addIssue({ code: 'custom', path: ['robustAggregation', 'method'], message: 'robust aggregation needs plain mode: with secure aggregation the server sees only the sum' });
   }
   if (!c.secureAggregation.enabled) return;
   // Shamir needs a threshold t ≥ 2, so a secure round needs at least 3 clients.

@@ -16,9 +16,15 @@ function render({ clients }: Readonly<AdminState>): void {
       const actions = document.createElement('td');
       if (!c.removed) {
         actions.append(button('Remove', () => void control(
-          'Remove client', `Disconnect ${c.name ?? c.id} and refuse it from now on? Its join token stays valid for other devices.`,
+          'Remove client',
+          `Disconnect ${c.name ?? c.id} and refuse it from now on? Its join token stays valid, but the removed device keeps its slot under the token's device limit.`,
           () => apiSend('DELETE', `/api/admin/clients/${encodeURIComponent(c.id)}`), `Removed ${c.id}`, true,
         ), { cls: 'danger', testId: 'remove-client' }));
+        actions.append(button('Remove + revoke token', () => void control(
+          'Remove client and revoke its token',
+          `Disconnect ${c.name ?? c.id}, refuse it from now on, and revoke its join token (every device using that token is disconnected)?`,
+          () => apiSend('DELETE', `/api/admin/clients/${encodeURIComponent(c.id)}?revokeToken=1`), `Removed ${c.id} and revoked its token`, true,
+        ), { cls: 'danger', testId: 'remove-client-revoke' }));
       }
       tr.append(
         td(c.name ? `${c.name} (${c.id})` : c.id), td(state), td(c.backend ?? '–'), td(ago(c.last_seen, serverNow())),

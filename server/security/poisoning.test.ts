@@ -1,0 +1,133 @@
+/**
+ * Attack suite, finding 2 of issue 12: poisoning through the aggregate. A cohort member
+ * tampers with its masked vector (all coordinates shifted, or its weight word shrunk), or,
+ * in plain mode, claims 10M examples or sends one huge delta. Real server, sockets, SQLite.
+ */
+import { describe, expect, it } from 'vitest';
+import { TINY_MODEL_CONFIG } from '../../shared/model/config';
+import { SECAGG_EVENTS, type SecAggRoundInfo } from '../../shared/protocol/secagg-messages';
+import { layoutForRound } from '../../shared/protocol/round-layout';
+import { RoundOutcome } from '../../shared/protocol/phases';
+import { packBinary, unpackBinary } from '../../shared/protocol/binary-pack';
+import { uint32FromBytes } from '../../shared/protocol/binary';
+import type { RoundStart } from '../../shared/protocol/messages';
+import type { RoundConfigInput } from '../../shared/protocol/round-config';
+import { createRng } from '../../shared/data/rng';
+import { NodeFederatedClient } from '../federation/node-client';
+import { clientShards, federationFixture, startTestServer, waitUntil, type TestServer } from '../federation/test-harness';
+import type { RoundEndedEvent } from '../federation/coordinator';
+import { readCheckpoint } from '../registry/checkpoints';
+
+const { servers, clients } = federationFixture();
+
+/** A seeded delta of L2 norm `norm`. */
+function seededDelta(d: number, seed: number, norm: number): Float32Array {
+  const rng = createRng(seed);
+  const v = new Float32Array(d);
+  let sq = 0;
+  for (let i = 0; i < d; i++) {
+    v[i] = rng.uniform() - 0.5;
+    sq += v[i]! * v[i]!;
+  }
+  for (let i = 0; i < d; i++) v[i]! *= norm / Math.sqrt(sq);
+  return v;
+}
+
+function join(s: TestServer, n: number, make: (i: number) => { delta: (d: number) => Float32Array; numExamples: number }) {
+  const shards = clientShards(n, 'iid', 3);
+  const made = shards.map((data, i) => new NodeFederatedClient({
+    url: s.url, token: s.registry.createToken('client').token, clientId: `poison-${i}-client`, modelConfig: TINY_MODEL_CONFIG, data,
+    trainOverride: async (global) => ({ delta: make(i).delta(global.length), meanLoss: 1, steps: 1, numExamples: make(i).numExamples }),
+  }));
+  clients.push(...made);
+  return made;
+}
+
+function roundEnds(s: TestServer): RoundEndedEvent[] {
+  const ends: RoundEndedEvent[] = [];
+  s.coordinator.on('round-ended', (e: RoundEndedEvent) => ends.push(e));
+  return ends;
+}
+
+describe('a defended aggregate', () => {
+  it('secure mode: a shifted masked vector and a shrunk weight word fail their rounds; the model stays; an honest round then commits', async () => {
+    const cfg: RoundConfigInput = {
+      training: { localSteps: 1, batchSize: 8, learningRate: 1e-3, temperature: 0.5 },
+      cohort: { mode: 'fixed', size: 4 }, minClients: 4, minSurvivors: 3, trainDeadlineMs: 30_000, phaseDeadlineMs: 5_000, roundIntervalMs: 0,
+      secureAggregation: { enabled: true, clipNorm: 1, weightCap: 100 },
+    };
+    const s = await startTestServer({ roundConfig: cfg });
+    servers.push(s);
+    const ends = roundEnds(s);
+    const made = join(s, 4, (i) => ({ delta: (d) => seededDelta(d, 100 + i, 0.5), numExamples: 50 }));
+    const attacker = made[0]!;
+    let info: SecAggRoundInfo | undefined;
+    attacker.socket.on('round:start', (rs: RoundStart) => (info = rs.secagg));
+    const send = attacker.socket.emitWithAck.bind(attacker.socket);
+    attacker.socket.emitWithAck = (async (event: string, payload: unknown) => {
+      if (event !== SECAGG_EVENTS.maskedInput) return send(event, payload);
+      const msg = unpackBinary(payload) as { round: number; y: Uint8Array };
+      const y = uint32FromBytes(msg.y);
+      // Where the weight word sits: the shared layout (delta | weight | loss …) for this round.
+      const d = y.length - layoutForRound(info!, 0).length;
+      const weightIndex = layoutForRound(info!, d).weightIndex;
+      const L = 2 ** info!.bits - 1;
+      if (msg.round === 1) for (let i = 0; i < d; i++) y[i] = (y[i]! + Math.floor(L / 2)) >>> 0; // every coordinate +C
+      if (msg.round === 2) y[weightIndex] = (y[weightIndex]! - Math.floor(1.99 * L)) >>> 0; // Σw: 4 × 0.5 → 0.01
+      return send(event, packBinary({ ...msg, y }));
+    }) as typeof attacker.socket.emitWithAck;
+
+    await waitUntil(() => ends.length >= 3, 60_000, 'three rounds');
+    s.coordinator.pause();
+    expect(ends[0]).toMatchObject({ roundId: 1, outcome: RoundOutcome.Failed });
+    expect(ends[0]!.reason).toMatch(/aggregate rejected: aggregate norm/);
+    expect(ends[1]).toMatchObject({ roundId: 2, outcome: RoundOutcome.Failed });
+    expect(ends[1]!.reason).toMatch(/aggregate rejected: weight sum .* below/);
+    // Both failures kept v0; the third (untampered) round committed v1 from v0.
+    expect(ends[2]).toMatchObject({ roundId: 3, outcome: RoundOutcome.Committed, newVersion: 1 });
+    expect(s.registry.getVersion(1)!.parent).toBe(0);
+    expect(s.registry.getRound(1)!.reason).toMatch(/aggregate norm/);
+  });
+
+  it('plain mode: a claimed 10M examples is capped at weightCap like the secure path', async () => {
+    const cap = 1000;
+    const s = await startTestServer({
+      roundConfig: {
+        cohort: { mode: 'fixed', size: 3 }, minClients: 3, minSurvivors: 3, roundIntervalMs: 0,
+        secureAggregation: { enabled: false, weightCap: cap },
+      },
+    });
+    servers.push(s);
+    join(s, 3, (i) => (i === 0
+      ? { delta: (d) => new Float32Array(d).fill(0.01), numExamples: 10_000_000 }
+      : { delta: (d) => new Float32Array(d), numExamples: 100 }));
+    await waitUntil(() => (s.registry.latestVersion()?.version ?? 0) >= 1, 60_000, 'plain round commit');
+    s.coordinator.pause();
+    const prev = readCheckpoint(s.registry.getVersion(0)!.checkpoint_path).weights;
+    const next = readCheckpoint(s.registry.getVersion(1)!.checkpoint_path).weights;
+    const expected = (cap * 0.01) / (cap + 100 + 100); // not 0.01·1e7/(1e7+200) ≈ 0.01
+    let maxErr = 0;
+    for (let i = 0; i < prev.length; i++) maxErr = Math.max(maxErr, Math.abs(next[i]! - prev[i]! - expected));
+    expect(maxErr).toBeLessThan(1e-6);
+  });
+
+  it('plain mode, robustAggregation median: one huge delta does not move the model', async () => {
+    const s = await startTestServer({
+      roundConfig: {
+        cohort: { mode: 'fixed', size: 5 }, minClients: 5, minSurvivors: 5, roundIntervalMs: 0,
+        secureAggregation: { enabled: false }, robustAggregation: { method: 'median', normBound: 100 },
+      },
+    });
+    servers.push(s);
+    // Honest deltas differ slightly per client; the attacker's is 5 per coordinate (norm ≈ 5·√d, under maxUpdateNorm).
+    join(s, 5, (i) => ({ delta: (d) => new Float32Array(d).fill(i === 4 ? 5 : 0.01 * (1 + i / 10)), numExamples: 100 }));
+    await waitUntil(() => (s.registry.latestVersion()?.version ?? 0) >= 1, 60_000, 'plain round commit');
+    s.coordinator.pause();
+    const prev = readCheckpoint(s.registry.getVersion(0)!.checkpoint_path).weights;
+    const next = readCheckpoint(s.registry.getVersion(1)!.checkpoint_path).weights;
+    // Median of {0.01, 0.011, 0.012, 0.013, clip(5)} = 0.012 per coordinate.
+    let maxErr = 0;
+    for (let i = 0; i < prev.length; i++) maxErr = Math.max(maxErr, Math.abs(next[i]! - prev[i]! - 0.012));
+    expect(maxErr).toBeLessThan(1e-6);
+  });
+});
