@@ -24,6 +24,7 @@ import { createStrategy } from './strategies/index';
 import { initWasmBackendForNode } from '../shared/tfjs/wasm-node';
 import { createAdminServices, type AdminServices } from './admin/index';
 import type { EvaluationOptions } from './admin/evaluation';
+import { formatIssues } from '../shared/protocol/issues';
 
 export interface RunningServer {
   http: Server;
@@ -63,7 +64,7 @@ function resolveRoundConfig(cfg: ServerConfig, registry: Registry, overrides?: R
   const stored = registry.getSetting('round_config');
   const merged = { ...fromFile, ...(stored ? (JSON.parse(stored) as object) : {}), ...(overrides ?? {}) };
   const parsed = RoundConfigSchema.safeParse(merged);
-  if (!parsed.success) throw new Error(`invalid round config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new Error(`invalid round config: ${formatIssues(parsed.error, { root: 'config', max: 20 })}`);
   return parsed.data;
 }
 

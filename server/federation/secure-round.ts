@@ -20,6 +20,7 @@ import { MAX_DEGREE, chooseSecAggParams, type SecAggParams } from '../../shared/
 import { decodeMaskedSum } from '../../shared/secagg/masked-vector-layout';
 import { encodingParamsForRound, layoutForRound } from '../../shared/protocol/round-layout';
 import type { ClientPool } from './client-pool';
+import { formatIssues } from '../../shared/protocol/issues';
 
 export type SecureMessageKind = 'advertise' | 'shareKeys' | 'maskedInput' | 'unmask';
 
@@ -181,15 +182,15 @@ export class SecureRound {
     }
     const parsed = SCHEMAS[kind].safeParse(unpacked);
     if (!parsed.success) {
-      return { ok: false, code: 'invalid_message', reason: parsed.error.issues.map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ') };
+      return { ok: false, code: 'invalid_message', reason: formatIssues(parsed.error) };
     }
     this.opts.onReceive?.(clientId, kind, parsed.data);
     if (this.closed || this.phase !== PHASE_OF[kind]) {
       return { ok: false, code: 'wrong_phase', reason: `${kind} is not accepted in the ${this.closed ? 'closed' : this.phase} phase of round ${this.opts.roundId}` };
     }
-    const msg = parsed.data as never;
+    const msg = parsed.data;
     let r: Result;
-    switch (kind) {
+    switch (msg.type) {
       case 'advertise': r = this.server.onAdvertise(clientId, msg); break;
       case 'shareKeys': r = this.server.onShareKeys(clientId, msg); break;
       case 'maskedInput': r = this.server.onMaskedInput(clientId, msg); break;

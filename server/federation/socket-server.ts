@@ -13,6 +13,7 @@ import { ModelStore } from './model-store';
 import type { SessionGuard } from '../security/session-guard';
 import { DEFAULT_RATE_LIMIT, TokenBucket, type RateLimitConfig } from './rate-limit';
 import type { RoundCoordinator } from './coordinator';
+import { formatIssues } from '../../shared/protocol/issues';
 
 export interface FederationSocketOptions {
   registry: Registry;
@@ -70,7 +71,7 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
 
   io.use((socket, next) => {
     const auth = HandshakeAuthSchema.safeParse(socket.handshake.auth ?? {});
-    if (!auth.success) return next(new Error(`unauthenticated: malformed handshake (${auth.error.issues.map((i) => i.message).join('; ')})`));
+    if (!auth.success) return next(new Error(`unauthenticated: malformed handshake (${formatIssues(auth.error, { root: 'auth' })})`));
     const token = auth.data.token ? registry.verifyToken(auth.data.token, ['client']) : undefined;
     if (!token && !opts.openEnrollment) {
       return next(new Error(auth.data.token ? 'unauthenticated: join token is invalid, revoked or expired' : 'unauthenticated: a join token is required'));
@@ -134,7 +135,7 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
         const reply: AckFn = typeof ack === 'function' ? (ack as AckFn) : () => undefined;
         const parsed = schema.safeParse(raw);
         if (!parsed.success) {
-          const reason = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || 'message'}: ${i.message}`).join('; ');
+          const reason = formatIssues(parsed.error);
           clog.warn({ event, reason }, 'malformed message');
           reply({ ok: false, code: ErrorCodes.invalidMessage, reason });
           return;

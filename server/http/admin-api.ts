@@ -7,6 +7,7 @@ import { RoundConfigSchema } from '../../shared/protocol/round-config';
 import { loadVersion } from '../model/global-model';
 import { exportTfjs } from '../model/tfjs-export';
 import type { SessionGuard } from '../security/session-guard';
+import { formatIssues } from '../../shared/protocol/issues';
 
 export function bearerToken(req: IncomingMessage): string | undefined {
   const h = req.headers.authorization;
@@ -33,7 +34,7 @@ const RollbackSchema = z.object({ version: z.number().int().min(0) });
 
 function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const r = schema.safeParse(value);
-  if (!r.success) throw new HttpError(400, r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+  if (!r.success) throw new HttpError(400, formatIssues(r.error, { root: 'body' }));
   return r.data;
 }
 

@@ -103,9 +103,13 @@ describe('SecAggServer rejections', () => {
     expect(rejected(server.onAdvertise('c0', adv.get('c0')!), 'wrong_phase')).toMatch(/maskedInput/);
     rejected(server.onMaskedInput('intruder', { ...masked!.get('c0')!, from: 'intruder' }), 'unknown_client');
     rejected(server.onMaskedInput('c1', masked!.get('c0')!), 'sender_mismatch');
-    rejected(server.onMaskedInput('c0', null as never), 'malformed');
-    rejected(server.onUnmask('c0', { type: 'unmask', round: 1, sessionId: SESSION, from: 'c0' } as never), 'wrong_phase');
-    rejected(server.onMaskedInput('c0', { type: 'maskedInput', round: 1, sessionId: SESSION, from: 'c0' } as never), 'malformed');
+    // Garbage that the types forbid, sent anyway: the handlers must reject it at run time.
+    // @ts-expect-error null is not a MaskedInputMsg
+    rejected(server.onMaskedInput('c0', null), 'malformed');
+    // @ts-expect-error an unmask message without its shares
+    rejected(server.onUnmask('c0', { type: 'unmask', round: 1, sessionId: SESSION, from: 'c0' }), 'wrong_phase');
+    // @ts-expect-error a masked input without its vector
+    rejected(server.onMaskedInput('c0', { type: 'maskedInput', round: 1, sessionId: SESSION, from: 'c0' }), 'malformed');
     expect(() => server.closeAdvertise()).toThrow(SecAggError);
   });
 

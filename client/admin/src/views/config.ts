@@ -5,6 +5,7 @@ import { control } from '../control';
 import { byId } from '../dom';
 import { errorMessage } from '../format';
 import { store } from '../store';
+import { formatIssues } from '../../../../shared/protocol/issues';
 
 const area = (): HTMLTextAreaElement => byId('config-json', HTMLTextAreaElement);
 const show = (c: RoundConfig): void => void (area().value = JSON.stringify(c, null, 2));
@@ -21,7 +22,7 @@ async function saveConfig(): Promise<void> {
   }
   const parsed = RoundConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    errEl.textContent = parsed.error.issues.map((i) => `${i.path.join('.') || 'config'}: ${i.message}`).join('\n');
+    errEl.textContent = formatIssues(parsed.error, { root: 'config', max: 20, separator: '\n' });
     return;
   }
   await control('Update round config', 'Apply this round config? It takes effect at the next round.', async () => {
