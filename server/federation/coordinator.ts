@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { RoundOutcome, RoundPhase } from '../../shared/protocol/phases';
 import { type RoundConfig } from '../../shared/protocol/round-config';
-import { EVENTS, ErrorCodes, type Ack, type RoundEnd, type RoundStart, type UpdateSubmit } from '../../shared/protocol/messages';
+import { EVENTS, ErrorCodes, type ErrorCode, type Ack, type RoundEnd, type RoundStart, type UpdateSubmit } from '../../shared/protocol/messages';
 import { float32FromBytes } from '../../shared/protocol/binary';
 import type { Strategy } from '../strategies/strategy';
 import type { Registry } from '../registry/registry';
@@ -276,7 +276,7 @@ export class RoundCoordinator extends EventEmitter {
   /** Validates and records a client's delta. Never throws: bad input gets a reason. */
   submitUpdate(clientId: string, msg: UpdateSubmit, wireBytes: number): Ack {
     const r = this.round;
-    const reject = (code: string, reason: string): Ack => {
+    const reject = (code: ErrorCode, reason: string): Ack => {
       this.log.warn({ clientId, roundId: msg.roundId, code, reason }, 'update rejected');
       this.emit('rejected', { clientId, code, reason });
       return { ok: false, code, reason };

@@ -145,7 +145,7 @@ describe('federated rounds over real socket.io', () => {
     expect(codeOf((await bad.emitWithAck(EVENTS.submitUpdate, { roundId: 'x', delta: [1, 2, 3] })) as Ack)).toBe('invalid_message');
     const valid = new Float32Array(d).fill(1e-4);
     expect(codeOf(await send(valid))).toBe('ok');
-    expect(codeOf(await send(valid))).toBe('duplicate_update');
+    expect(codeOf(await send(valid))).toBe('duplicate');
     openGate();
 
     // The round still commits with all three (the bad client's one valid update included).

@@ -1,6 +1,6 @@
-import { ErrorCodes } from '../../shared/protocol/messages';
+import { ErrorCodes, type ErrorCode } from '../../shared/protocol/messages';
 
-export type UpdateCheck = { ok: true; norm: number } | { ok: false; code: string; reason: string };
+export type UpdateCheck = { ok: true; norm: number } | { ok: false; code: ErrorCode; reason: string };
 
 /** Shape, finiteness and plausibility checks for a plain (unmasked) float delta. */
 export function checkDelta(delta: Float32Array, expectedLength: number, maxNorm: number): UpdateCheck {

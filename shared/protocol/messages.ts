@@ -89,14 +89,27 @@ export interface ModelPayload {
   weights: Uint8Array | ArrayBuffer;
 }
 
-export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; code: string; reason: string };
+export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; code: ErrorCode; reason: string };
 
+/**
+ * Every reason code a client can receive, in one vocabulary: plain-mode acks, SecAgg+ rejections
+ * (shared/secagg) and transport refusals all draw from this list.
+ */
+export const ERROR_CODES = [
+  'invalid_message', 'unauthenticated', 'stale_round', 'not_selected', 'duplicate', 'wrong_length', 'non_finite',
+  'norm_too_large', 'wrong_version', 'no_model', 'internal_error', 'rate_limited', 'too_large', 'disconnected',
+  'wrong_phase', 'unknown_client', 'wrong_session', 'sender_mismatch', 'malformed', 'bad_key', 'not_neighbour',
+  'missing_share', 'bad_length', 'not_eligible', 'both_shares', 'too_few', 'decrypt_failed', 'bad_params',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Named codes for the plain-mode and transport paths. */
 export const ErrorCodes = {
   invalidMessage: 'invalid_message',
   unauthenticated: 'unauthenticated',
   staleRound: 'stale_round',
   notSelected: 'not_selected',
-  duplicate: 'duplicate_update',
+  duplicate: 'duplicate',
   wrongLength: 'wrong_length',
   nonFinite: 'non_finite',
   normTooLarge: 'norm_too_large',
@@ -104,4 +117,4 @@ export const ErrorCodes = {
   noModel: 'no_model',
   internal: 'internal_error',
   rateLimited: 'rate_limited',
-} as const;
+} as const satisfies Record<string, ErrorCode>;

@@ -5,6 +5,7 @@
  * number arrays. Every message carries round + sessionId so that replays
  * from another round or session are rejected.
  */
+import type { ErrorCode } from '../protocol/messages';
 
 /** Server-side phases, in order. Failed and Done are terminal. */
 export enum Phase {
@@ -119,23 +120,11 @@ export type SecAggMessage =
   | UnmaskRequestMsg
   | UnmaskMsg;
 
-export type RejectCode =
-  | 'wrong_phase'
-  | 'unknown_client'
-  | 'wrong_session'
-  | 'stale_round'
-  | 'sender_mismatch'
-  | 'duplicate'
-  | 'malformed'
-  | 'bad_key'
-  | 'not_neighbour'
-  | 'missing_share'
-  | 'bad_length'
-  | 'not_eligible'
-  | 'both_shares'
-  | 'too_few'
-  | 'decrypt_failed'
-  | 'bad_params';
+/** The SecAgg+ subset of the one wire vocabulary (shared/protocol/messages.ts). */
+export type RejectCode = Extract<
+  ErrorCode,
+  'wrong_phase' | 'unknown_client' | 'wrong_session' | 'stale_round' | 'sender_mismatch' | 'duplicate' | 'malformed' | 'bad_key' | 'not_neighbour' | 'missing_share' | 'bad_length' | 'not_eligible' | 'both_shares' | 'too_few' | 'decrypt_failed' | 'bad_params'
+>;
 
 export interface Rejection {
   ok: false;
