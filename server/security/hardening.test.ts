@@ -5,7 +5,7 @@
 import { request, Agent } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TINY_MODEL_CONFIG } from '../../shared/model/config';
 import { EVENTS } from '../../shared/protocol/messages';
@@ -17,6 +17,7 @@ import { emitAck, rawClient } from './attack-kit';
 import pino from 'pino';
 import { startServer } from '../app';
 import { loadServerConfig } from '../config';
+import { strategyStatePath } from '../registry/strategy-state';
 
 const { servers, clients } = federationFixture();
 const auth = { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
@@ -140,7 +141,7 @@ describe('process and checkpoint policy', () => {
     })));
     await waitUntil(() => ends.length >= 2, 30_000, 'a second round after the throwing listener');
     s.coordinator.pause();
-    expect(ends.map((e) => e.outcome)).toEqual([RoundOutcome.Committed, RoundOutcome.Committed]);
+    expect(ends.slice(0, 2).map((e) => e.outcome)).toEqual([RoundOutcome.Committed, RoundOutcome.Committed]);
     expect(s.registry.getRound(1)).toMatchObject({ outcome: RoundOutcome.Committed, new_version: 1 });
     expect(s.registry.getVersion(2)!.parent).toBe(1);
   });
@@ -163,6 +164,9 @@ describe('process and checkpoint policy', () => {
     expect(rows.map((r) => r.version).sort()).toEqual([0, 1, 2, 3, 4]);
     const kept = Object.fromEntries(rows.map((r) => [r.version, existsSync(r.checkpoint_path)]));
     expect(kept).toEqual({ 0: false, 1: true, 2: false, 3: true, 4: true });
+    // A pruned version's optimiser state goes with its weights; a kept one's stays.
+    const stateKept = Object.fromEntries(rows.map((r) => [r.version, existsSync(strategyStatePath(dirname(r.checkpoint_path), r.version))]));
+    expect(stateKept).toEqual({ 0: false, 1: true, 2: false, 3: true, 4: true });
     expect(rows.filter((r) => r.pruned_at !== null).map((r) => r.version).sort()).toEqual([0, 2]);
     const { socket } = await rawClient(s);
     expect(await emitAck(socket, EVENTS.getModel, { version: 2 })).toMatchObject({ ok: false, reason: expect.stringMatching(/retention/) });

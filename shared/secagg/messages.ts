@@ -6,16 +6,21 @@
  * from another round or session are rejected.
  */
 import type { ErrorCode } from '../protocol/messages';
+import { RoundPhase } from '../protocol/phases';
 
-/** Server-side phases, in order. Failed and Done are terminal. */
-export enum Phase {
-  AdvertiseKeys = 'advertiseKeys',
-  ShareKeys = 'shareKeys',
-  MaskedInput = 'maskedInput',
-  Unmask = 'unmask',
-  Done = 'done',
-  Failed = 'failed',
-}
+/**
+ * Server-side phases, in order. The four protocol phases are the round's own wire phases (RoundPhase, spelled
+ * once in shared/protocol/phases.ts); Failed and Done are terminal states of this library only.
+ */
+export const Phase = {
+  AdvertiseKeys: RoundPhase.AdvertiseKeys,
+  ShareKeys: RoundPhase.ShareKeys,
+  MaskedInput: RoundPhase.MaskedInput,
+  Unmask: RoundPhase.Unmask,
+  Done: 'done',
+  Failed: 'failed',
+} as const;
+export type Phase = (typeof Phase)[keyof typeof Phase];
 
 /** Client-side progress through one round. */
 export enum ClientPhase {

@@ -100,7 +100,7 @@ describe('SecAggServer rejections', () => {
 
   it('rejects out-of-phase, unknown, spoofed and garbage messages without throwing', async () => {
     const { server, adv, masked } = await setup(1, Phase.MaskedInput);
-    expect(rejected(server.onAdvertise('c0', adv.get('c0')!), 'wrong_phase')).toMatch(/maskedInput/);
+    expect(rejected(server.onAdvertise('c0', adv.get('c0')!), 'wrong_phase')).toMatch(/masked-input/);
     rejected(server.onMaskedInput('intruder', { ...masked!.get('c0')!, from: 'intruder' }), 'unknown_client');
     rejected(server.onMaskedInput('c1', masked!.get('c0')!), 'sender_mismatch');
     // Garbage that the types forbid, sent anyway: the handlers must reject it at run time.

@@ -84,7 +84,7 @@ export class SecAggServer {
   private readonly cohort: ReadonlySet<string>;
   /** Every advertised public key (hex), to refuse reuse across clients. */
   private usedKeys = new Set<string>();
-  private _phase = Phase.AdvertiseKeys;
+  private _phase: Phase = Phase.AdvertiseKeys;
   private adv = new Map<string, Advertised>();
   private u1 = new Set<string>();
   private shareMsgs = new Map<string, EncryptedShare[]>();
