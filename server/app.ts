@@ -10,7 +10,6 @@ import { adminRouter } from './http/admin-api';
 import { Registry } from './registry/registry';
 import { checkpointDir, loadOrCreateGlobalModel } from './model/global-model';
 import { cleanTempFiles } from './registry/checkpoints';
-import { pruneCheckpoints } from './registry/retention';
 import { DEFAULT_MODEL_CONFIG, TINY_MODEL_CONFIG } from '../shared/model/config';
 import { type RoundConfig, type RoundConfigInput, RoundConfigSchema } from '../shared/protocol/round-config';
 import { RoundCoordinator } from './federation/coordinator';
@@ -93,7 +92,7 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
   });
 
   const prune = () => {
-    const pruned = pruneCheckpoints(registry, cfg.keepCheckpoints, [coordinator.globalModel.version]);
+    const pruned = coordinator.versions.prune(cfg.keepCheckpoints, coordinator.globalModel.version);
     if (pruned.length) log.info({ pruned, keep: cfg.keepCheckpoints }, 'checkpoint retention deleted old checkpoint files (registry rows kept)');
   };
   prune();

@@ -6,8 +6,7 @@ import { EVENTS, ErrorCodes, type ErrorCode, type Ack, type RoundEnd, type Round
 import { float32FromBytes } from '../../shared/protocol/binary';
 import type { Strategy } from '../strategies/strategy';
 import type { Registry } from '../registry/registry';
-import { writeCheckpoint } from '../registry/checkpoints';
-import { type GlobalModel, checkpointDir, configHash, loadVersion } from '../model/global-model';
+import { type GlobalModel, configHash } from '../model/global-model';
 import { ClientPool } from './client-pool';
 import { describeSampling, selectCohort } from './sampling';
 import { checkDelta } from './validate-update';
@@ -21,7 +20,7 @@ import { GaussianStream } from '../../shared/privacy/gaussian';
 import { coordinateRanges, meanFromCentred } from '../../shared/secagg/masked-vector-layout';
 import { encodingParamsForRound } from '../../shared/protocol/round-layout';
 import { planDpRound, realisedNoiseMultiplier, type DpRoundPlan } from './dp-round';
-import { readStrategyState, writeStrategyState, type StrategyState } from '../registry/strategy-state';
+import { VersionStore } from './version-store';
 import type { CoordinatorStatus } from '../../shared/protocol/admin';
 export type { CoordinatorStatus } from '../../shared/protocol/admin';
 
@@ -94,8 +93,8 @@ export class RoundCoordinator extends EventEmitter {
   private readonly strategy: Strategy;
   /** `DpStrategy(strategy)` while DP is on: built once at start and on a privacy config change. */
   private dpStrategy?: DpStrategy;
-  /** The strategy's state before any round, restored when rolling back to a version saved without one. */
-  private readonly initialStrategyState: StrategyState;
+  /** Checkpoints, optimiser state, registry rows, rollback and retention. */
+  readonly versions: VersionStore;
   private readonly log: Logger;
   private cfg: RoundConfig;
   private model: GlobalModel;
@@ -122,9 +121,8 @@ export class RoundCoordinator extends EventEmitter {
     this.model = opts.model;
     this.composeDp();
     // The optimiser state (FedAdam's moments) that produced the current version survives restarts.
-    this.initialStrategyState = this.strategy.saveState();
-    const saved = readStrategyState(checkpointDir(this.registry), this.model.version, this.strategy.name);
-    if (saved) this.strategy.loadState(saved);
+    this.versions = new VersionStore(this.registry, this.strategy);
+    this.versions.restoreStrategy(this.model.version);
     this.log = opts.log.child({ component: 'coordinator' });
     this.pool = opts.pool ?? new ClientPool();
   }
@@ -235,20 +233,8 @@ export class RoundCoordinator extends EventEmitter {
   /** Makes an earlier version the global model again (recorded as a new version with that parent). */
   rollback(toVersion: number): GlobalModel {
     if (this.phase !== RoundPhase.Idle) throw new Error(`cannot roll back during the ${this.phase} phase; pause first and wait for the round to end`);
-    const target = loadVersion(this.registry, toVersion, this.model.config);
-    const version = (this.registry.latestVersion()?.version ?? 0) + 1;
-    const { path, hash } = writeCheckpoint(checkpointDir(this.registry), { version, layout: target.layout, weights: target.weights });
-    // The optimiser goes back with the weights: the state saved with the target version.
-    this.strategy.loadState(readStrategyState(checkpointDir(this.registry), toVersion, this.strategy.name) ?? this.initialStrategyState);
-    writeStrategyState(checkpointDir(this.registry), version, this.strategy.name, this.strategy.saveState());
-    const src = this.registry.getVersion(toVersion)!;
-    this.registry.insertVersion({
-      version, parent: toVersion, round_id: null, participants: 0, survivors: 0, examples: 0, mean_loss: null,
-      config_hash: src.config_hash, layout_hash: target.layout.hash, weights_hash: hash, checkpoint_path: path,
-      epsilon: src.epsilon, clip_norm: src.clip_norm, noise_multiplier: src.noise_multiplier, note: `rollback to v${toVersion}`,
-    });
-    this.model = { ...target, version, hash };
-    this.log.info({ toVersion, version }, 'rolled back global model');
+    this.model = this.versions.rollback(this.model, toVersion);
+    this.log.info({ toVersion, version: this.model.version }, 'rolled back global model');
     this.emit('version', this.model.version);
     this.emitStatus();
     return this.model;
@@ -591,22 +577,21 @@ export class RoundCoordinator extends EventEmitter {
     const update = averager.average({ weightedSum, weightSum }, ctx);
     const next = this.strategy.step(this.model.weights, update, ctx);
     const epsilon = r.dp ? this.budget.epsilon(r.dp.delta) : (this.registry.getVersion(r.baseVersion)?.epsilon ?? null);
-    const version = (this.registry.latestVersion()?.version ?? this.model.version) + 1;
-    const { path, hash } = writeCheckpoint(checkpointDir(this.registry), { version, layout: this.model.layout, weights: next });
-    writeStrategyState(checkpointDir(this.registry), version, this.strategy.name, this.strategy.saveState());
     const meanLoss = Number.isFinite(agg.meanLoss) ? agg.meanLoss : null;
     const aggregateMs = performance.now() - t0;
-    this.registry.commitRound(
+    this.model = this.versions.commitRound(
       r.id,
+      this.model,
+      next,
       {
-        version, parent: r.baseVersion, round_id: r.id, participants: r.cohort.size, survivors: survivors.length,
-        examples: agg.examples ?? 0, mean_loss: meanLoss, config_hash: configHash(this.cfg), layout_hash: this.model.layout.hash,
-        weights_hash: hash, checkpoint_path: path, epsilon, clip_norm: r.secure ? r.clipNorm : null, noise_multiplier: r.recordedZ ?? r.dp?.z ?? null,
+        parent: r.baseVersion, round_id: r.id, participants: r.cohort.size, survivors: survivors.length,
+        examples: agg.examples ?? 0, mean_loss: meanLoss, config_hash: configHash(this.cfg),
+        epsilon, clip_norm: r.secure ? r.clipNorm : null, noise_multiplier: r.recordedZ ?? r.dp?.z ?? null,
       },
       { survivors: survivors.length, dropouts: r.dropped.size, meanLoss, bytesUp: r.bytesUp, bytesDown: r.bytesDown, aggregateMs },
       survivors,
     );
-    this.model = { ...this.model, version, weights: next, hash };
+    const version = this.model.version;
     this.emit('version', version);
     this.finish(RoundOutcome.Committed, undefined, version, meanLoss);
   }

@@ -1,0 +1,82 @@
+import { writeCheckpoint } from '../registry/checkpoints';
+import type { NewVersion, Registry, RoundStats } from '../registry/registry';
+import { pruneCheckpoints } from '../registry/retention';
+import { readStrategyState, writeStrategyState, type StrategyState } from '../registry/strategy-state';
+import { type GlobalModel, checkpointDir, loadVersion } from '../model/global-model';
+import type { Strategy } from '../strategies/strategy';
+
+/** What a committed round records about its new version, beyond the weights (provenance). */
+export type VersionRecord = Omit<NewVersion, 'version' | 'layout_hash' | 'weights_hash' | 'checkpoint_path'>;
+
+/**
+ * Owns the global model's versions on disk and in the registry: checkpoint + optimiser state + registry row
+ * for each commit, rollback, and retention. The coordinator never touches a checkpoint file itself.
+ */
+export class VersionStore {
+  /** The strategy's state before any round, restored when rolling back to a version saved without one. */
+  private readonly initialState: StrategyState;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly strategy: Strategy,
+  ) {
+    this.initialState = strategy.saveState();
+  }
+
+  private get dir(): string {
+    return checkpointDir(this.registry);
+  }
+
+  /** Gives the strategy the optimiser state that produced `version` (FedAdam's moments survive restarts). */
+  restoreStrategy(version: number): void {
+    const saved = readStrategyState(this.dir, version, this.strategy.name);
+    if (saved) this.strategy.loadState(saved);
+  }
+
+  /** The next version number: versions only grow, rollbacks included. */
+  nextVersion(current: number): number {
+    return (this.registry.latestVersion()?.version ?? current) + 1;
+  }
+
+  /** Writes the new weights and the strategy's state, then commits the version and the round in one transaction. */
+  commitRound(
+    roundId: number,
+    base: GlobalModel,
+    weights: Float32Array,
+    record: VersionRecord,
+    stats: RoundStats,
+    survivors: string[],
+  ): GlobalModel {
+    const version = this.nextVersion(base.version);
+    const { path, hash } = writeCheckpoint(this.dir, { version, layout: base.layout, weights });
+    writeStrategyState(this.dir, version, this.strategy.name, this.strategy.saveState());
+    this.registry.commitRound(
+      roundId,
+      { ...record, version, layout_hash: base.layout.hash, weights_hash: hash, checkpoint_path: path },
+      stats,
+      survivors,
+    );
+    return { ...base, version, weights, hash };
+  }
+
+  /** Makes `toVersion` the global model again, recorded as a new version with that parent; the optimiser goes back too. */
+  rollback(current: GlobalModel, toVersion: number): GlobalModel {
+    const target = loadVersion(this.registry, toVersion, current.config);
+    const version = this.nextVersion(current.version);
+    const { path, hash } = writeCheckpoint(this.dir, { version, layout: target.layout, weights: target.weights });
+    this.strategy.loadState(readStrategyState(this.dir, toVersion, this.strategy.name) ?? this.initialState);
+    writeStrategyState(this.dir, version, this.strategy.name, this.strategy.saveState());
+    const src = this.registry.getVersion(toVersion)!;
+    this.registry.insertVersion({
+      version, parent: toVersion, round_id: null, participants: 0, survivors: 0, examples: 0, mean_loss: null,
+      config_hash: src.config_hash, layout_hash: target.layout.hash, weights_hash: hash, checkpoint_path: path,
+      epsilon: src.epsilon, clip_norm: src.clip_norm, noise_multiplier: src.noise_multiplier, note: `rollback to v${toVersion}`,
+    });
+    return { ...target, version, hash };
+  }
+
+  /** Retention: deletes files of versions older than the newest `keep` (pinned and `live` kept); rows stay. */
+  prune(keep: number, live: number): number[] {
+    return pruneCheckpoints(this.registry, keep, [live]);
+  }
+}
