@@ -13,13 +13,11 @@ import { checkDelta } from './validate-update';
 import { checkSecureAggregate } from './aggregate-guard';
 import { clipL2, robustCombine } from './robust-aggregate';
 import { SecureRound, type ReceiveHook, type SecureMessageKind, type SecureRoundResult } from './secure-round';
-import { PrivacyBudget } from './privacy-budget';
-import { DpStrategy } from '../strategies/dp';
-import { AdaptiveClipper } from '../../shared/privacy/adaptive-clip';
+import { PrivacyPolicy, type RoundDp } from './privacy-policy';
 import { GaussianStream } from '../../shared/privacy/gaussian';
 import { coordinateRanges, meanFromCentred } from '../../shared/secagg/masked-vector-layout';
 import { encodingParamsForRound } from '../../shared/protocol/round-layout';
-import { planDpRound, realisedNoiseMultiplier, type DpRoundPlan } from './dp-round';
+import type { DpRoundPlan } from './dp-round';
 import { VersionStore } from './version-store';
 import type { CoordinatorStatus } from '../../shared/protocol/admin';
 export type { CoordinatorStatus } from '../../shared/protocol/admin';
@@ -45,16 +43,14 @@ interface ActiveRound {
   secure?: SecureRound;
   /** DP-FedAvg's fixed denominator: q·N under Poisson sampling, K for a fixed cohort. */
   expectedClients: number;
-  /** Set when the round runs under differential privacy. */
-  dp?: { q: number; z: number; clipNorm: number; delta: number; mode: 'central' | 'distributed' };
+  /** Set when the round runs under differential privacy (with the DP wrapper it started with). */
+  dp?: RoundDp;
   /** The clip clients use this round (adaptive clipping moves it between rounds). */
   clipNorm: number;
   /** Under DP: how z is split between the delta, the clip bit and the loss, and who adds the noise. */
   dpPlan?: DpRoundPlan;
   /** Under DP: the multiplier recorded for this round once its noised sum was unmasked. */
   recordedZ?: number;
-  /** Under DP: the DP wrapper the round started with (composed once per privacy config). */
-  dpStrategy?: DpStrategy;
 }
 
 export interface RoundEndedEvent {
@@ -91,8 +87,8 @@ export class RoundCoordinator extends EventEmitter {
   readonly pool: ClientPool;
   private readonly registry: Registry;
   private readonly strategy: Strategy;
-  /** `DpStrategy(strategy)` while DP is on: built once at start and on a privacy config change. */
-  private dpStrategy?: DpStrategy;
+  /** Budget gate, DP wrapper, adaptive clipper and per-round noise plan. */
+  private readonly privacy: PrivacyPolicy;
   /** Checkpoints, optimiser state, registry rows, rollback and retention. */
   readonly versions: VersionStore;
   private readonly log: Logger;
@@ -106,20 +102,16 @@ export class RoundCoordinator extends EventEmitter {
   private timer?: NodeJS.Timeout;
   private startTimer?: NodeJS.Timeout;
   private readonly onSecureReceive?: ReceiveHook;
-  private readonly budget: PrivacyBudget;
-  private budgetExhausted?: string;
-  private clipper?: AdaptiveClipper;
   private lastSecAgg?: CoordinatorStatus['secagg'];
 
   constructor(opts: CoordinatorOptions) {
     super();
-    this.budget = new PrivacyBudget(opts.registry);
     if (opts.onSecureReceive) this.onSecureReceive = opts.onSecureReceive;
     this.registry = opts.registry;
     this.strategy = opts.strategy;
     this.cfg = opts.config;
     this.model = opts.model;
-    this.composeDp();
+    this.privacy = new PrivacyPolicy(this.registry, this.strategy, this.cfg);
     // The optimiser state (FedAdam's moments) that produced the current version survives restarts.
     this.versions = new VersionStore(this.registry, this.strategy);
     this.versions.restoreStrategy(this.model.version);
@@ -162,32 +154,8 @@ export class RoundCoordinator extends EventEmitter {
       dropped: r ? [...r.dropped] : [],
       connectedClients: this.pool.size,
       eligibleClients: this.eligible().length,
-      ...(this.cfg.privacy.enabled ? { privacy: this.privacyStatus() } : {}),
+      ...(this.cfg.privacy.enabled ? { privacy: this.privacy.status() } : {}),
       ...(this.lastSecAgg ? { secagg: this.lastSecAgg } : {}),
-    };
-  }
-
-  /** The adaptive clipper when enabled (its C survives restarts in the registry). */
-  private adaptiveClipper(): AdaptiveClipper | undefined {
-    const sa = this.cfg.secureAggregation;
-    if (!sa.enabled || !sa.adaptiveClip.enabled) return undefined;
-    if (!this.clipper) {
-      const stored = this.registry.getSetting('adaptive_clip');
-      this.clipper = stored
-        ? AdaptiveClipper.fromJSON(JSON.parse(stored))
-        : new AdaptiveClipper({
-            // σ_b is decided per round (0 without DP, m/20 with it), so DP can be turned on later.
-            initialClipNorm: sa.clipNorm, targetQuantile: sa.adaptiveClip.targetQuantile, learningRate: sa.adaptiveClip.learningRate,
-          });
-    }
-    return this.clipper;
-  }
-
-  private privacyStatus(): NonNullable<CoordinatorStatus['privacy']> {
-    const delta = this.budget.delta(this.cfg.privacy);
-    return {
-      epsilon: this.budget.epsilon(delta), target: this.cfg.privacy.targetEpsilon, delta, steps: this.budget.steps,
-      ...(this.budgetExhausted ? { exhausted: this.budgetExhausted } : {}),
     };
   }
 
@@ -215,17 +183,9 @@ export class RoundCoordinator extends EventEmitter {
     this.scheduleStart(0);
   }
 
-  /** Wraps the strategy in DP once; a round keeps the wrapper it started with. */
-  private composeDp(): void {
-    const pv = this.cfg.privacy;
-    if (!pv.enabled) this.dpStrategy = undefined;
-    else this.dpStrategy ??= new DpStrategy(this.strategy, { clipNorm: this.cfg.secureAggregation.clipNorm, noiseMultiplier: pv.noiseMultiplier });
-  }
-
   updateConfig(cfg: RoundConfig): void {
     this.cfg = cfg; // takes effect at the next round
-    this.composeDp();
-    this.budgetExhausted = undefined; // re-evaluated against the new settings
+    this.privacy.configure(cfg); // DP recomposed; the budget re-evaluated against the new settings
     this.emitStatus();
     this.scheduleStart(0);
   }
@@ -327,29 +287,23 @@ export class RoundCoordinator extends EventEmitter {
     if (this.stopped || this.paused || this.phase !== RoundPhase.Idle) return;
     const eligible = this.eligible();
     if (eligible.length < this.cfg.minClients) return; // a ready/connect event will retry
-    const pv = this.cfg.privacy;
-    let dp: ActiveRound['dp'];
-    if (pv.enabled && this.cfg.cohort.mode === 'poisson') {
-      const delta = this.budget.delta(pv);
-      const next = this.budgetExhausted ? undefined : this.budget.epsilonAfterNext(this.cfg.cohort.rate, pv.noiseMultiplier, delta);
-      if (!next || next.epsilon > pv.targetEpsilon) {
-        // Refuse: one more round would spend more than the budget. Every refused attempt is announced.
-        if (next) {
-          this.budgetExhausted = `privacy budget reached: one more round would bring ε to ${next.epsilon.toFixed(3)} > target ${pv.targetEpsilon} (δ = ${delta.toExponential(2)}, q = ${this.cfg.cohort.rate}, z = ${pv.noiseMultiplier})`;
-          this.log.warn({ epsilonNext: next.epsilon, target: pv.targetEpsilon }, this.budgetExhausted);
-          this.emitStatus();
-        }
-        this.emit('start-refused', { reason: this.budgetExhausted });
-        return;
+    const gate = this.privacy.gate();
+    if (!gate.ok) {
+      // Refuse: one more round would spend more than the budget. Every refused attempt is announced.
+      if (gate.newlyExhausted) {
+        this.log.warn(gate.reason);
+        this.emitStatus();
       }
-      dp = { q: this.cfg.cohort.rate, z: pv.noiseMultiplier, clipNorm: this.cfg.secureAggregation.clipNorm, delta, mode: pv.mode };
+      this.emit('start-refused', { reason: gate.reason });
+      return;
     }
+    const dp = gate.dp;
     this.setPhase(RoundPhase.Select);
     const cohort = selectCohort(eligible, this.cfg.cohort);
     const minCohort = Math.max(this.cfg.minSurvivors, this.cfg.secureAggregation.enabled ? 3 : 1);
     if (cohort.length < minCohort) {
       // Poisson sampling can draw too few. Under DP the draw still counts (conservatively) as a step.
-      if (dp) this.budget.record(dp.q, dp.z);
+      if (dp) this.privacy.recordEmptyDraw(dp);
       this.log.info({ drawn: cohort.length, needed: minCohort }, 'cohort draw too small; drawing again');
       this.setPhase(RoundPhase.Idle);
       this.scheduleStart(Math.max(500, this.cfg.roundIntervalMs));
@@ -368,19 +322,13 @@ export class RoundCoordinator extends EventEmitter {
       startedAt: now, deadline: now + this.cfg.trainDeadlineMs, bytesUp: 0, bytesDown: 0, phaseStartedAt: now,
       expectedClients: this.cfg.cohort.mode === 'poisson' ? this.cfg.cohort.rate * eligible.length : ids.length,
       ...(dp ? { dp } : {}),
-      ...(dp && this.dpStrategy ? { dpStrategy: this.dpStrategy } : {}),
       clipNorm: this.cfg.secureAggregation.clipNorm,
     };
-    const clipper = this.adaptiveClipper();
+    const clipper = this.privacy.adaptiveClipper();
     if (clipper) round.clipNorm = clipper.clipNorm;
     if (dp) {
-      dp.clipNorm = round.clipNorm;
       try {
-        round.dpPlan = planDpRound({
-          z: dp.z, mode: dp.mode, clipNorm: round.clipNorm, expectedClients: round.expectedClients,
-          ...(clipper ? { bitNoiseStd: clipper.bitNoiseStd(round.expectedClients) } : {}),
-          ...(this.cfg.privacy.reportLoss ? { lossMax: this.cfg.secureAggregation.lossMax } : {}),
-        });
+        round.dpPlan = this.privacy.planRound(dp, round.clipNorm, round.expectedClients);
       } catch (err) {
         this.setPhase(RoundPhase.Aggregate);
         this.round = round;
@@ -453,8 +401,7 @@ export class RoundCoordinator extends EventEmitter {
     // A noised sum was unmasked: it counts as a step even if the round fails from here on.
     // Distributed DP: the noise actually in the sum depends on how many clients survived.
     if (r.dp && r.dpPlan && r.recordedZ === undefined) {
-      r.recordedZ = realisedNoiseMultiplier(r.dpPlan, res.survivors.length);
-      this.budget.record(r.dp.q, r.recordedZ);
+      r.recordedZ = this.privacy.recordUnmasked(r.dp, r.dpPlan, res.survivors.length);
       this.log.info({ roundId: r.id, survivors: res.survivors.length, z: r.recordedZ }, 'privacy step recorded');
     }
     if (res.survivors.length < this.cfg.minSurvivors) {
@@ -487,13 +434,9 @@ export class RoundCoordinator extends EventEmitter {
         }
       }
       this.commit(r, { weightedSum: res.weightedSum, weightSum: res.weightSum, survivors: res.survivors, meanLoss, examples: null }, performance.now() - res.unmaskMs);
-      const clipper = this.adaptiveClipper();
-      if (clipper && res.centredBitSum !== undefined) {
-        // Σ(b − ½) arrives centred; central DP: the clipper adds σ_b; distributed: the clients did.
-        const u = clipper.update(res.centredBitSum, r.expectedClients, central ? plan!.bitNoiseStd! : 0);
-        this.registry.setSetting('adaptive_clip', JSON.stringify(clipper.toJSON()));
-        this.log.info({ roundId: r.id, unclippedFraction: u.unclippedFraction, from: u.previousClipNorm, to: u.clipNorm }, 'adaptive clip updated');
-      }
+      // Σ(b − ½) arrives centred; central DP: the clipper adds σ_b; distributed: the clients did.
+      const u = res.centredBitSum === undefined ? undefined : this.privacy.updateClip(res.centredBitSum, r.expectedClients, central ? plan!.bitNoiseStd! : 0);
+      if (u) this.log.info({ roundId: r.id, unclippedFraction: u.unclippedFraction, from: u.previousClipNorm, to: u.clipNorm }, 'adaptive clip updated');
     } catch (err) {
       this.log.error({ err, roundId: r.id }, 'aggregation failed');
       this.finish(RoundOutcome.Failed, `aggregation failed: ${(err as Error).message}`);
@@ -570,13 +513,10 @@ export class RoundCoordinator extends EventEmitter {
     const ctx = { round: r.id, survivors: survivors.length, expectedClients: r.expectedClients };
     // Under DP the average gets N(0, (z·C)²) noise on the sum and the fixed denominator.
     // (Distributed DP: the clients already added the noise; the server keeps the fixed denominator.)
-    if (r.dp && !r.dpStrategy) throw new Error(`round ${r.id} runs under DP but has no DP wrapper`);
-    const averager = r.dp && r.dpStrategy
-      ? r.dpStrategy.forRound({ clipNorm: r.dp.clipNorm, noiseMultiplier: r.dpPlan!.mode === 'distributed' ? 0 : r.dpPlan!.deltaMultiplier })
-      : this.strategy;
+    const averager = this.privacy.averager(r.dp, r.dpPlan);
     const update = averager.average({ weightedSum, weightSum }, ctx);
     const next = this.strategy.step(this.model.weights, update, ctx);
-    const epsilon = r.dp ? this.budget.epsilon(r.dp.delta) : (this.registry.getVersion(r.baseVersion)?.epsilon ?? null);
+    const epsilon = r.dp ? this.privacy.epsilon(r.dp.delta) : (this.registry.getVersion(r.baseVersion)?.epsilon ?? null);
     const meanLoss = Number.isFinite(agg.meanLoss) ? agg.meanLoss : null;
     const aggregateMs = performance.now() - t0;
     this.model = this.versions.commitRound(

@@ -67,11 +67,17 @@ describe('HTTP edge cases', () => {
 
   it('console and app carry a CSP that forbids framing; the console\'s allows only same-origin scripts', async () => {
     const s = await started();
-    const consoleCsp = (await fetch(`${s.url}/admin/`)).headers.get('content-security-policy') ?? '';
+    // Read each body to the end: an unread response keeps its connection busy and the server's close waits on it.
+    const cspOf = async (path: string) => {
+      const r = await fetch(`${s.url}${path}`);
+      await r.arrayBuffer();
+      return r.headers.get('content-security-policy') ?? '';
+    };
+    const consoleCsp = await cspOf('/admin/');
     expect(consoleCsp).toMatch(/frame-ancestors 'none'/);
     expect(consoleCsp).toMatch(/script-src 'self'(;|$)/);
     expect(consoleCsp).toMatch(/object-src 'none'/);
-    const appCsp = (await fetch(`${s.url}/`)).headers.get('content-security-policy') ?? '';
+    const appCsp = await cspOf('/');
     expect(appCsp).toMatch(/frame-ancestors 'none'/);
   });
 
