@@ -11,29 +11,22 @@ import { ClientPool } from './client-pool';
 import { describeSampling, selectCohort } from './sampling';
 import { checkDelta } from './validate-update';
 import { checkSecureAggregate } from './aggregate-guard';
-import { clipL2, robustCombine } from './robust-aggregate';
+import { plainAggregate, type PlainUpdate } from './plain-aggregate';
 import { SecureRound, type ReceiveHook, type SecureMessageKind, type SecureRoundResult } from './secure-round';
 import { PrivacyPolicy, type RoundDp } from './privacy-policy';
-import { GaussianStream } from '../../shared/privacy/gaussian';
-import { coordinateRanges, meanFromCentred } from '../../shared/secagg/masked-vector-layout';
+import { coordinateRanges } from '../../shared/secagg/masked-vector-layout';
 import { encodingParamsForRound } from '../../shared/protocol/round-layout';
 import type { DpRoundPlan } from './dp-round';
 import { VersionStore } from './version-store';
 import type { CoordinatorStatus } from '../../shared/protocol/admin';
 export type { CoordinatorStatus } from '../../shared/protocol/admin';
 
-interface Delivered {
-  delta: Float32Array;
-  numExamples: number;
-  meanLoss: number;
-}
-
 interface ActiveRound {
   id: number;
   baseVersion: number;
   cohort: Set<string>;
   dropped: Set<string>;
-  delivered: Map<string, Delivered>;
+  delivered: Map<string, PlainUpdate>;
   startedAt: number;
   deadline: number;
   bytesUp: number;
@@ -422,17 +415,9 @@ export class RoundCoordinator extends EventEmitter {
     try {
       const plan = r.dpPlan;
       const central = plan?.mode === 'central';
-      let meanLoss = NaN;
-      if (res.centredLossSum !== undefined) {
-        const half = this.cfg.secureAggregation.lossMax / 2;
-        // Plain secure mode: the exact mean of the clipped losses. DP: noised (by the server in central
-        // mode), divided by the fixed denominator, like the deltas.
-        if (!plan) meanLoss = meanFromCentred(res.centredLossSum, res.survivors.length, half);
-        else if (plan.lossNoiseStd !== undefined) {
-          const noise = central ? plan.lossNoiseStd * new GaussianStream().next() : 0;
-          meanLoss = meanFromCentred(res.centredLossSum + noise, r.expectedClients, half);
-        }
-      }
+      const meanLoss = res.centredLossSum === undefined
+        ? NaN
+        : this.privacy.meanLoss(res.centredLossSum, plan, res.survivors.length, r.expectedClients);
       this.commit(r, { weightedSum: res.weightedSum, weightSum: res.weightSum, survivors: res.survivors, meanLoss, examples: null }, performance.now() - res.unmaskMs);
       // Σ(b − ½) arrives centred; central DP: the clipper adds σ_b; distributed: the clients did.
       const u = res.centredBitSum === undefined ? undefined : this.privacy.updateClip(res.centredBitSum, r.expectedClients, central ? plan!.bitNoiseStd! : 0);
@@ -468,38 +453,11 @@ export class RoundCoordinator extends EventEmitter {
     }
   }
 
-  /**
-   * Plain mode: the example-weighted sum of the delivered deltas, with each claimed example
-   * count capped at weightCap as on the secure path; or a robust combination (robust-aggregate.ts).
-   */
+  /** Plain mode: the (capped, or robust) weighted sum of the delivered deltas (plain-aggregate.ts). */
   private aggregate(r: ActiveRound, survivors: string[]): void {
     const t0 = performance.now();
-    const d = this.model.layout.totalSize;
-    const cap = this.cfg.secureAggregation.weightCap;
-    const robust = this.cfg.robustAggregation;
-    let weightedSum: Float32Array = new Float32Array(d);
-    let weightSum = 0;
-    let lossSum = 0;
-    let examples = 0;
-    for (const id of survivors) {
-      const u = r.delivered.get(id)!;
-      const w = Math.min(u.numExamples, cap);
-      if (robust.method === 'mean') for (let i = 0; i < d; i++) weightedSum[i]! += w * u.delta[i]!;
-      weightSum += w;
-      examples += u.numExamples;
-      lossSum += u.meanLoss;
-    }
-    if (robust.method !== 'mean') {
-      const deltas = survivors.map((id) => {
-        const delta = r.delivered.get(id)!.delta;
-        return robust.normBound ? clipL2(delta, robust.normBound) : delta;
-      });
-      // Unweighted: the combined delta counts as one average over the survivors.
-      weightedSum = robustCombine(deltas, robust.method, robust.trimFraction);
-      for (let i = 0; i < d; i++) weightedSum[i]! *= survivors.length;
-      weightSum = survivors.length;
-    }
-    this.commit(r, { weightedSum, weightSum, survivors, meanLoss: lossSum / survivors.length, examples }, t0);
+    const agg = plainAggregate(survivors.map((id) => r.delivered.get(id)!), this.model.layout.totalSize, this.cfg);
+    this.commit(r, { ...agg, survivors }, t0);
   }
 
   /** Strategy step on the aggregated sum, checkpoint, and one registry transaction. */

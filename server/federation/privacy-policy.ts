@@ -1,4 +1,6 @@
 import { AdaptiveClipper } from '../../shared/privacy/adaptive-clip';
+import { GaussianStream } from '../../shared/privacy/gaussian';
+import { meanFromCentred } from '../../shared/secagg/masked-vector-layout';
 import type { CoordinatorStatus } from '../../shared/protocol/admin';
 import type { RoundConfig } from '../../shared/protocol/round-config';
 import type { Registry } from '../registry/registry';
@@ -120,6 +122,18 @@ export class PrivacyPolicy {
     const u = clipper.update(centredBitSum, expectedClients, serverBitNoiseStd);
     this.registry.setSetting('adaptive_clip', JSON.stringify(clipper.toJSON()));
     return u;
+  }
+
+  /**
+   * The round's mean loss from its centred masked sum. Plain secure mode: the exact mean of the clipped losses.
+   * DP: only when budgeted, noised (by the server in central mode) and over the fixed denominator, like the deltas.
+   */
+  meanLoss(centredLossSum: number, plan: DpRoundPlan | undefined, survivors: number, expectedClients: number): number {
+    const half = this.cfg.secureAggregation.lossMax / 2;
+    if (!plan) return meanFromCentred(centredLossSum, survivors, half);
+    if (plan.lossNoiseStd === undefined) return NaN;
+    const noise = plan.mode === 'central' ? plan.lossNoiseStd * new GaussianStream().next() : 0;
+    return meanFromCentred(centredLossSum + noise, expectedClients, half);
   }
 
   epsilon(delta: number): number {
