@@ -35,4 +35,18 @@ export class TokenBucket {
   get exhausted(): boolean {
     return this.refusedInARow >= this.cfg.disconnectAfter;
   }
+
+  /**
+   * A client cut for flooding may reconnect only once half its burst has refilled; until
+   * then its handshakes are refused before any registry work (a reconnect storm costs more
+   * than the messages it carries).
+   */
+  blocksReconnect(now: number): boolean {
+    if (!this.exhausted) return false;
+    this.tokens = Math.min(this.cfg.burst, this.tokens + ((now - this.last) / 1000) * this.cfg.eventsPerSecond);
+    this.last = now;
+    if (this.tokens < this.cfg.burst / 2) return true;
+    this.refusedInARow = 0;
+    return false;
+  }
 }

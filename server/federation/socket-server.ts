@@ -72,6 +72,8 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
   io.use((socket, next) => {
     const auth = HandshakeAuthSchema.safeParse(socket.handshake.auth ?? {});
     if (!auth.success) return next(new Error(`unauthenticated: malformed handshake (${formatIssues(auth.error, { root: 'auth' })})`));
+    // Before any registry work: a client recently cut for flooding waits out its cool-down.
+    if (buckets.get(auth.data.clientId)?.blocksReconnect(Date.now())) return next(new Error('rate limited: too many messages, retry in a few seconds'));
     const token = auth.data.token ? registry.verifyToken(auth.data.token, ['client']) : undefined;
     if (!token && !opts.openEnrollment) {
       return next(new Error(auth.data.token ? 'unauthenticated: join token is invalid, revoked or expired' : 'unauthenticated: a join token is required'));
