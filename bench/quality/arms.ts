@@ -12,7 +12,8 @@ import { createSimclrModel, disposeSimclrModel, type SimclrModel } from '../../s
 import { DEFAULT_MODEL_CONFIG, type ModelConfig } from '../../shared/model/config';
 import { unflattenWeights, weightLayout } from '../../shared/model/weights';
 import { extractFeatures } from '../../shared/ssl/probe';
-import { runProbeProtocol, type ProbeProtocolResult } from '../../shared/ssl/probe-protocol';
+import { DEFAULT_C_GRID, runProbeProtocol, type ProbeProtocolResult } from '../../shared/ssl/probe-protocol';
+import { tfLossGrad } from '../../shared/ssl/probe-tf';
 import { createTrainer } from '../../shared/ssl/train-step';
 import { FLIP_VALID, grayscaleRecipePolicy, SIMCLR_RECIPE } from '../../shared/ssl/recipe';
 import { warmupCosineLr } from '../../shared/ssl/lr-schedule';
@@ -85,32 +86,52 @@ function features(model: SimclrModel, ds: ImageDataset): Promise<{ features: Flo
   return extractFeatures(model.encoder, ds.images, ds.count, [ds.height, ds.width, ds.channels]);
 }
 
-/** The fixed protocol: `labels` and `lowLabels` labelled training images, the whole test split. */
+/**
+ * The fixed protocol: the first `labels` (and `lowLabels`) training images are the
+ * labelled set, the training images after the first `labels` are the validation rows
+ * that pick C, and the whole test split is scored once.
+ */
 export async function probeModel(
-  model: SimclrModel | null, split: DatasetSplit, labels: number, lowLabels: number,
+  model: SimclrModel | null, split: DatasetSplit, labels: number, lowLabels: number, lowOnly = false,
 ): Promise<{ probe: ProbeProtocolResult; probeLow: ProbeProtocolResult; dim: number }> {
-  const train = subset(split.train, Array.from({ length: Math.min(labels, split.train.count) }, (_, i) => i));
+  const all = split.train;
+  const nVal = all.count - labels;
+  if (nVal < 500) throw new Error(`probe: ${labels} labels leave ${nVal} of ${all.count} training images for validation (need ≥ 500)`);
   let trainF: Float32Array;
   let testF: Float32Array;
   let dim: number;
   if (model) {
-    const a = await features(model, train);
+    const a = await features(model, all);
     const b = await features(model, split.test);
     [trainF, testF, dim] = [a.features, b.features, a.dim];
   } else {
     // Raw pixels in [0, 1]; standardisation inside the protocol makes the scale moot.
-    trainF = Float32Array.from(train.images, (v) => v / 255);
+    trainF = Float32Array.from(all.images, (v) => v / 255);
     testF = Float32Array.from(split.test.images, (v) => v / 255);
-    dim = split.train.width * split.train.height * split.train.channels;
+    dim = all.width * all.height * all.channels;
   }
-  const k = split.train.numClasses;
-  const probe = runProbeProtocol({ features: trainF, labels: train.labels }, { features: testF, labels: split.test.labels }, dim, k, labels);
-  const probeLow = runProbeProtocol({ features: trainF, labels: train.labels }, { features: testF, labels: split.test.labels }, dim, k, lowLabels);
-  return { probe, probeLow, dim };
+  const k = all.numClasses;
+  const made: { dispose(): void }[] = [];
+  const fast = (...args: Parameters<typeof tfLossGrad>) => {
+    const f = tfLossGrad(...args);
+    made.push(f);
+    return f;
+  };
+  const labelled = { features: trainF.subarray(0, labels * dim), labels: all.labels.subarray(0, labels) };
+  const validation = { features: trainF.subarray(labels * dim), labels: all.labels.subarray(labels) };
+  const test = { features: testF, labels: split.test.labels };
+  const opts = { cGrid: DEFAULT_C_GRID, validation };
+  try {
+    const probeLow = runProbeProtocol(labelled, test, dim, k, lowLabels, opts, fast);
+    const probe = lowOnly ? probeLow : runProbeProtocol(labelled, test, dim, k, labels, opts, fast);
+    return { probe, probeLow, dim };
+  } finally {
+    for (const f of made) f.dispose();
+  }
 }
 
-async function quickProbe(model: SimclrModel, split: DatasetSplit, lowLabels: number): Promise<number> {
-  return (await probeModel(model, split, lowLabels, lowLabels)).probeLow.testAccuracy;
+async function quickProbe(model: SimclrModel, split: DatasetSplit, labels: number, lowLabels: number): Promise<number> {
+  return (await probeModel(model, split, labels, lowLabels, true)).probeLow.testAccuracy;
 }
 
 function curveMarks(total: number, n: number): Set<number> {
@@ -142,7 +163,7 @@ async function runCentral(o: JobOptions, split: DatasetSplit, model: SimclrModel
       const loss = await trainer.step(x).finally(() => x.dispose());
       images += batch;
       curve.push({ images, loss, lr: warmupCosineLr(step - 1, schedule) });
-      if (marks.has(step)) curve.push({ images, probe1k: await quickProbe(model, split, o.lowLabels) });
+      if (marks.has(step)) curve.push({ images, probe1k: await quickProbe(model, split, o.labels, o.lowLabels) });
       progress(images, o.budget, `step ${step}/${steps} loss ${loss.toFixed(3)}`);
     }
   } finally {
@@ -221,8 +242,20 @@ async function runFederated(
         dropRng.shuffle(ids);
         for (const i of ids.slice(0, k)) dropping.add(i);
       };
-      server.coordinator.on('round-started', () => progress(images, o.budget, `round ${committed + 1}/${rounds}`));
+      let lastEvent = Date.now();
+      server.coordinator.on('round-started', () => {
+        lastEvent = Date.now();
+        progress(images, o.budget, `round ${committed + 1}/${rounds}`);
+      });
+      // A stalled federation is reported (phase, cohort, connections) instead of hanging silently.
+      const watchdog = setInterval(() => {
+        if (Date.now() - lastEvent < 120_000) return;
+        const st = server.coordinator.status();
+        progress(images, o.budget, `stalled? phase ${st.phase} paused ${st.paused} eligible ${st.eligibleClients} connected ${st.connectedClients} delivered ${st.delivered.length}/${st.cohort.length} sockets ${clients.filter((c) => c.socket.connected).length}`);
+      }, 30_000);
+      watchdog.unref();
       server.coordinator.on('round-ended', (e: RoundEndedEvent) => {
+        lastEvent = Date.now();
         void (async () => {
           try {
             if (e.outcome !== RoundOutcome.Committed) {
@@ -233,7 +266,7 @@ async function runFederated(
             server.coordinator.pause();
             if (marks.has(committed) && e.outcome === RoundOutcome.Committed) {
               unflattenWeights(model, weightLayout(model), server.coordinator.globalModel.weights);
-              curve.push({ images, probe1k: await quickProbe(model, split, o.lowLabels) });
+              curve.push({ images, probe1k: await quickProbe(model, split, o.labels, o.lowLabels) });
             }
             progress(images, o.budget, `round ${committed}/${rounds} loss ${e.meanLoss?.toFixed(3) ?? '–'}`);
             if (committed >= rounds) return resolve();

@@ -90,3 +90,18 @@ it('meanSd is the sample mean and standard deviation', () => {
   expect(meanSd([1, 2, 3, 4])).toEqual({ mean: 2.5, sd: Math.sqrt(5 / 3), n: 4 });
   expect(meanSd([0.8])).toEqual({ mean: 0.8, sd: 0, n: 1 });
 });
+
+it('picks C on the validation rows, never on the test rows', () => {
+  // 40 noisy dims, few rows: strong regularisation generalises better than weak.
+  const train = blobs(60, 40, 3, 11);
+  const val = blobs(300, 40, 3, 12);
+  const test = blobs(300, 40, 3, 13);
+  const r = runProbeProtocol({ features: train.x, labels: train.y }, { features: test.x, labels: test.y }, 40, 3, 60, { cGrid: [1e-3, 1e3], validation: { features: val.x, labels: val.y } });
+  expect(r.validation?.map((v) => v.C)).toEqual([1e-3, 1e3]);
+  const best = r.validation!.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
+  expect(r.C).toBe(best.C);
+  // Without a validation split the grid is ignored and C stays as given.
+  const plain = runProbeProtocol({ features: train.x, labels: train.y }, { features: test.x, labels: test.y }, 40, 3, 60, { cGrid: [1e-3, 1e3], C: 0.5 });
+  expect(plain.C).toBe(0.5);
+  expect(plain.validation).toBeUndefined();
+});

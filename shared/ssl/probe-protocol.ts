@@ -61,7 +61,10 @@ export interface LogRegOptions {
   history: number;
 }
 
-export const DEFAULT_LOGREG_OPTIONS: LogRegOptions = { C: 1, maxIterations: 1000, gradTolerance: 1e-5, history: 10 };
+export const DEFAULT_LOGREG_OPTIONS: LogRegOptions = { C: 1, maxIterations: 1000, gradTolerance: 1e-4, history: 10 };
+
+/** J(params) with ∇J written into grad: the objective above, computed by whatever is fastest. */
+export type LossGrad = (params: Float64Array, grad: Float64Array) => number;
 
 export interface LogRegModel {
   /** dim × classes weights, then classes biases. */
@@ -141,14 +144,17 @@ const maxAbs = (a: Float64Array) => {
  */
 export function fitLogisticRegression(
   x: Float32Array, y: Uint8Array, dim: number, classes: number, options: Partial<LogRegOptions> = {},
+  /** Replaces the plain-JS objective (e.g. with matrix products on a tfjs backend). */
+  makeLossGrad?: (x: Float32Array, y: Uint8Array, dim: number, classes: number, C: number) => LossGrad,
 ): LogRegModel {
   const o = { ...DEFAULT_LOGREG_OPTIONS, ...options };
   if (x.length !== y.length * dim) throw new Error(`fitLogisticRegression: ${x.length} values for ${y.length} rows of dim ${dim}`);
   for (const l of y) if (l >= classes) throw new Error(`fitLogisticRegression: label ${l} ≥ classes ${classes}`);
+  const lossGrad: LossGrad = makeLossGrad ? makeLossGrad(x, y, dim, classes, o.C) : (p, gr) => logRegLossGrad(p, x, y, dim, classes, o.C, gr);
   const size = dim * classes + classes;
   let w = new Float64Array(size);
   let g = new Float64Array(size);
-  let f = logRegLossGrad(w, x, y, dim, classes, o.C, g);
+  let f = lossGrad(w, g);
   const S: Float64Array[] = [];
   const Y: Float64Array[] = [];
   const rho: number[] = [];
@@ -186,7 +192,7 @@ export function fitLogisticRegression(
     let fNew = Infinity;
     for (let tries = 0; tries < 40; tries++) {
       for (let j = 0; j < size; j++) wNew[j] = w[j]! + step * dir[j]!;
-      fNew = logRegLossGrad(wNew, x, y, dim, classes, o.C, gNew);
+      fNew = lossGrad(wNew, gNew);
       if (fNew <= f + 1e-4 * step * slope) break;
       step /= 2;
     }
@@ -248,22 +254,45 @@ export interface ProbeProtocolResult {
   testCount: number;
   iterations: number;
   converged: boolean;
+  /** The regularisation picked on the validation rows (or the only one given). */
+  C: number;
+  /** Validation accuracy of each C tried, in grid order. */
+  validation?: { C: number; accuracy: number }[];
 }
 
-/** The whole protocol: first `trainCount` labelled rows → standardise → fit → test accuracy. */
+/** C values tried when a validation split is given: a larger representation gets the regularisation it needs. */
+export const DEFAULT_C_GRID = [0.01, 0.1, 1] as const;
+
+/**
+ * The whole protocol: first `trainCount` labelled rows → standardise (training
+ * statistics) → for each C in the grid fit to convergence and score on the validation
+ * rows (never the test rows) → the best C's test accuracy.
+ */
 export function runProbeProtocol(
   train: { features: Float32Array; labels: Uint8Array },
   test: { features: Float32Array; labels: Uint8Array },
   dim: number,
   classes: number,
   trainCount: number,
-  options: Partial<LogRegOptions> = {},
+  options: Partial<LogRegOptions> & { cGrid?: readonly number[]; validation?: { features: Float32Array; labels: Uint8Array } } = {},
+  makeLossGrad?: Parameters<typeof fitLogisticRegression>[5],
 ): ProbeProtocolResult {
   const n = Math.min(trainCount, train.labels.length);
   const trainX = train.features.subarray(0, n * dim);
   const trainY = train.labels.subarray(0, n);
+  const { cGrid, validation, ...fitOptions } = options;
+  const grid = validation && cGrid && cGrid.length > 0 ? cGrid : [fitOptions.C ?? DEFAULT_LOGREG_OPTIONS.C];
   const s = standardize(trainX, test.features, dim);
-  const model = fitLogisticRegression(s.train, trainY, dim, classes, options);
+  const sv = validation ? standardize(trainX, validation.features, dim).test : undefined;
+  let best: { model: LogRegModel; C: number; acc: number } | undefined;
+  const tried: { C: number; accuracy: number }[] = [];
+  for (const C of grid) {
+    const model = fitLogisticRegression(s.train, trainY, dim, classes, { ...fitOptions, C }, makeLossGrad);
+    const acc = sv && validation ? accuracy(predictLogReg(model, sv), validation.labels) : 0;
+    tried.push({ C, accuracy: acc });
+    if (!best || acc > best.acc) best = { model, C, acc };
+  }
+  const { model, C } = best!;
   return {
     testAccuracy: accuracy(predictLogReg(model, s.test), test.labels),
     trainAccuracy: accuracy(predictLogReg(model, s.train), trainY),
@@ -271,6 +300,8 @@ export function runProbeProtocol(
     testCount: test.labels.length,
     iterations: model.iterations,
     converged: model.converged,
+    C,
+    ...(validation ? { validation: tried } : {}),
   };
 }
 
