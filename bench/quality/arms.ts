@@ -27,7 +27,7 @@ import { NodeFederatedClient } from '../../server/federation/node-client';
 import { startServer } from '../../server/app';
 import { loadServerConfig } from '../../server/config';
 import type { RoundEndedEvent } from '../../server/federation/coordinator';
-import { RoundOutcome } from '../../shared/protocol/phases';
+import { RoundOutcome, RoundPhase } from '../../shared/protocol/phases';
 
 export const ARM_NAMES = ['raw', 'random', 'central', 'fed-iid', 'fed-dir', 'fed-dir-dp'] as const;
 export type ArmName = (typeof ARM_NAMES)[number];
@@ -247,12 +247,15 @@ async function runFederated(
         lastEvent = Date.now();
         progress(images, o.budget, `round ${committed + 1}/${rounds}`);
       });
-      // A stalled federation is reported (phase, cohort, connections) instead of hanging silently.
+      // A dropped client whose reconnect was refused (e.g. the server had not yet seen its
+      // disconnect) retries while the server idles; a stall is reported, not silent.
       const watchdog = setInterval(() => {
-        if (Date.now() - lastEvent < 120_000) return;
         const st = server.coordinator.status();
-        progress(images, o.budget, `stalled? phase ${st.phase} paused ${st.paused} eligible ${st.eligibleClients} connected ${st.connectedClients} delivered ${st.delivered.length}/${st.cohort.length} sockets ${clients.filter((c) => c.socket.connected).length}`);
-      }, 30_000);
+        if (st.phase === RoundPhase.Idle) for (const c of clients) if (!c.socket.connected) c.socket.connect();
+        if (Date.now() - lastEvent < 120_000) return;
+        const down = clients.filter((c) => !c.socket.connected).map((c) => `${c.id}: ${c.client.events.slice(-3).map((e) => e.type + ('message' in e ? `(${e.message})` : '') + ('reason' in e ? `(${String(e.reason)})` : '')).join(', ')}`);
+        progress(images, o.budget, `stalled? phase ${st.phase} paused ${st.paused} eligible ${st.eligibleClients} connected ${st.connectedClients} delivered ${st.delivered.length}/${st.cohort.length}; down: ${down.join(' | ')}`);
+      }, 5_000);
       watchdog.unref();
       server.coordinator.on('round-ended', (e: RoundEndedEvent) => {
         lastEvent = Date.now();
