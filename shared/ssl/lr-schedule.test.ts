@@ -9,6 +9,8 @@ it('warms up linearly to the peak, then decays by a half cosine to the floor', (
   expect(lr[100]).toBeCloseTo(1e-4, 12);
   // Halfway through the decay the cosine is at the midpoint between peak and floor.
   expect(lr[55]).toBeCloseTo(1e-4 + 0.5 * (1e-3 - 1e-4), 12);
+  // A fifth of the way the half cosine is still at 90.5% of the span (a linear decay would be at 80%).
+  expect(lr[28]).toBeCloseTo(1e-4 + 0.5 * (1 + Math.cos(0.2 * Math.PI)) * (1e-3 - 1e-4), 12);
   for (let t = 11; t <= 100; t++) expect(lr[t]!).toBeLessThan(lr[t - 1]!);
   expect(warmupCosineLr(500, s)).toBeCloseTo(1e-4, 12);
   expect(() => warmupCosineLr(0, { ...s, warmupSteps: 200 })).toThrow(/warmupSteps/);
