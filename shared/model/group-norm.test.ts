@@ -45,3 +45,20 @@ it('a GroupNorm encoder (as the default) has norm weights that receive gradients
   for (const v of gn) expect(tf.max(tf.abs(grads[v.name]!)).dataSync()[0]!).toBeGreaterThan(0);
   disposeSimclrModel(m);
 });
+
+it('a GroupNorm encoder survives a tfjs layers save/load round trip (the admin export format)', async () => {
+  const cfg = { ...TINY_MODEL_CONFIG, norm: 'group' as const, groups: 4, poolGrid: 1 };
+  const m = createSimclrModel(cfg, 4);
+  let artifacts: tf.io.ModelArtifacts | undefined;
+  await m.encoder.save(tf.io.withSaveHandler(async (a) => {
+    artifacts = a;
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
+  const x = tf.randomUniform([2, 28, 28, 1], 0, 1, 'float32', 8) as tf.Tensor4D;
+  const a = (m.encoder.predict(x) as tf.Tensor).dataSync();
+  const b = (loaded.predict(x) as tf.Tensor).dataSync();
+  expect(Array.from(b)).toEqual(Array.from(a));
+  loaded.dispose();
+  disposeSimclrModel(m);
+});
