@@ -105,7 +105,9 @@ async function main(o: Cli): Promise<void> {
   };
   // A saved job is reused only when it was run with exactly these settings.
   const tag = `b${budget}-l${o.labels}-${o.lowLabels}-c${o.clients}x${localSteps}x${clientBatch}-d${o.dropout}-z${o.dpNoise}-p${curveProbes}`;
-  const file = (arm: ArmName, seed: number) => join(out, `${arm}-seed${seed}-${tag}.json`);
+  // Raw pixels and random init do no training: their results depend on the probe settings only.
+  const probeTag = `l${o.labels}-${o.lowLabels}`;
+  const file = (arm: ArmName, seed: number) => join(out, `${arm}-seed${seed}-${arm === 'raw' || arm === 'random' ? probeTag : tag}.json`);
   const jobs: JobOptions[] = [];
   const results = new Map<string, JobResult>();
   for (const arm of arms) {
