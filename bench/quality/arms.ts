@@ -220,6 +220,8 @@ async function runFederated(
       const c: NodeFederatedClient = new NodeFederatedClient({
         url: server.url, token: server.registry.createToken('client').token, clientId: `quality-${i}-client`,
         modelConfig: o.modelConfig ?? DEFAULT_MODEL_CONFIG, data,
+        // All clients and the server share this thread: an ack can wait behind other clients' training.
+        ackTimeoutMs: 3_600_000,
         dropBefore: (event) => dropping.has(i) && event === SECAGG_EVENTS.maskedInput,
         trainOverride: async (global, tc): Promise<LocalRoundResult> => {
           // A client that will vanish before uploading does not spend the budget.
@@ -263,6 +265,7 @@ async function runFederated(
           try {
             if (e.outcome !== RoundOutcome.Committed) {
               notes.push(`round ${e.roundId} ${e.outcome}: ${e.reason ?? ''}`);
+              console.error(`[${o.arm}/seed${o.seed}] round ${e.roundId} ${e.outcome}: ${e.reason ?? ''}`);
               if (notes.length > 20) throw new Error(`too many failed rounds; last: ${e.reason ?? ''}`);
             } else committed++;
             curve.push({ images, ...(e.meanLoss !== null ? { loss: e.meanLoss } : {}), lr: warmupCosineLr(committed - 1, schedule) });
