@@ -208,6 +208,9 @@ async function runFederated(
   const dataDir = mkdtempSync(join(tmpdir(), 'fedssl-quality-'));
   const cfg = loadServerConfig({ port: 0, host: '127.0.0.1', dataDir, model: 'default', logLevel: 'silent', openEnrollment: false }, {});
   const server = await startServer(cfg, { logger: pino({ level: 'silent' }), evaluation: false, roundConfig, manualStart: true, adminToken: 'fa_quality-bench-admin-0123456789' });
+  // Server and clients share one thread here: a long training step delays pongs, and socket.io's 20 s
+  // ping timeout would count busy clients as dropped. Real dropouts are the injected ones.
+  server.io.engine.opts.pingTimeout = 3_600_000;
   notes.push(`${rounds} rounds × ${o.clients} clients × ${o.localSteps} local steps × batch ≤ ${o.clientBatch}; starts from the server's own v0 init`);
   const clients: NodeFederatedClient[] = [];
   const dropping = new Set<number>();
