@@ -10,7 +10,7 @@ import { adminRouter } from './http/admin-api';
 import { Registry } from './registry/registry';
 import { checkpointDir, loadOrCreateGlobalModel } from './model/global-model';
 import { cleanTempFiles } from './registry/checkpoints';
-import { DEFAULT_MODEL_CONFIG, TINY_MODEL_CONFIG } from '../shared/model/config';
+import { DEFAULT_MODEL_CONFIG, RECIPE_MODEL_CONFIG, TINY_MODEL_CONFIG } from '../shared/model/config';
 import { type RoundConfig, type RoundConfigInput, RoundConfigSchema } from '../shared/protocol/round-config';
 import { RoundCoordinator } from './federation/coordinator';
 import { attachFederationSocket } from './federation/socket-server';
@@ -84,7 +84,8 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
   if (presetAdmin) registry.importToken('admin', presetAdmin, 'preset');
   else if (registry.countTokens('admin') === 0) adminToken = registry.createToken('admin', 'first start').token;
 
-  const model = loadOrCreateGlobalModel(registry, cfg.model === 'tiny' ? TINY_MODEL_CONFIG : DEFAULT_MODEL_CONFIG);
+  const requested = { default: DEFAULT_MODEL_CONFIG, tiny: TINY_MODEL_CONFIG, recipe: RECIPE_MODEL_CONFIG }[cfg.model];
+  const model = loadOrCreateGlobalModel(registry, requested);
   const roundConfig = resolveRoundConfig(cfg, registry, overrides.roundConfig);
   const strategy = overrides.strategy ?? createStrategy({ name: cfg.strategy });
   const coordinator = new RoundCoordinator({

@@ -11,7 +11,7 @@ export const ServerConfigSchema = z.object({
   /** Accept clients without join tokens. Demo only; off unless explicitly enabled. */
   openEnrollment: z.preprocess((v) => v === true || v === 'true' || v === '1', z.boolean()).default(false),
   /** Encoder size: 'default' (≈265k parameters) or 'tiny' (tests, demos on slow machines). */
-  model: z.enum(['default', 'tiny']).default('default'),
+  model: z.enum(['default', 'tiny', 'recipe']).default('default'),
   strategy: z.enum(['fedavg', 'fedadam']).default('fedavg'),
   /** Client ids (devices) one join token may bind; removed clients keep their slot. */
   devicesPerToken: z.coerce.number().int().min(1).max(1_000_000).default(1),

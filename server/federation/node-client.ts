@@ -25,6 +25,8 @@ export interface NodeClientOptions {
   /** Called with each result before upload (tests record the deltas). */
   onTrained?: (round: RoundStart, result: LocalRoundResult) => void;
   autoConnect?: boolean;
+  /** Ack timeout of every emit (default 30 s); in-process benches whose clients share one busy thread need more. */
+  ackTimeoutMs?: number;
 }
 
 /** A federated client in Node: real socket.io-client + the shared SimCLR round code on tfjs. */
@@ -45,6 +47,7 @@ export class NodeFederatedClient implements LocalTrainer {
     });
     this.client = new FederationClient(this.socket, this, new MemoryModelCache(), {
       clientId: this.id,
+      ...(opts.ackTimeoutMs ? { ackTimeoutMs: opts.ackTimeoutMs } : {}),
       ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
       ...(opts.dropBefore ? { dropBefore: opts.dropBefore } : {}),
     });

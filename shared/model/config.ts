@@ -7,18 +7,49 @@ export const ModelConfigSchema = z.object({
   convStrides: z.array(z.number().int().min(1).max(4)).min(1).max(8),
   kernelSize: z.number().int().min(1).max(7),
   headUnits: z.array(z.number().int().positive()).min(1).max(4),
+  /** 'group': conv (no bias) → GroupNorm → ReLU; absent or 'none': conv + bias → ReLU. */
+  norm: z.enum(['none', 'group']).optional(),
+  /** GroupNorm groups; every conv's filter count must divide by it. Default 8. */
+  groups: z.number().int().min(1).max(64).optional(),
+  /**
+   * The last feature map is average-pooled to poolGrid × poolGrid cells and flattened:
+   * 1 (or absent) is global average pooling; 2 keeps coarse layout (4× the dimensions).
+   */
+  poolGrid: z.number().int().min(1).max(4).optional(),
 }).refine((c) => c.convFilters.length === c.convStrides.length, {
   message: 'convFilters and convStrides must have the same length',
+}).refine((c) => c.norm !== 'group' || c.convFilters.every((f) => f % (c.groups ?? 8) === 0), {
+  message: 'every conv filter count must be divisible by the GroupNorm groups',
+}).refine((c) => finalSide(c) % (c.poolGrid ?? 1) === 0, {
+  message: 'the last feature map side must be divisible by poolGrid',
 });
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;
 
-/** Default: conv 32 → 64 → 128 → 128 (stride 2 after the first), GAP, head 128 → 128 → 64. */
+/**
+ * The product default: conv 32 → 64 → 128 → 128 (stride 2 after the first), ReLU, GAP to 128-d, head 128 → 128 → 64.
+ * It stays the default until `npm run bench:quality` shows the recipe below beating raw pixels (see the README).
+ */
 export const DEFAULT_MODEL_CONFIG: ModelConfig = {
   inputShape: [28, 28, 1],
   convFilters: [32, 64, 128, 128],
   convStrides: [1, 2, 2, 2],
   kernelSize: 3,
   headUnits: [128, 64],
+};
+
+/**
+ * The bench:quality recipe candidate: the same convs, each followed by GroupNorm(8) and ReLU; the 4×4×128 map
+ * average-pooled to 2×2 → a 512-d representation; head 512 → 256 → 128.
+ */
+export const RECIPE_MODEL_CONFIG: ModelConfig = {
+  inputShape: [28, 28, 1],
+  convFilters: [32, 64, 128, 128],
+  convStrides: [1, 2, 2, 2],
+  kernelSize: 3,
+  headUnits: [256, 128],
+  norm: 'group',
+  groups: 8,
+  poolGrid: 2,
 };
 
 /** A tiny model for fast tests and the WebGPU smoke test. */
@@ -30,6 +61,12 @@ export const TINY_MODEL_CONFIG: ModelConfig = {
   headUnits: [16, 8],
 };
 
+/** Side of the last feature map ('same' padding: each stride s maps a side L to ⌈L/s⌉). */
+export function finalSide(cfg: { inputShape: readonly number[]; convStrides: readonly number[] }): number {
+  return cfg.convStrides.reduce((side, s) => Math.ceil(side / s), cfg.inputShape[0] ?? 0);
+}
+
 export function representationDim(cfg: ModelConfig): number {
-  return cfg.convFilters[cfg.convFilters.length - 1]!;
+  const g = cfg.poolGrid ?? 1;
+  return cfg.convFilters[cfg.convFilters.length - 1]! * g * g;
 }

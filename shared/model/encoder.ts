@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { type ModelConfig, DEFAULT_MODEL_CONFIG, ModelConfigSchema } from './config';
+import { type ModelConfig, DEFAULT_MODEL_CONFIG, ModelConfigSchema, finalSide, representationDim } from './config';
+import { GroupNormalization } from './group-norm';
 
 /** The two trainable parts of a SimCLR model. The encoder's output is the representation. */
 export interface SimclrModel {
@@ -18,6 +19,7 @@ export function createSimclrModel(config: ModelConfig = DEFAULT_MODEL_CONFIG, se
   const init = (i: number) =>
     tf.initializers.heNormal(seed === undefined ? {} : { seed: seed * 1000 + i + 1 });
   const encoder = tf.sequential({ name: 'encoder' });
+  const grouped = cfg.norm === 'group';
   cfg.convFilters.forEach((filters, i) => {
     encoder.add(
       tf.layers.conv2d({
@@ -27,15 +29,28 @@ export function createSimclrModel(config: ModelConfig = DEFAULT_MODEL_CONFIG, se
         kernelSize: cfg.kernelSize,
         strides: cfg.convStrides[i]!,
         padding: 'same',
-        activation: 'relu',
+        // GroupNorm's shift makes a conv bias redundant.
+        activation: grouped ? 'linear' : 'relu',
+        useBias: !grouped,
         kernelInitializer: init(i),
       }),
     );
+    if (grouped) {
+      encoder.add(new GroupNormalization({ name: `enc_gn${i + 1}`, groups: cfg.groups ?? 8 }));
+      encoder.add(tf.layers.reLU({ name: `enc_relu${i + 1}` }));
+    }
   });
-  encoder.add(tf.layers.globalAveragePooling2d({ name: 'enc_gap' }));
+  const grid = cfg.poolGrid ?? 1;
+  if (grid === 1) {
+    encoder.add(tf.layers.globalAveragePooling2d({ name: 'enc_gap' }));
+  } else {
+    const cell = finalSide(cfg) / grid;
+    encoder.add(tf.layers.averagePooling2d({ name: 'enc_pool', poolSize: cell, strides: cell, padding: 'valid' }));
+    encoder.add(tf.layers.flatten({ name: 'enc_flat' }));
+  }
 
   const head = tf.sequential({ name: 'head' });
-  const repDim = cfg.convFilters[cfg.convFilters.length - 1]!;
+  const repDim = representationDim(cfg);
   cfg.headUnits.forEach((units, i) => {
     const last = i === cfg.headUnits.length - 1;
     head.add(

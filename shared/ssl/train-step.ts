@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type SimclrModel, project } from '../model/encoder';
 import { ntXentLoss } from './ntxent';
 import { type AugmentationPolicy, type Rng, makeRng, twoViews } from './augment';
+import { type WarmupCosine, warmupCosineLr } from './lr-schedule';
 
 export interface TrainConfig {
   learningRate: number;
@@ -9,11 +10,23 @@ export interface TrainConfig {
   policy: AugmentationPolicy;
   /** Seeds the augmentation stream so a run is reproducible; unseeded runs use Math.random. */
   augmentSeed?: number;
+  /** Warm-up + cosine schedule over this trainer's steps; its peak replaces learningRate. */
+  schedule?: WarmupCosine;
+}
+
+/** Adam whose learning rate can follow a schedule (tfjs keeps it protected). */
+export class ScheduledAdam extends tf.AdamOptimizer {
+  setLearningRate(lr: number): void {
+    this.learningRate = lr;
+  }
+  get currentLearningRate(): number {
+    return this.learningRate;
+  }
 }
 
 /** Adam-driven SimCLR training on one model; owns its optimizer state. */
 export interface SimclrTrainer {
-  readonly optimizer: tf.AdamOptimizer;
+  readonly optimizer: ScheduledAdam;
   /**
    * One step on a batch of N images (NHWC, [0,1]); resolves to the NT-Xent loss.
    * Async because a synchronous GPU read-back stalls (or breaks) WebGPU in workers.
@@ -35,13 +48,17 @@ export function simclrLoss(model: SimclrModel, batch: tf.Tensor4D, cfg: TrainCon
 }
 
 export function createTrainer(model: SimclrModel, cfg: TrainConfig): SimclrTrainer {
-  const optimizer = tf.train.adam(cfg.learningRate);
+  // tf.train.adam's defaults: β1 0.9, β2 0.999, ε 1e-7.
+  const optimizer = new ScheduledAdam(cfg.schedule ? cfg.schedule.peak : cfg.learningRate, 0.9, 0.999, 1e-7);
   const vars = trainableVars(model);
   const rng = cfg.augmentSeed === undefined ? undefined : makeRng(cfg.augmentSeed);
+  let t = 0;
   return {
     optimizer,
     async step(batch) {
       if (batch.shape[0] < 2) throw new Error('a SimCLR step needs at least 2 images (negatives)');
+      if (cfg.schedule) optimizer.setLearningRate(warmupCosineLr(t, cfg.schedule));
+      t++;
       const loss = optimizer.minimize(() => simclrLoss(model, batch, cfg, rng), true, vars);
       if (!loss) throw new Error('optimizer returned no loss');
       const value = (await loss.data())[0]!;

@@ -1,0 +1,336 @@
+/**
+ * One (arm, seed) job of bench:quality: train (or not) an encoder under an equal
+ * budget of images processed, then run the fixed probe protocol on its frozen
+ * representation. Runs inside a worker thread (one tfjs WASM instance each).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import pino from 'pino';
+import { createSimclrModel, disposeSimclrModel, type SimclrModel } from '../../shared/model/encoder';
+import { RECIPE_MODEL_CONFIG, type ModelConfig } from '../../shared/model/config';
+import { unflattenWeights, weightLayout } from '../../shared/model/weights';
+import { extractFeatures } from '../../shared/ssl/probe';
+import { DEFAULT_C_GRID, runProbeProtocol, type ProbeProtocolResult } from '../../shared/ssl/probe-protocol';
+import { tfLossGrad } from '../../shared/ssl/probe-tf';
+import { createTrainer } from '../../shared/ssl/train-step';
+import { FLIP_VALID, grayscaleRecipePolicy, SIMCLR_RECIPE } from '../../shared/ssl/recipe';
+import { warmupCosineLr } from '../../shared/ssl/lr-schedule';
+import { createRng, deriveSeed } from '../../shared/data/rng';
+import { subset, toFloatBatch, type DatasetSplit, type ImageDataset } from '../../shared/data/dataset';
+import { partition } from '../../shared/data/splits';
+import { sampleWithoutReplacement, trainLocalRound, type LocalRoundResult } from '../../shared/federation/local-round';
+import { SECAGG_EVENTS } from '../../shared/protocol/secagg-messages';
+import { RoundConfigSchema, type RoundConfigInput } from '../../shared/protocol/round-config';
+import { NodeFederatedClient } from '../../server/federation/node-client';
+import { startServer } from '../../server/app';
+import { loadServerConfig } from '../../server/config';
+import type { RoundEndedEvent } from '../../server/federation/coordinator';
+import { RoundOutcome, RoundPhase } from '../../shared/protocol/phases';
+
+export const ARM_NAMES = ['raw', 'random', 'central', 'fed-iid', 'fed-dir', 'fed-dir-dp'] as const;
+export type ArmName = (typeof ARM_NAMES)[number];
+
+export const ARM_LABELS: Record<ArmName, string> = {
+  raw: 'raw pixels',
+  random: 'random-init encoder',
+  central: 'centralized SimCLR',
+  'fed-iid': 'federated IID',
+  'fed-dir': 'federated Dirichlet(0.1) + 30% dropout + SecAgg',
+  'fed-dir-dp': 'federated Dirichlet(0.1) + 30% dropout + SecAgg + DP',
+};
+
+export interface JobOptions {
+  arm: ArmName;
+  seed: number;
+  /** Images processed by SimCLR training steps (each image = one positive pair). */
+  budget: number;
+  /** Probe points along training (besides the end), each a 1,000-label probe. */
+  curveProbes: number;
+  labels: number;
+  lowLabels: number;
+  clients: number;
+  localSteps: number;
+  clientBatch: number;
+  dropout: number;
+  dpNoiseMultiplier: number;
+  modelConfig?: ModelConfig;
+}
+
+export interface CurvePoint {
+  images: number;
+  loss?: number;
+  probe1k?: number;
+  lr?: number;
+}
+
+export interface JobResult {
+  arm: ArmName;
+  seed: number;
+  budget: number;
+  imagesProcessed: number;
+  probe: ProbeProtocolResult;
+  probeLow: ProbeProtocolResult;
+  featureDim: number;
+  curve: CurvePoint[];
+  wallSeconds: number;
+  notes: string[];
+  epsilon?: number;
+  delta?: number;
+}
+
+export type Progress = (done: number, total: number, info: string) => void;
+
+function features(model: SimclrModel, ds: ImageDataset): Promise<{ features: Float32Array; dim: number }> {
+  return extractFeatures(model.encoder, ds.images, ds.count, [ds.height, ds.width, ds.channels]);
+}
+
+/**
+ * The fixed protocol: the first `labels` (and `lowLabels`) training images are the
+ * labelled set, the training images after the first `labels` are the validation rows
+ * that pick C, and the whole test split is scored once.
+ */
+export async function probeModel(
+  model: SimclrModel | null, split: DatasetSplit, labels: number, lowLabels: number, lowOnly = false,
+): Promise<{ probe: ProbeProtocolResult; probeLow: ProbeProtocolResult; dim: number }> {
+  const all = split.train;
+  const nVal = all.count - labels;
+  if (nVal < 500) throw new Error(`probe: ${labels} labels leave ${nVal} of ${all.count} training images for validation (need ≥ 500)`);
+  let trainF: Float32Array;
+  let testF: Float32Array;
+  let dim: number;
+  if (model) {
+    const a = await features(model, all);
+    const b = await features(model, split.test);
+    [trainF, testF, dim] = [a.features, b.features, a.dim];
+  } else {
+    // Raw pixels in [0, 1]; standardisation inside the protocol makes the scale moot.
+    trainF = Float32Array.from(all.images, (v) => v / 255);
+    testF = Float32Array.from(split.test.images, (v) => v / 255);
+    dim = all.width * all.height * all.channels;
+  }
+  const k = all.numClasses;
+  const made: { dispose(): void }[] = [];
+  const fast = (...args: Parameters<typeof tfLossGrad>) => {
+    const f = tfLossGrad(...args);
+    made.push(f);
+    return f;
+  };
+  const labelled = { features: trainF.subarray(0, labels * dim), labels: all.labels.subarray(0, labels) };
+  const validation = { features: trainF.subarray(labels * dim), labels: all.labels.subarray(labels) };
+  const test = { features: testF, labels: split.test.labels };
+  const opts = { cGrid: DEFAULT_C_GRID, validation };
+  try {
+    const probeLow = runProbeProtocol(labelled, test, dim, k, lowLabels, opts, fast);
+    const probe = lowOnly ? probeLow : runProbeProtocol(labelled, test, dim, k, labels, opts, fast);
+    return { probe, probeLow, dim };
+  } finally {
+    for (const f of made) f.dispose();
+  }
+}
+
+async function quickProbe(model: SimclrModel, split: DatasetSplit, labels: number, lowLabels: number): Promise<number> {
+  return (await probeModel(model, split, labels, lowLabels, true)).probeLow.testAccuracy;
+}
+
+function curveMarks(total: number, n: number): Set<number> {
+  const s = new Set<number>();
+  for (let i = 1; i <= n; i++) s.add(Math.round((i * total) / (n + 1)));
+  return s;
+}
+
+async function runCentral(o: JobOptions, split: DatasetSplit, model: SimclrModel, progress: Progress, curve: CurvePoint[]): Promise<number> {
+  const batch = SIMCLR_RECIPE.batchSize;
+  const steps = Math.max(1, Math.round(o.budget / batch));
+  const schedule = {
+    peak: SIMCLR_RECIPE.peakLearningRate, totalSteps: steps,
+    warmupSteps: Math.round(SIMCLR_RECIPE.warmupFraction * steps), finalFraction: SIMCLR_RECIPE.finalLrFraction,
+  };
+  const trainer = createTrainer(model, {
+    learningRate: schedule.peak, temperature: SIMCLR_RECIPE.temperature,
+    policy: grayscaleRecipePolicy({ flip: FLIP_VALID['fashion-mnist'] }), augmentSeed: deriveSeed(o.seed, 'augment'), schedule,
+  });
+  const rng = createRng(deriveSeed(o.seed, 'batches'));
+  const data = split.train;
+  const shape = [data.height, data.width, data.channels] as const;
+  const marks = curveMarks(steps, o.curveProbes);
+  let images = 0;
+  try {
+    for (let step = 1; step <= steps; step++) {
+      const idx = sampleWithoutReplacement(data.count, batch, () => rng.uniform());
+      const x = tf.tensor4d(toFloatBatch(data, idx), [batch, ...shape]);
+      const loss = await trainer.step(x).finally(() => x.dispose());
+      images += batch;
+      curve.push({ images, loss, lr: warmupCosineLr(step - 1, schedule) });
+      if (marks.has(step)) curve.push({ images, probe1k: await quickProbe(model, split, o.labels, o.lowLabels) });
+      progress(images, o.budget, `step ${step}/${steps} loss ${loss.toFixed(3)}`);
+    }
+  } finally {
+    trainer.dispose();
+  }
+  return images;
+}
+
+/**
+ * Federated arms: a real server (HTTP, socket.io, SQLite registry, SecAgg+, DP
+ * accountant) and `clients` in-process Node clients over the real protocol code.
+ * The bench only changes the round's learning rate between rounds (warm-up + cosine
+ * over rounds) and reconnects dropped clients after each round.
+ */
+async function runFederated(
+  o: JobOptions, split: DatasetSplit, model: SimclrModel, progress: Progress, curve: CurvePoint[], notes: string[],
+): Promise<{ images: number; epsilon?: number; delta?: number }> {
+  const nonIid = o.arm !== 'fed-iid';
+  const dp = o.arm === 'fed-dir-dp';
+  const dropout = nonIid ? o.dropout : 0;
+  const spec = nonIid ? 'dirichlet:0.1' : 'iid';
+  const shards = partition(split.train.labels, o.clients, spec, deriveSeed(o.seed, 'split')).map((idx) => subset(split.train, idx));
+  // Expected images per round: survivors × local steps × batch (clients with fewer images use them all).
+  const perRound = shards.reduce((a, s) => a + o.localSteps * Math.min(o.clientBatch, s.count), 0) * (1 - dropout);
+  const rounds = Math.max(1, Math.round(o.budget / perRound));
+  const schedule = {
+    peak: SIMCLR_RECIPE.peakLearningRate, totalSteps: rounds,
+    warmupSteps: Math.round(SIMCLR_RECIPE.warmupFraction * rounds), finalFraction: SIMCLR_RECIPE.finalLrFraction,
+  };
+  const training = (round: number) => ({
+    localSteps: o.localSteps, batchSize: o.clientBatch, learningRate: warmupCosineLr(round, schedule),
+    temperature: SIMCLR_RECIPE.temperature, augmentation: grayscaleRecipePolicy({ flip: FLIP_VALID['fashion-mnist'] }),
+  });
+  const secure = nonIid;
+  const roundConfig: RoundConfigInput = {
+    training: training(0),
+    cohort: dp ? { mode: 'poisson', rate: 1 } : { mode: 'fixed', size: o.clients },
+    minClients: o.clients, minSurvivors: 2, trainDeadlineMs: 3_600_000, phaseDeadlineMs: 3_600_000, roundIntervalMs: 0,
+    secureAggregation: { enabled: secure, clipNorm: dp ? 1 : 10 },
+    privacy: dp ? { enabled: true, mode: 'central', noiseMultiplier: o.dpNoiseMultiplier, targetEpsilon: 1e9 } : { enabled: false },
+  };
+  const dataDir = mkdtempSync(join(tmpdir(), 'fedssl-quality-'));
+  const cfg = loadServerConfig({ port: 0, host: '127.0.0.1', dataDir, model: 'default', logLevel: 'silent', openEnrollment: false }, {});
+  const server = await startServer(cfg, { logger: pino({ level: 'silent' }), evaluation: false, roundConfig, manualStart: true, adminToken: 'fa_quality-bench-admin-0123456789' });
+  // Server and clients share one thread here: a long training step delays pongs, and socket.io's 20 s
+  // ping timeout would count busy clients as dropped. Real dropouts are the injected ones.
+  server.io.engine.opts.pingTimeout = 3_600_000;
+  notes.push(`${rounds} rounds × ${o.clients} clients × ${o.localSteps} local steps × batch ≤ ${o.clientBatch}; starts from the server's own v0 init`);
+  const clients: NodeFederatedClient[] = [];
+  const dropping = new Set<number>();
+  const dropRng = createRng(deriveSeed(o.seed, 'dropout'));
+  let images = 0;
+  let committed = 0;
+  try {
+    const localModels = shards.map(() => createSimclrModel(o.modelConfig ?? RECIPE_MODEL_CONFIG));
+    shards.forEach((data, i) => {
+      const c: NodeFederatedClient = new NodeFederatedClient({
+        url: server.url, token: server.registry.createToken('client').token, clientId: `quality-${i}-client`,
+        modelConfig: o.modelConfig ?? RECIPE_MODEL_CONFIG, data,
+        // All clients and the server share this thread: an ack can wait behind other clients' training.
+        ackTimeoutMs: 3_600_000,
+        dropBefore: (event) => dropping.has(i) && event === SECAGG_EVENTS.maskedInput,
+        trainOverride: async (global, tc): Promise<LocalRoundResult> => {
+          // A client that will vanish before uploading does not spend the budget.
+          if (dropping.has(i)) return { delta: new Float32Array(global.length), meanLoss: 0, steps: 0, numExamples: data.count };
+          const m = localModels[i]!;
+          const r = await trainLocalRound({ model: m, layout: weightLayout(m), globalWeights: global, data, training: tc, random: () => dropRng.uniform() });
+          images += r.steps * Math.min(tc.batchSize, data.count);
+          return r;
+        },
+      });
+      clients.push(c);
+    });
+    await new Promise<void>((resolve, reject) => {
+      const marks = curveMarks(rounds, o.curveProbes);
+      const pickDroppers = () => {
+        dropping.clear();
+        // Exactly round(dropout·n) clients vanish each round (SecAgg+ must tolerate it).
+        const k = Math.round(dropout * o.clients);
+        const ids = Array.from({ length: o.clients }, (_, i) => i);
+        dropRng.shuffle(ids);
+        for (const i of ids.slice(0, k)) dropping.add(i);
+      };
+      let lastEvent = Date.now();
+      server.coordinator.on('round-started', () => {
+        lastEvent = Date.now();
+        progress(images, o.budget, `round ${committed + 1}/${rounds}`);
+      });
+      // A dropped client whose reconnect was refused (e.g. the server had not yet seen its
+      // disconnect) retries while the server idles; a stall is reported, not silent.
+      const watchdog = setInterval(() => {
+        const st = server.coordinator.status();
+        if (st.phase === RoundPhase.Idle) for (const c of clients) if (!c.socket.connected) c.socket.connect();
+        if (Date.now() - lastEvent < 120_000) return;
+        const down = clients.filter((c) => !c.socket.connected).map((c) => `${c.id}: ${c.client.events.slice(-3).map((e) => e.type + ('message' in e ? `(${e.message})` : '') + ('reason' in e ? `(${String(e.reason)})` : '')).join(', ')}`);
+        progress(images, o.budget, `stalled? phase ${st.phase} paused ${st.paused} eligible ${st.eligibleClients} connected ${st.connectedClients} delivered ${st.delivered.length}/${st.cohort.length}; down: ${down.join(' | ')}`);
+      }, 5_000);
+      watchdog.unref();
+      server.coordinator.on('round-ended', (e: RoundEndedEvent) => {
+        lastEvent = Date.now();
+        void (async () => {
+          try {
+            if (e.outcome !== RoundOutcome.Committed) {
+              notes.push(`round ${e.roundId} ${e.outcome}: ${e.reason ?? ''}`);
+              console.error(`[${o.arm}/seed${o.seed}] round ${e.roundId} ${e.outcome}: ${e.reason ?? ''}`);
+              if (notes.length > 20) throw new Error(`too many failed rounds; last: ${e.reason ?? ''}`);
+            } else committed++;
+            curve.push({ images, ...(e.meanLoss !== null ? { loss: e.meanLoss } : {}), lr: warmupCosineLr(committed - 1, schedule) });
+            server.coordinator.pause();
+            if (marks.has(committed) && e.outcome === RoundOutcome.Committed) {
+              unflattenWeights(model, weightLayout(model), server.coordinator.globalModel.weights);
+              curve.push({ images, probe1k: await quickProbe(model, split, o.labels, o.lowLabels) });
+            }
+            progress(images, o.budget, `round ${committed}/${rounds} loss ${e.meanLoss?.toFixed(3) ?? '–'}`);
+            if (committed >= rounds) return resolve();
+            server.coordinator.updateConfig(parseRound({ ...roundConfig, training: training(committed) }));
+            pickDroppers();
+            for (const c of clients) if (!c.socket.connected) c.socket.connect();
+            server.coordinator.resume();
+          } catch (err) {
+            reject(err as Error);
+          }
+        })();
+      });
+      pickDroppers();
+      server.coordinator.start();
+    });
+    unflattenWeights(model, weightLayout(model), server.coordinator.globalModel.weights);
+    const privacy = server.coordinator.status().privacy;
+    for (const m of localModels) disposeSimclrModel(m);
+    return { images, ...(privacy ? { epsilon: privacy.epsilon, delta: privacy.delta } : {}) };
+  } finally {
+    for (const c of clients) c.close();
+    await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const parseRound = (c: RoundConfigInput) => RoundConfigSchema.parse(c);
+
+export async function runJob(o: JobOptions, split: DatasetSplit, progress: Progress): Promise<JobResult> {
+  const t0 = performance.now();
+  const curve: CurvePoint[] = [];
+  const notes: string[] = [];
+  let images = 0;
+  let extra: { epsilon?: number; delta?: number } = {};
+  if (o.arm === 'raw') {
+    const r = await probeModel(null, split, o.labels, o.lowLabels);
+    notes.push('no training and no randomness: the same value for every seed');
+    return { arm: o.arm, seed: o.seed, budget: o.budget, imagesProcessed: 0, probe: r.probe, probeLow: r.probeLow, featureDim: r.dim, curve, wallSeconds: (performance.now() - t0) / 1000, notes };
+  }
+  const model = createSimclrModel(o.modelConfig ?? RECIPE_MODEL_CONFIG, o.seed);
+  try {
+    if (o.arm === 'central') images = await runCentral(o, split, model, progress, curve);
+    else if (o.arm !== 'random') {
+      const r = await runFederated(o, split, model, progress, curve, notes);
+      images = r.images;
+      extra = r;
+    }
+    const r = await probeModel(model, split, o.labels, o.lowLabels);
+    curve.push({ images, probe1k: r.probeLow.testAccuracy });
+    return {
+      arm: o.arm, seed: o.seed, budget: o.budget, imagesProcessed: images, probe: r.probe, probeLow: r.probeLow, featureDim: r.dim, curve,
+      wallSeconds: (performance.now() - t0) / 1000, notes,
+      ...(extra.epsilon !== undefined ? { epsilon: extra.epsilon, delta: extra.delta } : {}),
+    };
+  } finally {
+    disposeSimclrModel(model);
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * The SimCLR recipe that bench:quality selected for 28×28 grayscale data (see the
+ * README's bench:quality section for the measurements behind each choice).
+ */
+import { type AugmentationPolicy, AugmentationPolicySchema } from './augment-policy';
+
+/**
+ * Grayscale policy: the default crop/affine/blur/noise plus brightness/contrast jitter
+ * (clothes and digits vary in exposure and ink), and a horizontal flip only where the
+ * classes are mirror-symmetric (clothes yes, digits no: a flipped 2 is not a 2).
+ */
+export function grayscaleRecipePolicy(opts: { flip: boolean }): AugmentationPolicy {
+  return AugmentationPolicySchema.parse({
+    crop: { scale: [0.35, 1] },
+    flip: { enabled: opts.flip, p: 0.5 },
+    colorJitter: { enabled: true, brightness: 0.4, contrast: 0.4, saturation: 0, p: 0.8 },
+  });
+}
+
+/** Mirror symmetry of each bundled dataset's classes. */
+export const FLIP_VALID: Record<'mnist' | 'fashion-mnist', boolean> = { mnist: false, 'fashion-mnist': true };
+
+export interface SimclrRecipe {
+  temperature: number;
+  peakLearningRate: number;
+  /** Fraction of all steps spent warming up linearly. */
+  warmupFraction: number;
+  finalLrFraction: number;
+  batchSize: number;
+}
+
+export const SIMCLR_RECIPE: SimclrRecipe = {
+  temperature: 0.2,
+  peakLearningRate: 2e-3,
+  warmupFraction: 0.05,
+  finalLrFraction: 0.05,
+  batchSize: 256,
+};
