@@ -31,7 +31,15 @@ const opts = new Command()
   .option('--scenarios <list>', 'quiet,flood', 'quiet,flood')
   .option('--flood-worker <json>', '(internal) run the hostile clients')
   .parse()
-  .opts<{ clients: number; dropout: number; hostile: number; rate: number; model: string; scenarios: string; floodWorker?: string }>();
+  .opts<{
+    clients: number;
+    dropout: number;
+    hostile: number;
+    rate: number;
+    model: string;
+    scenarios: string;
+    floodWorker?: string;
+  }>();
 
 const ROOT = resolve(import.meta.dirname, '..');
 const ADMIN = 'fa_bench-load-admin-token';
@@ -69,18 +77,47 @@ async function eventLoopP99(url: string): Promise<number> {
 async function floodWorker(cfg: { url: string; tokens: string[]; rate: number }): Promise<void> {
   const rng = createRng(7);
   const junk = (): [string, unknown] => {
-    const events = [EVENTS.ready, EVENTS.getModel, EVENTS.submitUpdate, SECAGG_EVENTS.advertise, SECAGG_EVENTS.shareKeys, SECAGG_EVENTS.maskedInput, SECAGG_EVENTS.unmask, 'x:junk'];
+    const events = [
+      EVENTS.ready,
+      EVENTS.getModel,
+      EVENTS.submitUpdate,
+      SECAGG_EVENTS.advertise,
+      SECAGG_EVENTS.shareKeys,
+      SECAGG_EVENTS.maskedInput,
+      SECAGG_EVENTS.unmask,
+      'x:junk',
+    ];
     const event = events[rng.int(events.length)]!;
     switch (rng.int(4)) {
-      case 0: return [event, { p: { type: 'advertise', round: 1, sessionId: 'x'.repeat(12), from: 'y', cPk: Array.from({ length: 800 }, () => ({ $b: [0, 4096] })) }, b: new Uint8Array(4096) }];
-      case 1: return [event, { version: rng.int(3) }];
-      case 2: return [event, new Uint8Array(2048)];
-      default: return [event, { a: [[[[[[1]]]]]], s: 'z'.repeat(rng.int(512)) }];
+      case 0:
+        return [
+          event,
+          {
+            p: {
+              type: 'advertise',
+              round: 1,
+              sessionId: 'x'.repeat(12),
+              from: 'y',
+              cPk: Array.from({ length: 800 }, () => ({ $b: [0, 4096] })),
+            },
+            b: new Uint8Array(4096),
+          },
+        ];
+      case 1:
+        return [event, { version: rng.int(3) }];
+      case 2:
+        return [event, new Uint8Array(2048)];
+      default:
+        return [event, { a: [[[[[[1]]]]]], s: 'z'.repeat(rng.int(512)) }];
     }
   };
   let sent = 0;
   const sockets = cfg.tokens.map((token, i) => {
-    const s = io(cfg.url, { auth: { token, clientId: `hostile-${String(i).padStart(4, '0')}` }, transports: ['websocket'], reconnection: false });
+    const s = io(cfg.url, {
+      auth: { token, clientId: `hostile-${String(i).padStart(4, '0')}` },
+      transports: ['websocket'],
+      reconnection: false,
+    });
     // The server cuts clients that ignore rate limiting: come back at once, like a real attacker.
     s.on('disconnect', () => setTimeout(() => s.connect(), 50));
     return s;
@@ -119,16 +156,43 @@ async function scenario(name: 'quiet' | 'flood'): Promise<Result> {
   const modelConfig = opts.model === 'tiny' ? TINY_MODEL_CONFIG : DEFAULT_MODEL_CONFIG;
   const dataDir = mkdtempSync(join(tmpdir(), 'fedssl-load-'));
   const cfgFile = join(dataDir, 'round.json');
-  writeFileSync(cfgFile, JSON.stringify({
-    cohort: { mode: 'fixed', size: n }, minClients: n, minSurvivors: Math.floor((1 - opts.dropout) * n * 0.95),
-    trainDeadlineMs: 1_200_000, phaseDeadlineMs: 600_000, roundIntervalMs: 2 ** 31 - 1, // one round
-    secureAggregation: { enabled: true, clipNorm: 1, weightCap: 100 },
-  }));
+  writeFileSync(
+    cfgFile,
+    JSON.stringify({
+      cohort: { mode: 'fixed', size: n },
+      minClients: n,
+      minSurvivors: Math.floor((1 - opts.dropout) * n * 0.95),
+      trainDeadlineMs: 1_200_000,
+      phaseDeadlineMs: 600_000,
+      roundIntervalMs: 2 ** 31 - 1, // one round
+      secureAggregation: { enabled: true, clipNorm: 1, weightCap: 100 },
+    }),
+  );
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const server = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', String(port), '--data-dir', dataDir, '--log-level', 'error', '--round-config', cfgFile, '--model', opts.model], {
-    cwd: ROOT, env: { ...process.env, FEDSSL_ADMIN_TOKEN: ADMIN, FEDSSL_EVAL: '0', FEDSSL_DEVICES_PER_TOKEN: '1' }, stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const server = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'server/main.ts',
+      '--port',
+      String(port),
+      '--data-dir',
+      dataDir,
+      '--log-level',
+      'error',
+      '--round-config',
+      cfgFile,
+      '--model',
+      opts.model,
+    ],
+    {
+      cwd: ROOT,
+      env: { ...process.env, FEDSSL_ADMIN_TOKEN: ADMIN, FEDSSL_EVAL: '0', FEDSSL_DEVICES_PER_TOKEN: '1' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   const clients: NodeFederatedClient[] = [];
   let flood: ChildProcess | undefined;
   try {
@@ -139,33 +203,63 @@ async function scenario(name: 'quiet' | 'flood'): Promise<Result> {
     const admin = new AdminClient(url, ADMIN);
     await admin.request('POST', '/api/admin/rounds/pause'); // start the round only when everyone is connected
     const hostileTokens: string[] = [];
-    if (name === 'flood') for (let i = 0; i < opts.hostile; i++) hostileTokens.push((await admin.createJoinToken(`hostile ${i}`)).token);
-    const dummy: ImageDataset = { name: 'none', width: 28, height: 28, channels: 1, numClasses: 0, classNames: [], images: new Uint8Array(0), labels: new Uint8Array(0), count: 100 };
+    if (name === 'flood')
+      for (let i = 0; i < opts.hostile; i++) hostileTokens.push((await admin.createJoinToken(`hostile ${i}`)).token);
+    const dummy: ImageDataset = {
+      name: 'none',
+      width: 28,
+      height: 28,
+      channels: 1,
+      numClasses: 0,
+      classNames: [],
+      images: new Uint8Array(0),
+      labels: new Uint8Array(0),
+      count: 100,
+    };
     const drop = Math.round(opts.dropout * n);
     for (let i = 0; i < n; i++) {
       const token = (await admin.createJoinToken(`load ${i}`)).token;
       const rng = createRng(1000 + i);
-      clients.push(new NodeFederatedClient({
-        url, token, clientId: `load-${String(i).padStart(5, '0')}`, modelConfig, data: dummy,
-        trainOverride: async (global) => {
-          const delta = new Float32Array(global.length);
-          for (let j = 0; j < delta.length; j += 97) delta[j] = (rng.uniform() - 0.5) * 1e-3;
-          return { delta, meanLoss: 1, steps: 1, numExamples: 100 };
-        },
-        // The last 10% vanish after sharing keys: the server must reconstruct their mask keys.
-        ...(i >= n - drop ? { dropBefore: (e: string) => e === SECAGG_EVENTS.maskedInput } : {}),
-      }));
+      clients.push(
+        new NodeFederatedClient({
+          url,
+          token,
+          clientId: `load-${String(i).padStart(5, '0')}`,
+          modelConfig,
+          data: dummy,
+          trainOverride: async (global) => {
+            const delta = new Float32Array(global.length);
+            for (let j = 0; j < delta.length; j += 97) delta[j] = (rng.uniform() - 0.5) * 1e-3;
+            return { delta, meanLoss: 1, steps: 1, numExamples: 100 };
+          },
+          // The last 10% vanish after sharing keys: the server must reconstruct their mask keys.
+          ...(i >= n - drop ? { dropBefore: (e: string) => e === SECAGG_EVENTS.maskedInput } : {}),
+        }),
+      );
     }
     const t0 = Date.now();
     for (;;) {
       const st = await admin.request<{ eligibleClients: number; connectedClients: number }>('GET', '/api/admin/status');
       if (st.eligibleClients >= n) break;
-      if (Date.now() - t0 > 900_000) throw new Error(`only ${st.eligibleClients} of ${n} clients became eligible (${st.connectedClients} connected)`);
+      if (Date.now() - t0 > 900_000)
+        throw new Error(
+          `only ${st.eligibleClients} of ${n} clients became eligible (${st.connectedClients} connected)`,
+        );
       await new Promise((r) => setTimeout(r, 500));
     }
     if (name === 'flood') {
       // The flood starts once the honest clients are in, and runs through the whole round.
-      flood = spawn(process.execPath, ['--import', 'tsx', 'bench/load.ts', '--flood-worker', JSON.stringify({ url, tokens: hostileTokens, rate: opts.rate })], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+      flood = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'bench/load.ts',
+          '--flood-worker',
+          JSON.stringify({ url, tokens: hostileTokens, rate: opts.rate }),
+        ],
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+      );
       await new Promise((r) => setTimeout(r, 3000));
     }
     await eventLoopP99(url); // resets the histogram
@@ -179,8 +273,13 @@ async function scenario(name: 'quiet' | 'flood'): Promise<Result> {
     }
     const p99 = await eventLoopP99(url);
     const result: Result = {
-      scenario: name, outcome: round.outcome === RoundOutcome.Committed ? 'committed' : `${round.outcome}: ${round.reason}`, survivors: round.survivors,
-      latencyMs: round.ended_at! - round.started_at, serverCpuS: cpuSeconds(server.pid!) - cpu0, peakRssMiB: peakRssMiB(server.pid!), eventLoopP99Ms: p99,
+      scenario: name,
+      outcome: round.outcome === RoundOutcome.Committed ? 'committed' : `${round.outcome}: ${round.reason}`,
+      survivors: round.survivors,
+      latencyMs: round.ended_at! - round.started_at,
+      serverCpuS: cpuSeconds(server.pid!) - cpu0,
+      peakRssMiB: peakRssMiB(server.pid!),
+      eventLoopP99Ms: p99,
     };
     if (flood) {
       const out = new Promise<string>((ok) => {
@@ -203,24 +302,41 @@ async function scenario(name: 'quiet' | 'flood'): Promise<Result> {
 }
 
 async function main(): Promise<void> {
-  if (opts.floodWorker) return floodWorker(JSON.parse(opts.floodWorker) as { url: string; tokens: string[]; rate: number });
+  if (opts.floodWorker)
+    return floodWorker(JSON.parse(opts.floodWorker) as { url: string; tokens: string[]; rate: number });
   const results: Result[] = [];
   for (const s of opts.scenarios.split(',') as ('quiet' | 'flood')[]) {
-    console.log(`scenario ${s}: ${opts.clients} clients (${opts.model} model), ${Math.round(opts.dropout * 100)}% dropping${s === 'flood' ? `, ${opts.hostile} hostile × ${opts.rate} msg/s` : ''}…`);
+    console.log(
+      `scenario ${s}: ${opts.clients} clients (${opts.model} model), ${Math.round(opts.dropout * 100)}% dropping${s === 'flood' ? `, ${opts.hostile} hostile × ${opts.rate} msg/s` : ''}…`,
+    );
     results.push(await scenario(s));
     console.log(JSON.stringify(results[results.length - 1]));
   }
   console.log('\nbench:load');
-  console.table(results.map((r) => ({
-    scenario: r.scenario, outcome: r.outcome, survivors: r.survivors, 'round latency s': (r.latencyMs / 1000).toFixed(1), 'server CPU s': r.serverCpuS.toFixed(1),
-    'peak RSS MiB': r.peakRssMiB.toFixed(0), 'event-loop p99 ms': r.eventLoopP99Ms.toFixed(0), ...(r.junkSent !== undefined ? { 'junk sent': r.junkSent } : {}),
-  })));
+  console.table(
+    results.map((r) => ({
+      scenario: r.scenario,
+      outcome: r.outcome,
+      survivors: r.survivors,
+      'round latency s': (r.latencyMs / 1000).toFixed(1),
+      'server CPU s': r.serverCpuS.toFixed(1),
+      'peak RSS MiB': r.peakRssMiB.toFixed(0),
+      'event-loop p99 ms': r.eventLoopP99Ms.toFixed(0),
+      ...(r.junkSent !== undefined ? { 'junk sent': r.junkSent } : {}),
+    })),
+  );
   const q = results.find((r) => r.scenario === 'quiet');
   const f = results.find((r) => r.scenario === 'flood');
-  if (q && f) console.log(`flood / quiet latency: ${(f.latencyMs / q.latencyMs).toFixed(2)}× (target ≤ 2×); peak RSS under flood ${f.peakRssMiB.toFixed(0)} MiB (target < 1024)`);
+  if (q && f)
+    console.log(
+      `flood / quiet latency: ${(f.latencyMs / q.latencyMs).toFixed(2)}× (target ≤ 2×); peak RSS under flood ${f.peakRssMiB.toFixed(0)} MiB (target < 1024)`,
+    );
 }
 
-main().then(() => !opts.floodWorker && process.exit(0), (err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => !opts.floodWorker && process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -28,15 +28,25 @@ function median(fn: () => void, runs: number): number {
 
 function row(what: string, ms: number, targetMs: number): void {
   const ratio = ms / targetMs;
-  console.log(`${what.padEnd(52)} ${ms.toFixed(1).padStart(9)} ms   ceiling ${String(targetMs).padStart(5)} ms   ${ratio.toFixed(2)}× of ceiling`);
+  console.log(
+    `${what.padEnd(52)} ${ms.toFixed(1).padStart(9)} ms   ceiling ${String(targetMs).padStart(5)} ms   ${ratio.toFixed(2)}× of ceiling`,
+  );
 }
 
 async function main(): Promise<void> {
   console.log(`bench:micro on ${process.version}, ${(await import('node:os')).cpus().length} cores\n`);
   const out = new Uint32Array(1_000_000);
   const seed = new Uint8Array(32).fill(3);
-  row('expandMask: 1M words (ChaCha20 PRG)', median(() => expandMask(seed, out.length, undefined, out), 7), 250);
-  row('gaussianNoise: 1M coordinates', median(() => gaussianNoise(1_000_000, 1), 7), 400);
+  row(
+    'expandMask: 1M words (ChaCha20 PRG)',
+    median(() => expandMask(seed, out.length, undefined, out), 7),
+    250,
+  );
+  row(
+    'gaussianNoise: 1M coordinates',
+    median(() => gaussianNoise(1_000_000, 1), 7),
+    400,
+  );
 
   await initWasmBackendForNode();
   for (const backend of ['cpu', 'wasm']) {
@@ -55,7 +65,10 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fedssl-bench-micro-'));
   let maxGap = 0;
   try {
-    const cfg = loadServerConfig({ port: 0, host: '127.0.0.1', dataDir, model: 'tiny', logLevel: 'silent', openEnrollment: false }, {});
+    const cfg = loadServerConfig(
+      { port: 0, host: '127.0.0.1', dataDir, model: 'tiny', logLevel: 'silent', openEnrollment: false },
+      {},
+    );
     const server = await startServer(cfg, {
       logger: pino({ level: 'silent' }),
       manualStart: true,

@@ -38,7 +38,19 @@ const o = new Command()
   .option('--alpha <a>', 'Dirichlet α of the non-IID split', (v) => Number(v), 0.3)
   .option('--clamp-only', 'only print the distributed-DP quantization clamp rates')
   .parse()
-  .opts<{ rounds: number; clients: number; q: number; localSteps: number; batchSize: number; clip: number; model: string; noise: string; delta: number; alpha: number; clampOnly?: boolean }>();
+  .opts<{
+    rounds: number;
+    clients: number;
+    q: number;
+    localSteps: number;
+    batchSize: number;
+    clip: number;
+    model: string;
+    noise: string;
+    delta: number;
+    alpha: number;
+    clampOnly?: boolean;
+  }>();
 
 /**
  * Distributed DP: how often a client's noised coordinate falls outside its quantization range
@@ -56,12 +68,27 @@ function clampReport(): void {
       const layout = maskedVectorLayout({ d, weight: false, bit: false, loss: false });
       const g = new GaussianStream(new Uint8Array(32).fill(m));
       const rate = (v: number) =>
-        encodeMaskedVector(layout, { delta: new Float32Array(d).fill(v), weight: 1 }, { clipNorm: o.clip, bits: 20, lossMax: 1, deltaNoiseStd: sigma }, seededUniformSource(new Uint8Array(32)), (out, std) => g.fill(out, std)).clamped / d;
+        encodeMaskedVector(
+          layout,
+          { delta: new Float32Array(d).fill(v), weight: 1 },
+          { clipNorm: o.clip, bits: 20, lossMax: 1, deltaNoiseStd: sigma },
+          seededUniformSource(new Uint8Array(32)),
+          (out, std) => g.fill(out, std),
+        ).clamped / d;
       // The old ±C range: P[|v + N(0, σ²)| > C] at v = 0 is 2·Φ(−C/σ).
-      rows.push({ z, 'm (expected clients)': m, 'client σ/C': (sigma / o.clip).toFixed(3), 'clamped at |v|=C': rate(o.clip).toExponential(1), 'clamped at v=0': rate(0).toExponential(1), 'old ±C range at v=0': erfcHalf(o.clip / sigma).toExponential(1) });
+      rows.push({
+        z,
+        'm (expected clients)': m,
+        'client σ/C': (sigma / o.clip).toFixed(3),
+        'clamped at |v|=C': rate(o.clip).toExponential(1),
+        'clamped at v=0': rate(0).toExponential(1),
+        'old ±C range at v=0': erfcHalf(o.clip / sigma).toExponential(1),
+      });
     }
   }
-  console.log(`\nDistributed DP quantization clamp rate (range ±(C + ${CLAMP_SIGMAS}σ), ${d} coordinates per cell, C=${o.clip}):`);
+  console.log(
+    `\nDistributed DP quantization clamp rate (range ±(C + ${CLAMP_SIGMAS}σ), ${d} coordinates per cell, C=${o.clip}):`,
+  );
   console.table(rows);
 }
 
@@ -76,14 +103,24 @@ async function runSetting(z: number) {
   const dataDir = mkdtempSync(join(tmpdir(), 'fedssl-bench-dp-'));
   const split = loadNpmDataset('fashion-mnist');
   const server = await startServer(
-    loadServerConfig({ port: 0, dataDir, model: o.model === 'tiny' ? 'tiny' : 'default', logLevel: 'silent', staticDir: dataDir }),
+    loadServerConfig({
+      port: 0,
+      dataDir,
+      model: o.model === 'tiny' ? 'tiny' : 'default',
+      logLevel: 'silent',
+      staticDir: dataDir,
+    }),
     {
       logger: pino({ level: 'silent' }),
       evaluation: false,
       roundConfig: {
         training: { localSteps: o.localSteps, batchSize: o.batchSize, learningRate: 1e-3, temperature: 0.5 },
-        cohort: { mode: 'poisson', rate: o.q }, minClients: o.clients, minSurvivors: 3,
-        trainDeadlineMs: 600_000, phaseDeadlineMs: 60_000, roundIntervalMs: 0,
+        cohort: { mode: 'poisson', rate: o.q },
+        minClients: o.clients,
+        minSurvivors: 3,
+        trainDeadlineMs: 600_000,
+        phaseDeadlineMs: 60_000,
+        roundIntervalMs: 0,
         secureAggregation: { enabled: true, clipNorm: o.clip, weightCap: 2000 },
         privacy: { enabled: z > 0, noiseMultiplier: z > 0 ? z : 1, targetEpsilon: 1e9, delta: o.delta },
       },
@@ -91,10 +128,20 @@ async function runSetting(z: number) {
   );
   const shards = partition(split.train.labels, o.clients, `dirichlet:${o.alpha}`, 42);
   const modelConfig = o.model === 'tiny' ? TINY_MODEL_CONFIG : DEFAULT_MODEL_CONFIG;
-  const clients = shards.map((idx, i) => new NodeFederatedClient({
-    url: server.url, token: server.registry.createToken('client').token, clientId: `bench-dp-${i}-client`, modelConfig, data: subset(split.train, idx),
-  }));
-  const bar = new cliProgress.SingleBar({ format: ` z=${z} {bar} {value}/{total} rounds`, noTTYOutput: true, notTTYSchedule: 10_000 }, cliProgress.Presets.shades_classic);
+  const clients = shards.map(
+    (idx, i) =>
+      new NodeFederatedClient({
+        url: server.url,
+        token: server.registry.createToken('client').token,
+        clientId: `bench-dp-${i}-client`,
+        modelConfig,
+        data: subset(split.train, idx),
+      }),
+  );
+  const bar = new cliProgress.SingleBar(
+    { format: ` z=${z} {bar} {value}/{total} rounds`, noTTYOutput: true, notTTYSchedule: 10_000 },
+    cliProgress.Presets.shades_classic,
+  );
   bar.start(o.rounds, 0);
   const t0 = Date.now();
   const committed = () => server.registry.listRounds().filter((r) => r.outcome === RoundOutcome.Committed).length;
@@ -114,7 +161,15 @@ async function runSetting(z: number) {
   for (const c of clients) c.close();
   await server.close();
   rmSync(dataDir, { recursive: true, force: true });
-  return { z, version: latest.version, epsilon: z > 0 ? latest.epsilon : Infinity, accountantSteps: steps, probe: probe.trained, v0: base.trained, seconds: (Date.now() - t0) / 1000 };
+  return {
+    z,
+    version: latest.version,
+    epsilon: z > 0 ? latest.epsilon : Infinity,
+    accountantSteps: steps,
+    probe: probe.trained,
+    v0: base.trained,
+    seconds: (Date.now() - t0) / 1000,
+  };
 }
 
 async function main() {
@@ -123,14 +178,26 @@ async function main() {
   await initWasmBackendForNode();
   const rows = [];
   for (const z of o.noise.split(',').map(Number)) rows.push(await runSetting(z));
-  console.log(`\nbench:privacy — Fashion-MNIST, ${o.clients} non-IID clients (Dirichlet α=${o.alpha}), Poisson q=${o.q}, ${o.rounds} rounds × ${o.localSteps} local steps (batch ${o.batchSize}), C=${o.clip}, δ=${o.delta}, ${o.model} model`);
-  console.table(rows.map((r) => ({
-    'noise z': r.z, 'ε': Number.isFinite(r.epsilon!) ? r.epsilon!.toFixed(2) : '∞ (no DP)', 'accounted draws': r.accountantSteps,
-    'probe acc.': `${(100 * r.probe).toFixed(1)}%`, 'v0 (random init)': `${(100 * r.v0).toFixed(1)}%`, 'gain (points)': (100 * (r.probe - r.v0)).toFixed(1), 'time s': r.seconds.toFixed(0),
-  })));
+  console.log(
+    `\nbench:privacy — Fashion-MNIST, ${o.clients} non-IID clients (Dirichlet α=${o.alpha}), Poisson q=${o.q}, ${o.rounds} rounds × ${o.localSteps} local steps (batch ${o.batchSize}), C=${o.clip}, δ=${o.delta}, ${o.model} model`,
+  );
+  console.table(
+    rows.map((r) => ({
+      'noise z': r.z,
+      ε: Number.isFinite(r.epsilon!) ? r.epsilon!.toFixed(2) : '∞ (no DP)',
+      'accounted draws': r.accountantSteps,
+      'probe acc.': `${(100 * r.probe).toFixed(1)}%`,
+      'v0 (random init)': `${(100 * r.v0).toFixed(1)}%`,
+      'gain (points)': (100 * (r.probe - r.v0)).toFixed(1),
+      'time s': r.seconds.toFixed(0),
+    })),
+  );
 }
 
-main().then(() => process.exit(0), (err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

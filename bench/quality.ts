@@ -23,7 +23,10 @@ const int = (name: string, min: number) => (v: string) => {
   if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
   return n;
 };
-const list = <T>(parse: (s: string) => T) => (v: string) => v.split(',').map((s) => parse(s.trim()));
+const list =
+  <T>(parse: (s: string) => T) =>
+  (v: string) =>
+    v.split(',').map((s) => parse(s.trim()));
 const armName = (s: string): ArmName => {
   const a = ARM_NAMES.find((n) => n === s);
   if (!a) throw new InvalidArgumentError(`unknown arm "${s}" (one of ${ARM_NAMES.join(', ')})`);
@@ -50,11 +53,17 @@ interface Cli {
 
 const program = new Command()
   .name('bench:quality')
-  .description('Linear-probe quality of the SimCLR encoder: raw pixels, random init, centralized, federated (IID, Dirichlet+dropout+SecAgg, +DP)')
+  .description(
+    'Linear-probe quality of the SimCLR encoder: raw pixels, random init, centralized, federated (IID, Dirichlet+dropout+SecAgg, +DP)',
+  )
   .option('--quick', 'one seed, 25,600 images per arm, no intermediate probes (about 20 min on 2 cores)', false)
   .option('--arms <list>', `comma-separated subset of ${ARM_NAMES.join(',')}`, list(armName))
   .option('--seeds <list>', 'comma-separated seeds (default 1,2,3; --quick: 1)', list(int('seed', 0)))
-  .option('--budget <images>', 'images processed by SimCLR steps per arm (default 256000; --quick: 25600)', int('budget', 2))
+  .option(
+    '--budget <images>',
+    'images processed by SimCLR steps per arm (default 256000; --quick: 25600)',
+    int('budget', 2),
+  )
   .option('--jobs <n>', 'worker threads (jobs run in parallel)', int('jobs', 1), Math.max(1, cpus().length))
   .option('--out <dir>', 'results directory (one JSON per finished job, summary, SVGs)', 'bench/results/quality')
   .option('--labels <n>', 'labelled training images for the main probe', int('labels', 10), 10_000)
@@ -64,10 +73,17 @@ const program = new Command()
   .option('--client-batch <n>', 'client batch size (default 128; --quick: 64)', int('client-batch', 2))
   .option('--dropout <fraction>', 'fraction of the cohort that vanishes before uploading (Dirichlet arms)', Number, 0.3)
   .option('--dp-noise <z>', 'DP noise multiplier for fed-dir-dp (ε is reported by the accountant)', Number, 1)
-  .option('--curve-probes <n>', 'intermediate 1,000-label probes per job (default 3; --quick: 0)', int('curve-probes', 0))
+  .option(
+    '--curve-probes <n>',
+    'intermediate 1,000-label probes per job (default 3; --quick: 0)',
+    int('curve-probes', 0),
+  )
   .option('--fresh', 'ignore saved job results in --out', false);
 
-async function runWorker(job: JobOptions, onProgress: (m: Extract<WorkerMessage, { type: 'progress' }>) => void): Promise<JobResult> {
+async function runWorker(
+  job: JobOptions,
+  onProgress: (m: Extract<WorkerMessage, { type: 'progress' }>) => void,
+): Promise<JobResult> {
   return new Promise((resolvePromise, reject) => {
     // The worker is TypeScript too: its plain-JS entry registers tsx first.
     const w = new Worker(new URL('./quality/worker-entry.mjs', import.meta.url), { workerData: job });
@@ -100,14 +116,22 @@ async function main(o: Cli): Promise<void> {
   const out = resolve(o.out);
   mkdirSync(out, { recursive: true });
   const settings = {
-    budget, labels: o.labels, lowLabels: o.lowLabels, clients: o.clients, localSteps, clientBatch,
-    dropout: o.dropout, dpNoiseMultiplier: o.dpNoise, curveProbes,
+    budget,
+    labels: o.labels,
+    lowLabels: o.lowLabels,
+    clients: o.clients,
+    localSteps,
+    clientBatch,
+    dropout: o.dropout,
+    dpNoiseMultiplier: o.dpNoise,
+    curveProbes,
   };
   // A saved job is reused only when it was run with exactly these settings.
   const tag = `b${budget}-l${o.labels}-${o.lowLabels}-c${o.clients}x${localSteps}x${clientBatch}-d${o.dropout}-z${o.dpNoise}-p${curveProbes}`;
   // Raw pixels and random init do no training: their results depend on the probe settings only.
   const probeTag = `l${o.labels}-${o.lowLabels}`;
-  const file = (arm: ArmName, seed: number) => join(out, `${arm}-seed${seed}-${arm === 'raw' || arm === 'random' ? probeTag : tag}.json`);
+  const file = (arm: ArmName, seed: number) =>
+    join(out, `${arm}-seed${seed}-${arm === 'raw' || arm === 'random' ? probeTag : tag}.json`);
   const jobs: JobOptions[] = [];
   const results = new Map<string, JobResult>();
   for (const arm of arms) {
@@ -118,9 +142,17 @@ async function main(o: Cli): Promise<void> {
       else jobs.push({ arm, seed, ...settings });
     }
   }
-  console.log(`bench:quality · ${arms.length} arms × seeds [${seeds.join(', ')}] · budget ${budget.toLocaleString('en-US')} images · ${jobs.length} jobs to run (${results.size} resumed) · ${o.jobs} worker threads`);
+  console.log(
+    `bench:quality · ${arms.length} arms × seeds [${seeds.join(', ')}] · budget ${budget.toLocaleString('en-US')} images · ${jobs.length} jobs to run (${results.size} resumed) · ${o.jobs} worker threads`,
+  );
   const multibar = new cliProgress.MultiBar(
-    { format: ' {job} {bar} {percentage}% | {info}', hideCursor: true, noTTYOutput: true, notTTYSchedule: 30_000, clearOnComplete: false },
+    {
+      format: ' {job} {bar} {percentage}% | {info}',
+      hideCursor: true,
+      noTTYOutput: true,
+      notTTYSchedule: 30_000,
+      clearOnComplete: false,
+    },
     cliProgress.Presets.shades_classic,
   );
   const queue = [...jobs];
@@ -134,7 +166,9 @@ async function main(o: Cli): Promise<void> {
       const r = await runWorker(job, (m) => bar.update(Math.min(m.done, m.total), { info: m.info }));
       writeFileSync(file(job.arm, job.seed), JSON.stringify(r, null, 1));
       results.set(file(job.arm, job.seed), r);
-      bar.update(job.budget, { info: `done: ${(100 * r.probe.testAccuracy).toFixed(1)}% (${o.labels}) / ${(100 * r.probeLow.testAccuracy).toFixed(1)}% (${o.lowLabels}) in ${r.wallSeconds.toFixed(0)} s` });
+      bar.update(job.budget, {
+        info: `done: ${(100 * r.probe.testAccuracy).toFixed(1)}% (${o.labels}) / ${(100 * r.probeLow.testAccuracy).toFixed(1)}% (${o.lowLabels}) in ${r.wallSeconds.toFixed(0)} s`,
+      });
     } catch (err) {
       failures.push(`${job.arm} seed ${job.seed}: ${(err as Error).message}`);
       bar.update({ info: 'FAILED' });
@@ -149,12 +183,26 @@ async function main(o: Cli): Promise<void> {
   for (const r of results.values()) byArm.set(r.arm, [...(byArm.get(r.arm) ?? []), r]);
   const summaries = arms.filter((a) => byArm.has(a)).map((a) => summarize(a, ARM_LABELS[a], byArm.get(a)!));
   const table = formatTable(summaries, o.labels, o.lowLabels);
-  console.log(`\nLinear probe on frozen features, Fashion-MNIST (bundled: 12,000 train / 3,000 test), mean ± sd over seeds\n\n${table}\n`);
+  console.log(
+    `\nLinear probe on frozen features, Fashion-MNIST (bundled: 12,000 train / 3,000 test), mean ± sd over seeds\n\n${table}\n`,
+  );
   for (const [arm, rs] of byArm) {
     if (arm === 'raw' || arm === 'random') continue;
-    writeFileSync(join(out, `${arm}-${tag}.svg`), curveSvg(`${ARM_LABELS[arm]} · budget ${budget.toLocaleString('en-US')} images`, rs.map((r) => ({ seed: r.seed, points: r.curve }))));
+    writeFileSync(
+      join(out, `${arm}-${tag}.svg`),
+      curveSvg(
+        `${ARM_LABELS[arm]} · budget ${budget.toLocaleString('en-US')} images`,
+        rs.map((r) => ({ seed: r.seed, points: r.curve })),
+      ),
+    );
   }
-  const summary = { date: new Date().toISOString(), settings: { ...settings, seeds, arms }, summaries, table, failures };
+  const summary = {
+    date: new Date().toISOString(),
+    settings: { ...settings, seeds, arms },
+    summaries,
+    table,
+    failures,
+  };
   writeFileSync(join(out, `summary-${tag}.json`), JSON.stringify(summary, null, 1));
   console.log(`results: ${out} (summary-${tag}.json, per-job JSON, per-arm SVG curves)`);
   if (failures.length) {

@@ -126,11 +126,17 @@ async function clientCost(n: number, d: number): Promise<ClientRow> {
   const { k, t } = chosen(n);
   const cl = ids(k + 1);
   const server = new SecAggServer({ round: 1, sessionId: SESSION, clients: cl, k, threshold: t, vectorLength: d + 1 });
-  const timed = cl.slice(0, 3).map((id) => new SecAggClient({ id, round: 1, sessionId: SESSION, threshold: t, vectorLength: d + 1 }));
+  const timed = cl
+    .slice(0, 3)
+    .map((id) => new SecAggClient({ id, round: 1, sessionId: SESSION, threshold: t, vectorLength: d + 1 }));
   const timedIds = new Set(timed.map((c) => c.id));
   const ctx = { round: 1, sessionId: SESSION };
   // Bench-made neighbours: real key pairs (the timed clients agree with them), random self seeds.
-  const others = new Map(cl.filter((id) => !timedIds.has(id)).map((id) => [id, { c: generateKeyPair(), s: generateKeyPair(), b: randomSeed() }]));
+  const others = new Map(
+    cl
+      .filter((id) => !timedIds.has(id))
+      .map((id) => [id, { c: generateKeyPair(), s: generateKeyPair(), b: randomSeed() }]),
+  );
   const tAdv: number[] = [];
   const tShare: number[] = [];
   const tRecv: number[] = [];
@@ -148,7 +154,15 @@ async function clientCost(n: number, d: number): Promise<ClientRow> {
   }
   for (const [id, o] of others) {
     cPk.set(id, o.c.publicKey);
-    server.onAdvertise(id, { type: 'advertise', round: 1, sessionId: SESSION, from: id, cPk: o.c.publicKey, sPk: o.s.publicKey, selfSeedCommit: selfSeedCommitment(o.b, { ...ctx, id }) });
+    server.onAdvertise(id, {
+      type: 'advertise',
+      round: 1,
+      sessionId: SESSION,
+      from: id,
+      cPk: o.c.publicKey,
+      sPk: o.s.publicKey,
+      selfSeedCommit: selfSeedCommitment(o.b, { ...ctx, id }),
+    });
   }
   server.closeAdvertise();
   for (const c of timed) {
@@ -168,7 +182,11 @@ async function clientCost(n: number, d: number): Promise<ClientRow> {
     const keyShares = await shareSecret(o.s.secretKey, holders, t);
     const shares = holders.map((to) =>
       timedIds.has(to)
-        ? encryptShare(pairEncKey(o.c.secretKey, cPk.get(to)!, { ...ctx, a: id, b: to }), { from: id, to, selfSeedShare: seedShares.get(to)!, maskKeyShare: keyShares.get(to)! }, ctx)
+        ? encryptShare(
+            pairEncKey(o.c.secretKey, cPk.get(to)!, { ...ctx, a: id, b: to }),
+            { from: id, to, selfSeedShare: seedShares.get(to)!, maskKeyShare: keyShares.get(to)! },
+            ctx,
+          )
         : { from: id, to, nonce: randomSeed().subarray(0, 12), ciphertext: new Uint8Array(ctLen) },
     );
     const res = server.onShareKeys(id, { type: 'shareKeys', round: 1, sessionId: SESSION, from: id, shares });
@@ -203,15 +221,22 @@ async function clientCost(n: number, d: number): Promise<ClientRow> {
   const me = generateKeyPair();
   const peers = Array.from({ length: k }, () => generateKeyPair());
   let t0 = now();
-  for (const p of peers) derivePairSecrets(agree(me.secretKey, p.publicKey), { round: 1, sessionId: SESSION, a: 'x', b: 'y' });
-  for (const p of peers) derivePairSecrets(agree(me.secretKey, p.publicKey), { round: 1, sessionId: SESSION, a: 'x', b: 'y' });
+  for (const p of peers)
+    derivePairSecrets(agree(me.secretKey, p.publicKey), { round: 1, sessionId: SESSION, a: 'x', b: 'y' });
+  for (const p of peers)
+    derivePairSecrets(agree(me.secretKey, p.publicKey), { round: 1, sessionId: SESSION, a: 'x', b: 'y' });
   const agreement = now() - t0;
   const holders = cl.slice(1);
   t0 = now();
   const s1 = await shareSecret(randomSeed(), holders, t);
   const s2 = await shareSecret(randomSeed(), holders, t);
   const key = randomSeed();
-  for (const h of holders) encryptShare(key, { from: cl[0]!, to: h, selfSeedShare: s1.get(h)!, maskKeyShare: s2.get(h)! }, { round: 1, sessionId: SESSION });
+  for (const h of holders)
+    encryptShare(
+      key,
+      { from: cl[0]!, to: h, selfSeedShare: s1.get(h)!, maskKeyShare: s2.get(h)! },
+      { round: 1, sessionId: SESSION },
+    );
   const shareGen = now() - t0;
   const seeds = holders.map((peer) => ({ peer, seed: randomSeed() }));
   t0 = now();
@@ -291,7 +316,8 @@ async function serverReal(n: number, d: number, dropPct: number): Promise<Server
   const dec = decodeSum(r.sum, r.survivors.length, cfg);
   let maxErr = 0;
   // Bound n·step, plus float32 rounding of the decoded output.
-  for (let i = 0; i < d; i++) maxErr = Math.max(maxErr, Math.abs(dec.weightedSum[i]! - truth[i]!) - Math.abs(truth[i]!) * 2 ** -23);
+  for (let i = 0; i < d; i++)
+    maxErr = Math.max(maxErr, Math.abs(dec.weightedSum[i]! - truth[i]!) - Math.abs(truth[i]!) * 2 ** -23);
   const bound = r.survivors.length * quantStep(cfg);
   const ts = out.timings.server;
   return {
@@ -329,7 +355,15 @@ async function syntheticCohort(n: number, d: number): Promise<SyntheticCohort> {
   const cl = ids(n);
   const { k, t } = chosen(n);
   const graphSeed = randomSeed();
-  const graph = new SecAggServer({ round: 1, sessionId: SESSION, clients: cl, k, threshold: t, vectorLength: d + 1, graphSeed }).graph;
+  const graph = new SecAggServer({
+    round: 1,
+    sessionId: SESSION,
+    clients: cl,
+    k,
+    threshold: t,
+    vectorLength: d + 1,
+    graphSeed,
+  }).graph;
   const adv = new Map<string, SecAggMessage & { type: 'advertise' }>();
   const shareMsgs = new Map<string, SecAggMessage & { type: 'shareKeys' }>();
   const selfShares = new Map<string, Map<string, Uint8Array>>();
@@ -355,14 +389,32 @@ async function syntheticCohort(n: number, d: number): Promise<SyntheticCohort> {
       round: 1,
       sessionId: SESSION,
       from: id,
-      shares: nbs.map((to) => ({ from: id, to, nonce: randomSeed().subarray(0, 12), ciphertext: new Uint8Array(ctLen) })),
+      shares: nbs.map((to) => ({
+        from: id,
+        to,
+        nonce: randomSeed().subarray(0, 12),
+        ciphertext: new Uint8Array(ctLen),
+      })),
     });
   }
   return { n, cl, k, t, graphSeed, graph, adv, shareMsgs, selfShares, keyShares };
 }
 
-async function serverSynthetic(c: SyntheticCohort, d: number, dropPct: number, unmasker?: { fn: Unmasker; rec: Reconstructor; threads: number }): Promise<ServerRow> {
-  const server = new SecAggServer({ round: 1, sessionId: SESSION, clients: c.cl, k: c.k, threshold: c.t, vectorLength: d + 1, graphSeed: c.graphSeed });
+async function serverSynthetic(
+  c: SyntheticCohort,
+  d: number,
+  dropPct: number,
+  unmasker?: { fn: Unmasker; rec: Reconstructor; threads: number },
+): Promise<ServerRow> {
+  const server = new SecAggServer({
+    round: 1,
+    sessionId: SESSION,
+    clients: c.cl,
+    k: c.k,
+    threshold: c.t,
+    vectorLength: d + 1,
+    graphSeed: c.graphSeed,
+  });
   const must = (r: { ok: boolean; reason?: string }) => {
     if (!r.ok) throw new Error(r.reason);
   };
@@ -440,14 +492,19 @@ async function main(): Promise<void> {
   for (let i = 0; i < 5; i++) expandMask(randomSeed(), buf.length, undefined, buf);
   console.log(`ChaCha20 mask PRG: ${ms((now() - tp) / 5)} ms per 1M words\n`);
 
-  console.log('0) Round success vs dropout rate (in-memory Monte Carlo over the real neighbour graph, independent dropouts;');
+  console.log(
+    '0) Round success vs dropout rate (in-memory Monte Carlo over the real neighbour graph, independent dropouts;',
+  );
   console.log('   a round completes iff ≥ t survive and every member keeps ≥ t surviving neighbours; no crypto runs)');
   const ROUNDS = 200;
   const succ: (string | number)[][] = [];
   for (const n of onlyServer ? [] : [100, 1000]) {
     const p = chosen(n);
     const old = { k: defaultDegree(n), t: defaultThreshold(defaultDegree(n)) };
-    for (const [label, k, t] of [[`derived (δ=0.3)`, p.k, p.t], ['old 2⌈log2 n⌉', old.k, old.t]] as const) {
+    for (const [label, k, t] of [
+      [`derived (δ=0.3)`, p.k, p.t],
+      ['old 2⌈log2 n⌉', old.k, old.t],
+    ] as const) {
       const row: (string | number)[] = [n, label, k, t];
       for (const dr of [0, 0.1, 0.2, 0.3, 0.4]) {
         const r = simulateDropoutRounds({ n, k, t, dropoutRate: dr, rounds: ROUNDS, seed: 1 + Math.round(dr * 10) });
@@ -467,10 +524,40 @@ async function main(): Promise<void> {
     if (!quick) crow.push(await clientCost(1000, 1_000_000));
   }
   table(
-    ['n', 'params', 'k', 't', 'advertise', 'shareKeys', 'recvShares', 'maskedInput', 'unmask', 'total', '| 2k X25519', 'shares+enc', 'k+1 PRG'],
-    crow.map((r) => [r.n, r.d, r.k, r.t, ms(r.advertise), ms(r.shareKeys), ms(r.receive), ms(r.masked), ms(r.unmask), ms(r.total), ms(r.agreement), ms(r.shareGen), ms(r.expansion)]),
+    [
+      'n',
+      'params',
+      'k',
+      't',
+      'advertise',
+      'shareKeys',
+      'recvShares',
+      'maskedInput',
+      'unmask',
+      'total',
+      '| 2k X25519',
+      'shares+enc',
+      'k+1 PRG',
+    ],
+    crow.map((r) => [
+      r.n,
+      r.d,
+      r.k,
+      r.t,
+      ms(r.advertise),
+      ms(r.shareKeys),
+      ms(r.receive),
+      ms(r.masked),
+      ms(r.unmask),
+      ms(r.total),
+      ms(r.agreement),
+      ms(r.shareGen),
+      ms(r.expansion),
+    ]),
   );
-  console.log('   shareKeys = k c-key agreements + 2 Shamir splits + k AEAD; maskedInput = k s-key agreements + (k+1) PRG expansions + adds.');
+  console.log(
+    '   shareKeys = k c-key agreements + 2 Shamir splits + k AEAD; maskedInput = k s-key agreements + (k+1) PRG expansions + adds.',
+  );
   console.log('   Right of "|": the same primitives timed alone.\n');
 
   console.log('2) Bytes uploaded per client per round (schema-based binary framing, no JSON)');
@@ -491,11 +578,16 @@ async function main(): Promise<void> {
   );
   console.log('');
 
-  console.log('3) Server unmask + aggregate at the derived k (aggregate = streaming sum of masked inputs; unmask = announce + collect shares + reconstruct + remove masks)');
+  console.log(
+    '3) Server unmask + aggregate at the derived k (aggregate = streaming sum of masked inputs; unmask = announce + collect shares + reconstruct + remove masks)',
+  );
   const srow: ServerRow[] = [];
   const one = new UnmaskPool(1);
   const all = new UnmaskPool(CORES);
-  const pools = [{ fn: one.unmask, rec: one.reconstruct, threads: 1 }, { fn: all.unmask, rec: all.reconstruct, threads: CORES }];
+  const pools = [
+    { fn: one.unmask, rec: one.reconstruct, threads: 1 },
+    { fn: all.unmask, rec: all.reconstruct, threads: CORES },
+  ];
   if (!onlyServer) {
     for (const p of [0, 10]) srow.push(await serverReal(10, 265_000, p));
     const c100 = await syntheticCohort(100, 265_000);
@@ -510,13 +602,47 @@ async function main(): Promise<void> {
   await all.close();
   srow.sort((a, b) => a.n - b.n || a.d - b.d || a.dropPct - b.dropPct);
   table(
-    ['n', 'params', 'drop', 'mode', 'k', 't', 'survivors', 'unmask threads', 'aggregate', 'unmask', 'total', 'max loop stall', 'check'],
-    srow.map((r) => [r.n, r.d, `${r.dropPct}%`, r.mode, r.k, r.t, r.survivors, r.threads, ms(r.aggregate), ms(r.unmask), ms(r.total), Number.isNaN(r.stall) ? '–' : ms(r.stall), r.check]),
+    [
+      'n',
+      'params',
+      'drop',
+      'mode',
+      'k',
+      't',
+      'survivors',
+      'unmask threads',
+      'aggregate',
+      'unmask',
+      'total',
+      'max loop stall',
+      'check',
+    ],
+    srow.map((r) => [
+      r.n,
+      r.d,
+      `${r.dropPct}%`,
+      r.mode,
+      r.k,
+      r.t,
+      r.survivors,
+      r.threads,
+      ms(r.aggregate),
+      ms(r.unmask),
+      ms(r.total),
+      Number.isNaN(r.stall) ? '–' : ms(r.stall),
+      r.check,
+    ]),
   );
-  console.log('   real: all n clients are SecAggClient objects with real quantized updates (dropped ones leave after ShareKeys).');
+  console.log(
+    '   real: all n clients are SecAggClient objects with real quantized updates (dropped ones leave after ShareKeys).',
+  );
   console.log('   synthetic: real server, bench-made client messages (real keys, seeds, commitments, Shamir shares;');
-  console.log('   random ciphertexts; one random vector as every masked input). Dropped clients leave after ShareKeys (the costly case).');
-  console.log(`   unmask threads: node:worker_threads running the Shamir reconstructions, pair agreements and PRG expansions (OpenSSL); "all cores" = ${CORES}.\n`);
+  console.log(
+    '   random ciphertexts; one random vector as every masked input). Dropped clients leave after ShareKeys (the costly case).',
+  );
+  console.log(
+    `   unmask threads: node:worker_threads running the Shamir reconstructions, pair agreements and PRG expansions (OpenSSL); "all cores" = ${CORES}.\n`,
+  );
 
   console.log('4) Targets');
   const c1000d = crow.find((r) => r.n === 1000 && r.d === 265_000);
@@ -529,23 +655,63 @@ async function main(): Promise<void> {
   const checks: [string, string, boolean][] = [
     ...(p100 && p1000
       ? [
-          [`round success at 30% dropout, n=100 ≥ 99.9%`, `${pct(p100)}%`, pct(p100) >= 99.9] as [string, string, boolean],
-          [`round success at 30% dropout, n=1000 ≥ 99.9%`, `${pct(p1000)}%`, pct(p1000) >= 99.9] as [string, string, boolean],
+          [`round success at 30% dropout, n=100 ≥ 99.9%`, `${pct(p100)}%`, pct(p100) >= 99.9] as [
+            string,
+            string,
+            boolean,
+          ],
+          [`round success at 30% dropout, n=1000 ≥ 99.9%`, `${pct(p1000)}%`, pct(p1000) >= 99.9] as [
+            string,
+            string,
+            boolean,
+          ],
         ]
       : []),
-    ...(c1000d ? [[`client masking at n=1000 (k=${c1000d.k}), 265k params < 500 ms`, `${ms(c1000d.masked)} ms`, c1000d.masked < 500] as [string, string, boolean]] : []),
+    ...(c1000d
+      ? [
+          [
+            `client masking at n=1000 (k=${c1000d.k}), 265k params < 500 ms`,
+            `${ms(c1000d.masked)} ms`,
+            c1000d.masked < 500,
+          ] as [string, string, boolean],
+        ]
+      : []),
     ...s100.map(
-      (r) => [`server unmask+aggregate, n=100, 265k params, ${r.dropPct}% dropouts < 2000 ms`, `${ms(r.total)} ms`, r.total < 2000] as [string, string, boolean],
+      (r) =>
+        [
+          `server unmask+aggregate, n=100, 265k params, ${r.dropPct}% dropouts < 2000 ms`,
+          `${ms(r.total)} ms`,
+          r.total < 2000,
+        ] as [string, string, boolean],
     ),
     ...(s1000
       ? [
-          [`server unmask+aggregate, n=1000, 30% dropouts, ${CORES} threads < 10 s`, `${ms(s1000.total)} ms`, s1000.total < 10_000] as [string, string, boolean],
-          [`event loop never stalls > 100 ms meanwhile`, `${ms(s1000.stall)} ms`, s1000.stall <= 100] as [string, string, boolean],
+          [
+            `server unmask+aggregate, n=1000, 30% dropouts, ${CORES} threads < 10 s`,
+            `${ms(s1000.total)} ms`,
+            s1000.total < 10_000,
+          ] as [string, string, boolean],
+          [`event loop never stalls > 100 ms meanwhile`, `${ms(s1000.stall)} ms`, s1000.stall <= 100] as [
+            string,
+            string,
+            boolean,
+          ],
         ]
       : []),
-    ...(crow.length ? [[`upload ≤ 4.2 bytes/param (worst case above)`, worstBytes.toFixed(4), worstBytes <= 4.2] as [string, string, boolean]] : []),
+    ...(crow.length
+      ? [
+          [`upload ≤ 4.2 bytes/param (worst case above)`, worstBytes.toFixed(4), worstBytes <= 4.2] as [
+            string,
+            string,
+            boolean,
+          ],
+        ]
+      : []),
   ];
-  table(['target', 'measured', 'result'], checks.map(([a, b, c]) => [a, b, c ? 'PASS' : 'FAIL']));
+  table(
+    ['target', 'measured', 'result'],
+    checks.map(([a, b, c]) => [a, b, c ? 'PASS' : 'FAIL']),
+  );
   console.log(`\nTotal bench time ${((now() - start) / 1000).toFixed(1)} s`);
 }
 

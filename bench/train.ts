@@ -17,12 +17,19 @@ const BACKENDS = ['webgpu', 'wasm', 'cpu'] as const;
 type Backend = (typeof BACKENDS)[number];
 
 const opts = new Command()
-  .description('Times SimCLR training steps (default encoder) per tfjs backend in headless Chromium, next to PyTorch CPU.')
+  .description(
+    'Times SimCLR training steps (default encoder) per tfjs backend in headless Chromium, next to PyTorch CPU.',
+  )
   .option('--backends <list>', 'comma-separated subset of webgpu,wasm,cpu', 'webgpu,wasm,cpu')
   .option('--pairs <n>', 'positive pairs per step (2n images); the torch reference uses 128', (v) => Number(v), 128)
   .option('--warmup <n>', 'untimed warm-up steps', (v) => Number(v), 3)
   .option('--steps <n>', 'timed steps', (v) => Number(v), 10)
-  .option('--budget-s <s>', 'stop timing a backend after this long (at least 2 timed steps; 1 when a warm-up step took > 20 s)', (v) => Number(v), 90)
+  .option(
+    '--budget-s <s>',
+    'stop timing a backend after this long (at least 2 timed steps; 1 when a warm-up step took > 20 s)',
+    (v) => Number(v),
+    90,
+  )
   .option('--augment', 'also time a step that includes the on-device augmentations')
   .option('--no-profile', 'skip the per-kernel profile')
   .option('--torch-runs <n>', 'runs of the PyTorch reference (median of run medians)', (v) => Number(v), 3)
@@ -31,8 +38,17 @@ const opts = new Command()
   .option('--json <file>', 'also write all results as JSON')
   .parse()
   .opts<{
-    backends: string; pairs: number; warmup: number; steps: number; budgetS: number; augment?: boolean;
-    profile: boolean; torchRuns: number; torch: boolean; build: boolean; json?: string;
+    backends: string;
+    pairs: number;
+    warmup: number;
+    steps: number;
+    budgetS: number;
+    augment?: boolean;
+    profile: boolean;
+    torchRuns: number;
+    torch: boolean;
+    build: boolean;
+    json?: string;
   }>();
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -55,9 +71,13 @@ interface Row {
 }
 
 function parseBackends(list: string): Backend[] {
-  const out = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const out = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const b of out) {
-    if (!(BACKENDS as readonly string[]).includes(b)) throw new Error(`unknown backend "${b}" (use ${BACKENDS.join(', ')})`);
+    if (!(BACKENDS as readonly string[]).includes(b))
+      throw new Error(`unknown backend "${b}" (use ${BACKENDS.join(', ')})`);
   }
   return out as Backend[];
 }
@@ -66,7 +86,9 @@ function torchAvailable(): string | undefined {
   if (!existsSync(PYTHON)) return `${PYTHON} not found`;
   if (!existsSync(TORCH_SCRIPT)) return `${TORCH_SCRIPT} not found`;
   const r = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-  return r.status === 0 ? undefined : 'PyTorch is not installed for /usr/bin/python3 (Debian: apt-get install -y python3-torch)';
+  return r.status === 0
+    ? undefined
+    : 'PyTorch is not installed for /usr/bin/python3 (Debian: apt-get install -y python3-torch)';
 }
 
 function runTorch(runs: number): TorchResult {
@@ -117,7 +139,10 @@ async function benchBackend(url: string, executablePath: string, backend: Backen
         };
         __benchStep(phase: string, i: number, ms: number): void;
       };
-      return w.fedssl.trainer.benchmark(r, w.fedssl.Comlink.proxy((p: string, i: number, ms: number) => w.__benchStep(p, i, ms)));
+      return w.fedssl.trainer.benchmark(
+        r,
+        w.fedssl.Comlink.proxy((p: string, i: number, ms: number) => w.__benchStep(p, i, ms)),
+      );
     }, run);
     bar.update(bar.getTotal(), { status: 'done' });
     return { backend, augment, result: result as Row['result'] & object };
@@ -148,7 +173,8 @@ function detail(r: NonNullable<Row['result']>): string {
 }
 
 function backendDetail(c: BackendChoice): string {
-  if (c.backend === 'webgpu') return `${c.adapter?.architecture || c.adapter?.vendor || 'adapter'}${c.adapter?.isFallback ? ' (fallback)' : ''}`;
+  if (c.backend === 'webgpu')
+    return `${c.adapter?.architecture || c.adapter?.vendor || 'adapter'}${c.adapter?.isFallback ? ' (fallback)' : ''}`;
   if (c.backend === 'wasm') return `SIMD ${c.wasmSimd ? 'on' : 'off'}, threads ${c.wasmThreads ? 'on' : 'off'}`;
   return '';
 }
@@ -161,10 +187,15 @@ async function main(): Promise<void> {
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   }
   const executablePath = ensureChromium(console.log);
-  const server = await startLocalAppServer({ dataDirPrefix: 'fedssl-bench-train-' }, { evaluation: false, manualStart: true });
+  const server = await startLocalAppServer(
+    { dataDirPrefix: 'fedssl-bench-train-' },
+    { evaluation: false, manualStart: true },
+  );
   const rows: Row[] = [];
   try {
-    console.log(`\nSimCLR step, default encoder, ${opts.pairs} pairs = ${2 * opts.pairs} images/step, headless Chromium`);
+    console.log(
+      `\nSimCLR step, default encoder, ${opts.pairs} pairs = ${2 * opts.pairs} images/step, headless Chromium`,
+    );
     for (const augment of opts.augment ? [false, true] : [false]) {
       for (const b of backends) rows.push(await benchBackend(server.url, executablePath, b, augment));
     }
@@ -179,7 +210,9 @@ async function main(): Promise<void> {
     torch = runTorch(opts.torchRuns);
   }
 
-  console.log('\n| backend | detail | augment | median ms/step | images/s | vs PyTorch CPU | tensors after | MiB after |');
+  console.log(
+    '\n| backend | detail | augment | median ms/step | images/s | vs PyTorch CPU | tensors after | MiB after |',
+  );
   console.log('|---|---|---|---:|---:|---:|---:|---:|');
   for (const row of rows) {
     const r = row.result;
@@ -205,14 +238,20 @@ async function main(): Promise<void> {
   const wasm = rows.find((r) => r.backend === 'wasm' && !r.augment && r.result)?.result;
   if (wasm && torch) {
     const ratio = wasm.imagesPerSec / torch.images_per_s;
-    console.log(`\nDESIGN §5 target: WASM ≥ 1/3 of PyTorch CPU images/s → ${fmt(ratio, 3)} (${ratio >= 1 / 3 ? 'met' : 'NOT met'})`);
+    console.log(
+      `\nDESIGN §5 target: WASM ≥ 1/3 of PyTorch CPU images/s → ${fmt(ratio, 3)} (${ratio >= 1 / 3 ? 'met' : 'NOT met'})`,
+    );
   }
   for (const row of rows) {
     const r = row.result;
     if (!r?.kernels.length) continue;
-    console.log(`\nTop kernels, ${row.backend}${row.augment ? ' +aug' : ''} (one profiled step, ${fmt(r.profiledStepMs ?? 0)} ms wall):`);
+    console.log(
+      `\nTop kernels, ${row.backend}${row.augment ? ' +aug' : ''} (one profiled step, ${fmt(r.profiledStepMs ?? 0)} ms wall):`,
+    );
     for (const k of r.kernels.slice(0, 10)) {
-      console.log(`  ${k.name.padEnd(24)} ${fmt(k.ms, 1).padStart(8)} ms  ${fmt(100 * k.share, 1).padStart(5)}%  ×${k.calls}`);
+      console.log(
+        `  ${k.name.padEnd(24)} ${fmt(k.ms, 1).padStart(8)} ms  ${fmt(100 * k.share, 1).padStart(5)}%  ×${k.calls}`,
+      );
     }
   }
   if (opts.json) {

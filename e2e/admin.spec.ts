@@ -11,11 +11,26 @@ const CLIENTS = 3;
 const app = freshServerForThisFile();
 
 /** Opens one browser client of the main app that joins with `token` and waits until it is connected. */
-async function openClient(browser: Browser, baseURL: string, index: number, token: string, contexts: BrowserContext[]): Promise<Page> {
+async function openClient(
+  browser: Browser,
+  baseURL: string,
+  index: number,
+  token: string,
+  contexts: BrowserContext[],
+): Promise<Page> {
   const context = await browser.newContext();
   contexts.push(context);
   const page = await context.newPage();
-  const q = new URLSearchParams({ backend: 'wasm', dataset: 'fashion-mnist', shard: String(index), clients: String(CLIENTS), split: 'iid', seed: '3', join: '1', token });
+  const q = new URLSearchParams({
+    backend: 'wasm',
+    dataset: 'fashion-mnist',
+    shard: String(index),
+    clients: String(CLIENTS),
+    split: 'iid',
+    seed: '3',
+    join: '1',
+    token,
+  });
   await page.goto(`${baseURL}/?${q}`);
   await expect(page.getByTestId('fed-conn')).toHaveText('connected', { timeout: 120_000 });
   return page;
@@ -29,10 +44,15 @@ async function confirmed(page: Page, testId: string): Promise<void> {
   await expect(page.getByTestId('confirm-dialog')).toBeHidden();
 }
 
-const versionOf = async (page: Page) => Number((await page.getByTestId('model-version').textContent())!.replace(/^v/, ''));
+const versionOf = async (page: Page) =>
+  Number((await page.getByTestId('model-version').textContent())!.replace(/^v/, ''));
 
 test.describe('admin aggregation console', () => {
-  test('sign in, watch rounds live, create a token, pause/resume, roll back, charts', async ({ page, browser, baseURL }, testInfo) => {
+  test('sign in, watch rounds live, create a token, pause/resume, roll back, charts', async ({
+    page,
+    browser,
+    baseURL,
+  }, testInfo) => {
     test.setTimeout(600_000);
     const admin = new AdminClient(baseURL!, app.adminToken);
     const contexts: BrowserContext[] = [];
@@ -41,7 +61,12 @@ test.describe('admin aggregation console', () => {
       await admin.request('PUT', '/api/admin/config', {
         training: { localSteps: 2, batchSize: 16, learningRate: 1e-3, temperature: 0.5 },
         cohort: { mode: 'fixed', size: CLIENTS },
-        minClients: 2, minSurvivors: 2, trainDeadlineMs: 180_000, phaseDeadlineMs: 30_000, roundIntervalMs: 500, maxUpdateNorm: 1e4,
+        minClients: 2,
+        minSurvivors: 2,
+        trainDeadlineMs: 180_000,
+        phaseDeadlineMs: 30_000,
+        roundIntervalMs: 500,
+        maxUpdateNorm: 1e4,
         // Plain rounds keep this test about the console (secure aggregation has its own specs).
         secureAggregation: { enabled: false },
       });
@@ -78,7 +103,16 @@ test.describe('admin aggregation console', () => {
       // --- two browser clients join; a round advances live --------------------------------------
       const startVersion = await versionOf(page);
       const clients: Page[] = [];
-      for (let i = 0; i < 2; i++) clients.push(await openClient(browser, baseURL!, i, (await admin.createJoinToken(`e2e admin client ${i}`)).token, contexts));
+      for (let i = 0; i < 2; i++)
+        clients.push(
+          await openClient(
+            browser,
+            baseURL!,
+            i,
+            (await admin.createJoinToken(`e2e admin client ${i}`)).token,
+            contexts,
+          ),
+        );
       await expect(page.getByTestId('phase')).toHaveText('train', { timeout: 60_000 });
       await expect(page.getByTestId('countdown')).toHaveText(/^\d+(m \d+)?s$/);
       await expect(page.getByTestId('cohort')).toHaveText('2');
@@ -93,7 +127,9 @@ test.describe('admin aggregation console', () => {
       await expect(page.getByTestId('tokens-table')).toContainText('e2e console token');
       clients.push(await openClient(browser, baseURL!, 2, created, contexts));
       await expect(page.getByTestId('connected')).toHaveText(String(CLIENTS), { timeout: 60_000 });
-      await expect(page.locator('[data-testid="clients-table"] tr', { hasText: 'connected' })).toHaveCount(CLIENTS, { timeout: 30_000 });
+      await expect(page.locator('[data-testid="clients-table"] tr', { hasText: 'connected' })).toHaveCount(CLIENTS, {
+        timeout: 30_000,
+      });
 
       // --- pause (cancel first: nothing happens without confirmation) ---------------------------
       await page.getByTestId('pause').click();
@@ -122,18 +158,29 @@ test.describe('admin aggregation console', () => {
       await confirmed(page, 'resume');
       await expect(page.getByTestId('paused-state')).toHaveText('running');
       await expect.poll(() => versionOf(page), { timeout: 240_000 }).toBeGreaterThan(rolled);
-      const next = (await admin.request<VersionRow[]>('GET', '/api/admin/versions')).find((v) => v.version === rolled + 1)!;
+      const next = (await admin.request<VersionRow[]>('GET', '/api/admin/versions')).find(
+        (v) => v.version === rolled + 1,
+      )!;
       expect(next.parent).toBe(rolled);
       for (const c of clients) {
-        await expect.poll(async () => Number((await c.getByTestId('fed-version').textContent())?.replace(/^v/, '')), { timeout: 120_000 }).toBeGreaterThan(rolled);
+        await expect
+          .poll(async () => Number((await c.getByTestId('fed-version').textContent())?.replace(/^v/, '')), {
+            timeout: 120_000,
+          })
+          .toBeGreaterThan(rolled);
       }
 
       // --- the audit log records every control ----------------------------------------------------
       const audit = page.getByTestId('audit-table');
-      for (const action of ['token.create', 'rounds.pause', 'model.rollback', 'rounds.resume']) await expect(audit).toContainText(action);
+      for (const action of ['token.create', 'rounds.pause', 'model.rollback', 'rounds.resume'])
+        await expect(audit).toContainText(action);
 
       // --- charts render with data (probe accuracy needs the background evaluation) -------------
-      const points = (id: string) => page.getByTestId(id).getAttribute('data-points').then((p) => Number(p ?? 0));
+      const points = (id: string) =>
+        page
+          .getByTestId(id)
+          .getAttribute('data-points')
+          .then((p) => Number(p ?? 0));
       await expect.poll(() => points('chart-loss'), { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
       expect(await points('chart-participants')).toBeGreaterThanOrEqual(6);
       expect(await points('chart-duration')).toBeGreaterThanOrEqual(2);

@@ -23,7 +23,9 @@ interface Frame {
 }
 
 test.describe('federated SimCLR with browser clients', () => {
-  test('four browser clients on non-IID Fashion-MNIST run three secure rounds; only masked updates leave the device', async ({ baseURL }) => {
+  test('four browser clients on non-IID Fashion-MNIST run three secure rounds; only masked updates leave the device', async ({
+    baseURL,
+  }) => {
     const frames: Frame[] = [];
     const result = await runSimulation({
       url: baseURL!,
@@ -47,7 +49,11 @@ test.describe('federated SimCLR with browser clients', () => {
       onPage: (i, page) => {
         if (i !== 0) return;
         page.on('websocket', (ws: WebSocket) => {
-          ws.on('framesent', (f) => frames.push(typeof f.payload === 'string' ? { sent: true, text: f.payload } : { sent: true, bytes: f.payload.length }));
+          ws.on('framesent', (f) =>
+            frames.push(
+              typeof f.payload === 'string' ? { sent: true, text: f.payload } : { sent: true, bytes: f.payload.length },
+            ),
+          );
         });
       },
     });
@@ -64,7 +70,9 @@ test.describe('federated SimCLR with browser clients', () => {
     // The probe is printed only: a few rounds move it by less than its noise (decided in bench, not here).
     const p = result.probe!;
     const h = result.heldOut!;
-    console.log(`final v${p.version} linear probe: federated ${(100 * p.trained).toFixed(1)}% vs random init ${(100 * p.randomInit).toFixed(1)}%`);
+    console.log(
+      `final v${p.version} linear probe: federated ${(100 * p.trained).toFixed(1)}% vs random init ${(100 * p.randomInit).toFixed(1)}%`,
+    );
     expect(h.toVersion).toBe(versions[versions.length - 1]);
     expect(h.before - h.after).toBeGreaterThan(0.2);
 
@@ -87,16 +95,40 @@ test.describe('federated SimCLR with browser clients', () => {
       expect(f.text!).not.toMatch(/(\d+(\.\d+)?,){64,}/);
     }
     expect(events.has('secagg:masked-input')).toBe(true);
-    const allowed = ['client:ready', 'model:get', 'update:submit', 'secagg:advertise', 'secagg:share-keys', 'secagg:masked-input', 'secagg:unmask'];
+    const allowed = [
+      'client:ready',
+      'model:get',
+      'update:submit',
+      'secagg:advertise',
+      'secagg:share-keys',
+      'secagg:masked-input',
+      'secagg:unmask',
+    ];
     for (const e of events) expect(allowed).toContain(e);
     expect(events.has('update:submit')).toBe(false); // no plain deltas in secure mode
   });
 
-  test('secure aggregation completes with four browser clients when one page is closed mid-round', async ({ baseURL }) => {
+  test('secure aggregation completes with four browser clients when one page is closed mid-round', async ({
+    baseURL,
+  }) => {
     const result = await runSimulation({
-      url: baseURL!, adminToken: app.adminToken, clients: 4, rounds: 1, dataset: 'fashion-mnist', split: 'iid', dropout: 0.25,
-      minSurvivors: 3, seed: 3, model: 'default', localSteps: 2, batchSize: 16, learningRate: 1e-3, clientsPerBrowser: 4,
-      backend: 'wasm', probe: false, log: (l) => console.log(l),
+      url: baseURL!,
+      adminToken: app.adminToken,
+      clients: 4,
+      rounds: 1,
+      dataset: 'fashion-mnist',
+      split: 'iid',
+      dropout: 0.25,
+      minSurvivors: 3,
+      seed: 3,
+      model: 'default',
+      localSteps: 2,
+      batchSize: 16,
+      learningRate: 1e-3,
+      clientsPerBrowser: 4,
+      backend: 'wasm',
+      probe: false,
+      log: (l) => console.log(l),
     });
     expect(result.closedPages).toBe(1);
     const committed = result.rounds.filter((r) => r.outcome === RoundOutcome.Committed);
@@ -113,12 +145,16 @@ test.describe('federated SimCLR with browser clients', () => {
     const clientId = await page.evaluate(() => localStorage.getItem('fedssl.clientId'));
     // Network loss: the transport dies under the client (no explicit disconnect()).
     await page.evaluate(() => {
-      const f = (window as unknown as { fedssl: { federation?: { socket: { io: { engine: { close(): void } } } } } }).fedssl.federation;
+      const f = (window as unknown as { fedssl: { federation?: { socket: { io: { engine: { close(): void } } } } } })
+        .fedssl.federation;
       f!.socket.io.engine.close();
     });
     await expect(page.getByTestId('fed-conn')).toContainText('reconnecting', { timeout: 10_000 });
     await expect(page.getByTestId('fed-conn')).toHaveText('connected', { timeout: 30_000 });
-    const clients = await admin.request<{ id: string; connected: boolean; eligible: boolean }[]>('GET', '/api/admin/clients');
+    const clients = await admin.request<{ id: string; connected: boolean; eligible: boolean }[]>(
+      'GET',
+      '/api/admin/clients',
+    );
     expect(clients.find((c) => c.id === clientId)).toMatchObject({ connected: true, eligible: true });
   });
 });

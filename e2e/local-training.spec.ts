@@ -25,7 +25,9 @@ async function waitReady(page: Page): Promise<void> {
 freshServerForThisFile();
 
 test.describe('local SimCLR training in the browser (WASM)', () => {
-  test('trains 30 steps in the worker: the held-out SimCLR loss falls by a wide margin, tensors do not leak', async ({ page }) => {
+  test('trains 30 steps in the worker: the held-out SimCLR loss falls by a wide margin, tensors do not leak', async ({
+    page,
+  }) => {
     await page.goto('/?backend=wasm&dataset=fashion-mnist&steps=30&debug=1');
     await waitReady(page);
     await expect(page.getByTestId('backend')).toHaveAttribute('data-backend', 'wasm');
@@ -45,9 +47,17 @@ test.describe('local SimCLR training in the browser (WASM)', () => {
         const step = Number(read('step'));
         const tensors = Number(read('tensors'));
         if (step > 0 && !Number.isNaN(tensors)) {
-          (window as unknown as { __record(s: number, l: number, t: number): void }).__record(step, Number(read('loss')), tensors);
+          (window as unknown as { __record(s: number, l: number, t: number): void }).__record(
+            step,
+            Number(read('loss')),
+            tensors,
+          );
         }
-      }).observe(document.querySelector('[data-testid="tensors"]')!, { childList: true, characterData: true, subtree: true });
+      }).observe(document.querySelector('[data-testid="tensors"]')!, {
+        childList: true,
+        characterData: true,
+        subtree: true,
+      });
     });
     const lossAtInit = await heldOutLoss(page);
     await page.getByTestId('start').click();

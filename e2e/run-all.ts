@@ -6,7 +6,15 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ensureChromium } from './chromium';
-import { brokenVitestFiles, summaryLine, tallyPlaywright, tallyVitest, type PlaywrightReport, type Tally, type VitestReport } from './tally';
+import {
+  brokenVitestFiles,
+  summaryLine,
+  tallyPlaywright,
+  tallyVitest,
+  type PlaywrightReport,
+  type Tally,
+  type VitestReport,
+} from './tally';
 
 const root = resolve(import.meta.dirname, '..');
 const results = resolve(root, 'test-results');
@@ -40,7 +48,12 @@ if (want('e2e') && run('npm', ['run', 'build']) !== 0) setupFailed = true;
 if (want('lint')) {
   // ESLint (typescript-eslint) and Prettier's layout check: one suite, one result.
   const code = run('npm', ['run', 'lint']);
-  tallies.push({ suite: 'lint (eslint + prettier --check)', passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0 });
+  tallies.push({
+    suite: 'lint (eslint + prettier --check)',
+    passed: code === 0 ? 1 : 0,
+    failed: code === 0 ? 0 : 1,
+    skipped: 0,
+  });
 }
 
 if (want('unit')) {

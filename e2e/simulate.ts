@@ -41,7 +41,12 @@ const program = new Command()
     if (!isDatasetName(String(o.dataset))) throw new InvalidArgumentError(`unknown dataset ${String(o.dataset)}`);
     parseSplitSpec(String(o.split)); // fail early on a bad spec
     const bar = new cliProgress.SingleBar(
-      { format: ' rounds {bar} {value}/{total} | round {roundId} {phase} | delivered {delivered}/{cohort} | v{version}', hideCursor: true, noTTYOutput: true, notTTYSchedule: 5000 },
+      {
+        format: ' rounds {bar} {value}/{total} | round {roundId} {phase} | delivered {delivered}/{cohort} | v{version}',
+        hideCursor: true,
+        noTTYOutput: true,
+        notTTYSchedule: 5000,
+      },
       cliProgress.Presets.shades_classic,
     );
     let started = false;
@@ -53,7 +58,9 @@ const program = new Command()
       dropout: o.dropout as number,
       seed: o.seed as number,
       ...(o.url ? { url: String(o.url) } : {}),
-      ...((o.adminToken ?? process.env.FEDSSL_ADMIN_TOKEN) ? { adminToken: String(o.adminToken ?? process.env.FEDSSL_ADMIN_TOKEN) } : {}),
+      ...((o.adminToken ?? process.env.FEDSSL_ADMIN_TOKEN)
+        ? { adminToken: String(o.adminToken ?? process.env.FEDSSL_ADMIN_TOKEN) }
+        : {}),
       model: o.model === 'tiny' ? 'tiny' : 'default',
       localSteps: o.localSteps as number,
       batchSize: o.batchSize as number,
@@ -63,7 +70,13 @@ const program = new Command()
       probe: o.probe as boolean,
       log: (line) => (started ? process.stdout.write(`\n${line}\n`) : console.log(line)),
       onProgress: (p) => {
-        const payload = { roundId: p.status.roundId, phase: p.status.phase, delivered: p.status.delivered.length, cohort: p.status.cohort.length, version: p.status.modelVersion };
+        const payload = {
+          roundId: p.status.roundId,
+          phase: p.status.phase,
+          delivered: p.status.delivered.length,
+          cohort: p.status.cohort.length,
+          version: p.status.modelVersion,
+        };
         if (!started) {
           bar.start(p.targetRounds, p.committedRounds, payload);
           started = true;
@@ -71,13 +84,15 @@ const program = new Command()
       },
     });
     bar.stop();
-    console.log(`\nServer ${result.url} · ${result.rounds.length} rounds in ${(result.wallMs / 1000).toFixed(1)} s · ${result.closedPages} pages closed mid-round\n`);
+    console.log(
+      `\nServer ${result.url} · ${result.rounds.length} rounds in ${(result.wallMs / 1000).toFixed(1)} s · ${result.closedPages} pages closed mid-round\n`,
+    );
     const rows = result.rounds.map((r) => ({
       round: r.id,
       outcome: r.outcome ?? 'open',
-      'cohort': r.cohort_size,
-      'survivors': r.survivors,
-      'dropouts': r.dropouts,
+      cohort: r.cohort_size,
+      survivors: r.survivors,
+      dropouts: r.dropouts,
       'mean loss': r.mean_loss === null ? '–' : r.mean_loss.toFixed(4),
       'duration s': r.ended_at ? ((r.ended_at - r.started_at) / 1000).toFixed(1) : '–',
       'KiB up/client': r.survivors ? (r.bytes_up / r.survivors / 1024).toFixed(1) : '–',

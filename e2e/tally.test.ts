@@ -13,10 +13,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function runVitest(files: Record<string, string>): { report: VitestReport; code: number } {
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   const out = join(dir, 'report.json');
-  const r = spawnSync(process.execPath, [vitestBin, 'run', '--root', dir, '--globals', '--reporter=json', `--outputFile=${out}`], {
-    encoding: 'utf8',
-    env: { ...process.env, CI: 'true' },
-  });
+  const r = spawnSync(
+    process.execPath,
+    [vitestBin, 'run', '--root', dir, '--globals', '--reporter=json', `--outputFile=${out}`],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, CI: 'true' },
+    },
+  );
   return { report: JSON.parse(readFileSync(out, 'utf8')) as VitestReport, code: r.status ?? 1 };
 }
 
@@ -44,13 +48,23 @@ describe('the summary line counts suites that fail to load', () => {
 
   it('no report at all, or a non-zero exit with nothing failed, is a failure', () => {
     expect(tallyVitest('vitest', undefined, 1).failed).toBe(1);
-    const empty: VitestReport = { numPassedTests: 3, numFailedTests: 0, numPendingTests: 0, numTodoTests: 0, numFailedTestSuites: 0, testResults: [] };
+    const empty: VitestReport = {
+      numPassedTests: 3,
+      numFailedTests: 0,
+      numPendingTests: 0,
+      numTodoTests: 0,
+      numFailedTestSuites: 0,
+      testResults: [],
+    };
     expect(tallyVitest('vitest', empty, 1).failed).toBe(1);
     expect(tallyVitest('vitest', empty, 0).failed).toBe(0);
   });
 
   it('Playwright errors outside tests (a spec that fails to import) count as failures', () => {
-    const report = { stats: { expected: 4, unexpected: 0, flaky: 0, skipped: 0 }, errors: [{ message: 'x' }, { message: 'y' }] };
+    const report = {
+      stats: { expected: 4, unexpected: 0, flaky: 0, skipped: 0 },
+      errors: [{ message: 'x' }, { message: 'y' }],
+    };
     expect(tallyPlaywright('pw', report, 1)).toMatchObject({ passed: 4, failed: 2 });
   });
 });

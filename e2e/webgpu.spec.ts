@@ -13,13 +13,18 @@ async function adapterKind(page: Page): Promise<AdapterKind> {
   return page.evaluate(async () => {
     const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
     const adapter = (await gpu?.requestAdapter().catch(() => null)) as
-      | { isFallbackAdapter?: boolean; info?: { architecture?: string; description?: string; isFallbackAdapter?: boolean } }
+      | {
+          isFallbackAdapter?: boolean;
+          info?: { architecture?: string; description?: string; isFallbackAdapter?: boolean };
+        }
       | null
       | undefined;
     if (!adapter) return 'none';
     const info = adapter.info ?? {};
     const software =
-      adapter.isFallbackAdapter === true || info.isFallbackAdapter === true || /swiftshader/i.test(`${info.architecture ?? ''} ${info.description ?? ''}`);
+      adapter.isFallbackAdapter === true ||
+      info.isFallbackAdapter === true ||
+      /swiftshader/i.test(`${info.architecture ?? ''} ${info.description ?? ''}`);
     return software ? 'software' : 'hardware';
   });
 }

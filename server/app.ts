@@ -63,7 +63,8 @@ function resolveRoundConfig(cfg: ServerConfig, registry: Registry, overrides?: R
   const stored = registry.getSetting('round_config');
   const merged = { ...fromFile, ...(stored ? (JSON.parse(stored) as object) : {}), ...(overrides ?? {}) };
   const parsed = RoundConfigSchema.safeParse(merged);
-  if (!parsed.success) throw new Error(`invalid round config: ${formatIssues(parsed.error, { root: 'config', max: 20 })}`);
+  if (!parsed.success)
+    throw new Error(`invalid round config: ${formatIssues(parsed.error, { root: 'config', max: 20 })}`);
   return parsed.data;
 }
 
@@ -89,12 +90,21 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
   const roundConfig = resolveRoundConfig(cfg, registry, overrides.roundConfig);
   const strategy = overrides.strategy ?? createStrategy({ name: cfg.strategy });
   const coordinator = new RoundCoordinator({
-    registry, strategy, config: roundConfig, model, log, ...(overrides.onSecureReceive ? { onSecureReceive: overrides.onSecureReceive } : {}),
+    registry,
+    strategy,
+    config: roundConfig,
+    model,
+    log,
+    ...(overrides.onSecureReceive ? { onSecureReceive: overrides.onSecureReceive } : {}),
   });
 
   const prune = () => {
     const pruned = coordinator.versions.prune(cfg.keepCheckpoints, coordinator.globalModel.version);
-    if (pruned.length) log.info({ pruned, keep: cfg.keepCheckpoints }, 'checkpoint retention deleted old checkpoint files (registry rows kept)');
+    if (pruned.length)
+      log.info(
+        { pruned, keep: cfg.keepCheckpoints },
+        'checkpoint retention deleted old checkpoint files (registry rows kept)',
+      );
   };
   prune();
   coordinator.on('version', prune);
@@ -115,7 +125,14 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
   const http = app.server;
   const models = new ModelStore(registry);
   const io = attachFederationSocket(http, {
-    registry, coordinator, log, openEnrollment: cfg.openEnrollment, models, sessions, devicesPerToken: cfg.devicesPerToken, ...(overrides.rateLimit ? { rateLimit: overrides.rateLimit } : {}),
+    registry,
+    coordinator,
+    log,
+    openEnrollment: cfg.openEnrollment,
+    models,
+    sessions,
+    devicesPerToken: cfg.devicesPerToken,
+    ...(overrides.rateLimit ? { rateLimit: overrides.rateLimit } : {}),
   });
   adminServices.attachSocket(io);
 
@@ -124,11 +141,25 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
   const url = `http://${cfg.host === '0.0.0.0' ? '127.0.0.1' : cfg.host}:${port}`;
   if (!overrides.manualStart) coordinator.start();
   log.info(
-    { url, dataDir: cfg.dataDir, modelVersion: model.version, parameters: model.layout.totalSize, openEnrollment: cfg.openEnrollment },
+    {
+      url,
+      dataDir: cfg.dataDir,
+      modelVersion: model.version,
+      parameters: model.layout.totalSize,
+      openEnrollment: cfg.openEnrollment,
+    },
     'FedSSL server listening',
   );
   return {
-    http, io, url, port, log, registry, coordinator, models, adminServices,
+    http,
+    io,
+    url,
+    port,
+    log,
+    registry,
+    coordinator,
+    models,
+    adminServices,
     ...(adminToken ? { adminToken } : {}),
     async close() {
       coordinator.stop();

@@ -36,7 +36,8 @@ export function loadServerConfig(flags: Partial<Record<keyof ServerConfig, unkno
     devicesPerToken: env.FEDSSL_DEVICES_PER_TOKEN,
     keepCheckpoints: env.FEDSSL_KEEP_CHECKPOINTS,
   };
-  const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+  const defined = (o: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
   const cfg = ServerConfigSchema.parse({ ...defined(fromEnv), ...defined(flags) });
   return { ...cfg, dataDir: resolve(cfg.dataDir), staticDir: resolve(cfg.staticDir) };
 }

@@ -15,7 +15,10 @@ const program = new Command()
   .option('--model <size>', "encoder: 'default', 'tiny' or 'recipe' (the bench:quality candidate; env FEDSSL_MODEL)")
   .option('--strategy <name>', "server optimiser: 'fedavg' or 'fedadam' (env FEDSSL_STRATEGY)")
   .option('--round-config <file>', 'JSON file with round settings (env FEDSSL_ROUND_CONFIG)')
-  .option('--keep-checkpoints <k>', 'checkpoint files kept: the newest K versions plus pinned ones (env FEDSSL_KEEP_CHECKPOINTS, default 50)')
+  .option(
+    '--keep-checkpoints <k>',
+    'checkpoint files kept: the newest K versions plus pinned ones (env FEDSSL_KEEP_CHECKPOINTS, default 50)',
+  )
   .option('--devices-per-token <n>', 'client ids one join token may bind (env FEDSSL_DEVICES_PER_TOKEN, default 1)')
   .action(async (opts: Record<string, string | undefined>) => {
     const cfg = loadServerConfig({
@@ -35,7 +38,9 @@ const program = new Command()
     installCrashPolicy({ log: server.log, close: () => server.close() });
     if (server.adminToken) {
       // Shown once: only its hash is stored.
-      console.log(`\n  Admin token (shown once, store it safely): ${server.adminToken}\n  Admin console: ${server.url}/admin/\n`);
+      console.log(
+        `\n  Admin token (shown once, store it safely): ${server.adminToken}\n  Admin console: ${server.url}/admin/\n`,
+      );
     }
     console.log(`  FedSSL is running at ${server.url}/\n`);
     const stop = () => {

@@ -25,12 +25,18 @@ export function installCrashPolicy(opts: {
     opts.log.error({ err: reason }, 'unhandled promise rejection (policy: log and keep serving)');
   };
   const onException = (err: Error) => {
-    opts.log.fatal({ err }, 'uncaught exception (policy: close and exit 1; a supervisor restart resumes from the last committed version)');
+    opts.log.fatal(
+      { err },
+      'uncaught exception (policy: close and exit 1; a supervisor restart resumes from the last committed version)',
+    );
     if (exiting) return;
     exiting = true;
     const timer = setTimeout(() => exit(1), opts.graceMs ?? 5000);
     timer.unref();
-    void opts.close().catch(() => undefined).finally(() => exit(1));
+    void opts
+      .close()
+      .catch(() => undefined)
+      .finally(() => exit(1));
   };
   process.on('unhandledRejection', onRejection);
   process.on('uncaughtException', onException);

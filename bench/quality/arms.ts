@@ -92,11 +92,18 @@ function features(model: SimclrModel, ds: ImageDataset): Promise<{ features: Flo
  * that pick C, and the whole test split is scored once.
  */
 export async function probeModel(
-  model: SimclrModel | null, split: DatasetSplit, labels: number, lowLabels: number, lowOnly = false,
+  model: SimclrModel | null,
+  split: DatasetSplit,
+  labels: number,
+  lowLabels: number,
+  lowOnly = false,
 ): Promise<{ probe: ProbeProtocolResult; probeLow: ProbeProtocolResult; dim: number }> {
   const all = split.train;
   const nVal = all.count - labels;
-  if (nVal < 500) throw new Error(`probe: ${labels} labels leave ${nVal} of ${all.count} training images for validation (need ≥ 500)`);
+  if (nVal < 500)
+    throw new Error(
+      `probe: ${labels} labels leave ${nVal} of ${all.count} training images for validation (need ≥ 500)`,
+    );
   let trainF: Float32Array;
   let testF: Float32Array;
   let dim: number;
@@ -140,16 +147,27 @@ function curveMarks(total: number, n: number): Set<number> {
   return s;
 }
 
-async function runCentral(o: JobOptions, split: DatasetSplit, model: SimclrModel, progress: Progress, curve: CurvePoint[]): Promise<number> {
+async function runCentral(
+  o: JobOptions,
+  split: DatasetSplit,
+  model: SimclrModel,
+  progress: Progress,
+  curve: CurvePoint[],
+): Promise<number> {
   const batch = SIMCLR_RECIPE.batchSize;
   const steps = Math.max(1, Math.round(o.budget / batch));
   const schedule = {
-    peak: SIMCLR_RECIPE.peakLearningRate, totalSteps: steps,
-    warmupSteps: Math.round(SIMCLR_RECIPE.warmupFraction * steps), finalFraction: SIMCLR_RECIPE.finalLrFraction,
+    peak: SIMCLR_RECIPE.peakLearningRate,
+    totalSteps: steps,
+    warmupSteps: Math.round(SIMCLR_RECIPE.warmupFraction * steps),
+    finalFraction: SIMCLR_RECIPE.finalLrFraction,
   };
   const trainer = createTrainer(model, {
-    learningRate: schedule.peak, temperature: SIMCLR_RECIPE.temperature,
-    policy: grayscaleRecipePolicy({ flip: FLIP_VALID['fashion-mnist'] }), augmentSeed: deriveSeed(o.seed, 'augment'), schedule,
+    learningRate: schedule.peak,
+    temperature: SIMCLR_RECIPE.temperature,
+    policy: grayscaleRecipePolicy({ flip: FLIP_VALID['fashion-mnist'] }),
+    augmentSeed: deriveSeed(o.seed, 'augment'),
+    schedule,
   });
   const rng = createRng(deriveSeed(o.seed, 'batches'));
   const data = split.train;
@@ -179,39 +197,68 @@ async function runCentral(o: JobOptions, split: DatasetSplit, model: SimclrModel
  * over rounds) and reconnects dropped clients after each round.
  */
 async function runFederated(
-  o: JobOptions, split: DatasetSplit, model: SimclrModel, progress: Progress, curve: CurvePoint[], notes: string[],
+  o: JobOptions,
+  split: DatasetSplit,
+  model: SimclrModel,
+  progress: Progress,
+  curve: CurvePoint[],
+  notes: string[],
 ): Promise<{ images: number; epsilon?: number; delta?: number }> {
   const nonIid = o.arm !== 'fed-iid';
   const dp = o.arm === 'fed-dir-dp';
   const dropout = nonIid ? o.dropout : 0;
   const spec = nonIid ? 'dirichlet:0.1' : 'iid';
-  const shards = partition(split.train.labels, o.clients, spec, deriveSeed(o.seed, 'split')).map((idx) => subset(split.train, idx));
+  const shards = partition(split.train.labels, o.clients, spec, deriveSeed(o.seed, 'split')).map((idx) =>
+    subset(split.train, idx),
+  );
   // Expected images per round: survivors × local steps × batch (clients with fewer images use them all).
   const perRound = shards.reduce((a, s) => a + o.localSteps * Math.min(o.clientBatch, s.count), 0) * (1 - dropout);
   const rounds = Math.max(1, Math.round(o.budget / perRound));
   const schedule = {
-    peak: SIMCLR_RECIPE.peakLearningRate, totalSteps: rounds,
-    warmupSteps: Math.round(SIMCLR_RECIPE.warmupFraction * rounds), finalFraction: SIMCLR_RECIPE.finalLrFraction,
+    peak: SIMCLR_RECIPE.peakLearningRate,
+    totalSteps: rounds,
+    warmupSteps: Math.round(SIMCLR_RECIPE.warmupFraction * rounds),
+    finalFraction: SIMCLR_RECIPE.finalLrFraction,
   };
   const training = (round: number) => ({
-    localSteps: o.localSteps, batchSize: o.clientBatch, learningRate: warmupCosineLr(round, schedule),
-    temperature: SIMCLR_RECIPE.temperature, augmentation: grayscaleRecipePolicy({ flip: FLIP_VALID['fashion-mnist'] }),
+    localSteps: o.localSteps,
+    batchSize: o.clientBatch,
+    learningRate: warmupCosineLr(round, schedule),
+    temperature: SIMCLR_RECIPE.temperature,
+    augmentation: grayscaleRecipePolicy({ flip: FLIP_VALID['fashion-mnist'] }),
   });
   const secure = nonIid;
   const roundConfig: RoundConfigInput = {
     training: training(0),
     cohort: dp ? { mode: 'poisson', rate: 1 } : { mode: 'fixed', size: o.clients },
-    minClients: o.clients, minSurvivors: 2, trainDeadlineMs: 3_600_000, phaseDeadlineMs: 3_600_000, roundIntervalMs: 0,
+    minClients: o.clients,
+    minSurvivors: 2,
+    trainDeadlineMs: 3_600_000,
+    phaseDeadlineMs: 3_600_000,
+    roundIntervalMs: 0,
     secureAggregation: { enabled: secure, clipNorm: dp ? 1 : 10 },
-    privacy: dp ? { enabled: true, mode: 'central', noiseMultiplier: o.dpNoiseMultiplier, targetEpsilon: 1e9 } : { enabled: false },
+    privacy: dp
+      ? { enabled: true, mode: 'central', noiseMultiplier: o.dpNoiseMultiplier, targetEpsilon: 1e9 }
+      : { enabled: false },
   };
   const dataDir = mkdtempSync(join(tmpdir(), 'fedssl-quality-'));
-  const cfg = loadServerConfig({ port: 0, host: '127.0.0.1', dataDir, model: 'default', logLevel: 'silent', openEnrollment: false }, {});
-  const server = await startServer(cfg, { logger: pino({ level: 'silent' }), evaluation: false, roundConfig, manualStart: true, adminToken: 'fa_quality-bench-admin-0123456789' });
+  const cfg = loadServerConfig(
+    { port: 0, host: '127.0.0.1', dataDir, model: 'default', logLevel: 'silent', openEnrollment: false },
+    {},
+  );
+  const server = await startServer(cfg, {
+    logger: pino({ level: 'silent' }),
+    evaluation: false,
+    roundConfig,
+    manualStart: true,
+    adminToken: 'fa_quality-bench-admin-0123456789',
+  });
   // Server and clients share one thread here: a long training step delays pongs, and socket.io's 20 s
   // ping timeout would count busy clients as dropped. Real dropouts are the injected ones.
   server.io.engine.opts.pingTimeout = 3_600_000;
-  notes.push(`${rounds} rounds × ${o.clients} clients × ${o.localSteps} local steps × batch ≤ ${o.clientBatch}; starts from the server's own v0 init`);
+  notes.push(
+    `${rounds} rounds × ${o.clients} clients × ${o.localSteps} local steps × batch ≤ ${o.clientBatch}; starts from the server's own v0 init`,
+  );
   const clients: NodeFederatedClient[] = [];
   const dropping = new Set<number>();
   const dropRng = createRng(deriveSeed(o.seed, 'dropout'));
@@ -221,16 +268,27 @@ async function runFederated(
     const localModels = shards.map(() => createSimclrModel(o.modelConfig ?? RECIPE_MODEL_CONFIG));
     shards.forEach((data, i) => {
       const c: NodeFederatedClient = new NodeFederatedClient({
-        url: server.url, token: server.registry.createToken('client').token, clientId: `quality-${i}-client`,
-        modelConfig: o.modelConfig ?? RECIPE_MODEL_CONFIG, data,
+        url: server.url,
+        token: server.registry.createToken('client').token,
+        clientId: `quality-${i}-client`,
+        modelConfig: o.modelConfig ?? RECIPE_MODEL_CONFIG,
+        data,
         // All clients and the server share this thread: an ack can wait behind other clients' training.
         ackTimeoutMs: 3_600_000,
         dropBefore: (event) => dropping.has(i) && event === SECAGG_EVENTS.maskedInput,
         trainOverride: async (global, tc): Promise<LocalRoundResult> => {
           // A client that will vanish before uploading does not spend the budget.
-          if (dropping.has(i)) return { delta: new Float32Array(global.length), meanLoss: 0, steps: 0, numExamples: data.count };
+          if (dropping.has(i))
+            return { delta: new Float32Array(global.length), meanLoss: 0, steps: 0, numExamples: data.count };
           const m = localModels[i]!;
-          const r = await trainLocalRound({ model: m, layout: weightLayout(m), globalWeights: global, data, training: tc, random: () => dropRng.uniform() });
+          const r = await trainLocalRound({
+            model: m,
+            layout: weightLayout(m),
+            globalWeights: global,
+            data,
+            training: tc,
+            random: () => dropRng.uniform(),
+          });
           images += r.steps * Math.min(tc.batchSize, data.count);
           return r;
         },
@@ -258,8 +316,23 @@ async function runFederated(
         const st = server.coordinator.status();
         if (st.phase === RoundPhase.Idle) for (const c of clients) if (!c.socket.connected) c.socket.connect();
         if (Date.now() - lastEvent < 120_000) return;
-        const down = clients.filter((c) => !c.socket.connected).map((c) => `${c.id}: ${c.client.events.slice(-3).map((e) => e.type + ('message' in e ? `(${e.message})` : '') + ('reason' in e ? `(${String(e.reason)})` : '')).join(', ')}`);
-        progress(images, o.budget, `stalled? phase ${st.phase} paused ${st.paused} eligible ${st.eligibleClients} connected ${st.connectedClients} delivered ${st.delivered.length}/${st.cohort.length}; down: ${down.join(' | ')}`);
+        const down = clients
+          .filter((c) => !c.socket.connected)
+          .map(
+            (c) =>
+              `${c.id}: ${c.client.events
+                .slice(-3)
+                .map(
+                  (e) =>
+                    e.type + ('message' in e ? `(${e.message})` : '') + ('reason' in e ? `(${String(e.reason)})` : ''),
+                )
+                .join(', ')}`,
+          );
+        progress(
+          images,
+          o.budget,
+          `stalled? phase ${st.phase} paused ${st.paused} eligible ${st.eligibleClients} connected ${st.connectedClients} delivered ${st.delivered.length}/${st.cohort.length}; down: ${down.join(' | ')}`,
+        );
       }, 5_000);
       watchdog.unref();
       server.coordinator.on('round-ended', (e: RoundEndedEvent) => {
@@ -271,7 +344,11 @@ async function runFederated(
               console.error(`[${o.arm}/seed${o.seed}] round ${e.roundId} ${e.outcome}: ${e.reason ?? ''}`);
               if (notes.length > 20) throw new Error(`too many failed rounds; last: ${e.reason ?? ''}`);
             } else committed++;
-            curve.push({ images, ...(e.meanLoss !== null ? { loss: e.meanLoss } : {}), lr: warmupCosineLr(committed - 1, schedule) });
+            curve.push({
+              images,
+              ...(e.meanLoss !== null ? { loss: e.meanLoss } : {}),
+              lr: warmupCosineLr(committed - 1, schedule),
+            });
             server.coordinator.pause();
             if (marks.has(committed) && e.outcome === RoundOutcome.Committed) {
               unflattenWeights(model, weightLayout(model), server.coordinator.globalModel.weights);
@@ -313,7 +390,18 @@ export async function runJob(o: JobOptions, split: DatasetSplit, progress: Progr
   if (o.arm === 'raw') {
     const r = await probeModel(null, split, o.labels, o.lowLabels);
     notes.push('no training and no randomness: the same value for every seed');
-    return { arm: o.arm, seed: o.seed, budget: o.budget, imagesProcessed: 0, probe: r.probe, probeLow: r.probeLow, featureDim: r.dim, curve, wallSeconds: (performance.now() - t0) / 1000, notes };
+    return {
+      arm: o.arm,
+      seed: o.seed,
+      budget: o.budget,
+      imagesProcessed: 0,
+      probe: r.probe,
+      probeLow: r.probeLow,
+      featureDim: r.dim,
+      curve,
+      wallSeconds: (performance.now() - t0) / 1000,
+      notes,
+    };
   }
   const model = createSimclrModel(o.modelConfig ?? RECIPE_MODEL_CONFIG, o.seed);
   try {
@@ -326,8 +414,16 @@ export async function runJob(o: JobOptions, split: DatasetSplit, progress: Progr
     const r = await probeModel(model, split, o.labels, o.lowLabels);
     curve.push({ images, probe1k: r.probeLow.testAccuracy });
     return {
-      arm: o.arm, seed: o.seed, budget: o.budget, imagesProcessed: images, probe: r.probe, probeLow: r.probeLow, featureDim: r.dim, curve,
-      wallSeconds: (performance.now() - t0) / 1000, notes,
+      arm: o.arm,
+      seed: o.seed,
+      budget: o.budget,
+      imagesProcessed: images,
+      probe: r.probe,
+      probeLow: r.probeLow,
+      featureDim: r.dim,
+      curve,
+      wallSeconds: (performance.now() - t0) / 1000,
+      notes,
       ...(extra.epsilon !== undefined ? { epsilon: extra.epsilon, delta: extra.delta } : {}),
     };
   } finally {

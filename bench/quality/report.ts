@@ -18,8 +18,13 @@ export function summarize(arm: string, label: string, results: JobResult[]): Arm
   const b = meanSd(results.map((r) => r.probeLow.testAccuracy));
   const eps = results.map((r) => r.epsilon).filter((e): e is number => e !== undefined);
   return {
-    arm, label, seeds: results.map((r) => r.seed), acc: a, accLow: b,
-    images: Math.round(meanSd(results.map((r) => r.imagesProcessed)).mean), dim: results[0]?.featureDim ?? 0,
+    arm,
+    label,
+    seeds: results.map((r) => r.seed),
+    acc: a,
+    accLow: b,
+    images: Math.round(meanSd(results.map((r) => r.imagesProcessed)).mean),
+    dim: results[0]?.featureDim ?? 0,
     ...(eps.length ? { epsilon: Math.max(...eps) } : {}),
   };
 }
@@ -32,20 +37,29 @@ export function formatTable(rows: ArmSummary[], labels: number, lowLabels: numbe
   const lines = [head, '|---|---|---|---|---|---|'];
   for (const r of rows) {
     const name = r.epsilon !== undefined ? `${r.label} (ε = ${r.epsilon.toFixed(1)})` : r.label;
-    lines.push(`| ${name} | ${r.seeds.length} | ${r.images.toLocaleString('en-US')} | ${r.dim} | ${pct(r.acc)} | ${pct(r.accLow)} |`);
+    lines.push(
+      `| ${name} | ${r.seeds.length} | ${r.images.toLocaleString('en-US')} | ${r.dim} | ${pct(r.acc)} | ${pct(r.accLow)} |`,
+    );
   }
   return lines.join('\n');
 }
 
 /** Loss (left axis) and 1,000-label probe accuracy (right axis) against images processed. */
 export function curveSvg(title: string, curves: { seed: number; points: CurvePoint[] }[]): string {
-  const W = 640, H = 360, L = 60, R = 60, T = 40, B = 50;
+  const W = 640,
+    H = 360,
+    L = 60,
+    R = 60,
+    T = 40,
+    B = 50;
   const all = curves.flatMap((c) => c.points);
   const maxX = Math.max(1, ...all.map((p) => p.images));
   const losses = all.map((p) => p.loss).filter((v): v is number => v !== undefined);
   const accs = all.map((p) => p.probe1k).filter((v): v is number => v !== undefined);
-  const lo = losses.length ? Math.min(...losses) : 0, hi = losses.length ? Math.max(...losses) : 1;
-  const aLo = accs.length ? Math.min(...accs) - 0.02 : 0, aHi = accs.length ? Math.max(...accs) + 0.02 : 1;
+  const lo = losses.length ? Math.min(...losses) : 0,
+    hi = losses.length ? Math.max(...losses) : 1;
+  const aLo = accs.length ? Math.min(...accs) - 0.02 : 0,
+    aHi = accs.length ? Math.max(...accs) + 0.02 : 1;
   const x = (v: number) => L + ((W - L - R) * v) / maxX;
   const yL = (v: number) => T + (H - T - B) * (1 - (v - lo) / Math.max(1e-9, hi - lo));
   const yA = (v: number) => T + (H - T - B) * (1 - (v - aLo) / Math.max(1e-9, aHi - aLo));
@@ -67,10 +81,17 @@ export function curveSvg(title: string, curves: { seed: number; points: CurvePoi
   ];
   for (const c of curves) {
     const lp = c.points.filter((p) => p.loss !== undefined);
-    if (lp.length > 1) parts.push(`<polyline fill="none" stroke="#1f77b4" stroke-opacity="0.7" points="${lp.map((p) => `${x(p.images).toFixed(1)},${yL(p.loss!).toFixed(1)}`).join(' ')}"/>`);
+    if (lp.length > 1)
+      parts.push(
+        `<polyline fill="none" stroke="#1f77b4" stroke-opacity="0.7" points="${lp.map((p) => `${x(p.images).toFixed(1)},${yL(p.loss!).toFixed(1)}`).join(' ')}"/>`,
+      );
     const ap = c.points.filter((p) => p.probe1k !== undefined);
-    if (ap.length > 1) parts.push(`<polyline fill="none" stroke="#d62728" points="${ap.map((p) => `${x(p.images).toFixed(1)},${yA(p.probe1k!).toFixed(1)}`).join(' ')}"/>`);
-    for (const p of ap) parts.push(`<circle cx="${x(p.images).toFixed(1)}" cy="${yA(p.probe1k!).toFixed(1)}" r="3" fill="#d62728"/>`);
+    if (ap.length > 1)
+      parts.push(
+        `<polyline fill="none" stroke="#d62728" points="${ap.map((p) => `${x(p.images).toFixed(1)},${yA(p.probe1k!).toFixed(1)}`).join(' ')}"/>`,
+      );
+    for (const p of ap)
+      parts.push(`<circle cx="${x(p.images).toFixed(1)}" cy="${yA(p.probe1k!).toFixed(1)}" r="3" fill="#d62728"/>`);
   }
   parts.push('</svg>');
   return parts.join('\n');

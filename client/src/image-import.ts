@@ -28,7 +28,9 @@ export async function importImageFiles(
     const rgba = ctx.getImageData(0, 0, size.width, size.height).data;
     const pixels = new Uint8Array(size.width * size.height * size.channels);
     for (let p = 0; p < size.width * size.height; p++) {
-      const r = rgba[4 * p]!, g = rgba[4 * p + 1]!, b = rgba[4 * p + 2]!;
+      const r = rgba[4 * p]!,
+        g = rgba[4 * p + 1]!,
+        b = rgba[4 * p + 2]!;
       if (size.channels === 1) pixels[p] = Math.round(0.299 * r + 0.587 * g + 0.114 * b);
       else pixels.set([r, g, b], 3 * p);
     }

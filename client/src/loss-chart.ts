@@ -14,7 +14,10 @@ export class LossChart {
         height: 220,
         scales: { x: { time: false } },
         // Steps are integers: no fractional ticks on the x axis.
-        axes: [{ label: 'step', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] }, { label: 'NT-Xent loss' }],
+        axes: [
+          { label: 'step', incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] },
+          { label: 'NT-Xent loss' },
+        ],
         series: [{}, { label: 'loss', stroke: '#2563eb', width: 2 }],
       },
       [[], []],

@@ -16,14 +16,34 @@ const joinToken = takeJoinToken(location.href);
 if (joinToken.cleanUrl) history.replaceState(null, '', joinToken.cleanUrl);
 
 const ui = {
-  backend: $('backend'), dataset: $<HTMLSelectElement>('dataset'), files: $<HTMLInputElement>('files'),
-  folder: $<HTMLInputElement>('folder'), clearImages: $<HTMLButtonElement>('clear-images'),
-  dataStatus: $('data-status'), batch: $<HTMLInputElement>('batch'), lr: $<HTMLInputElement>('lr'),
-  start: $<HTMLButtonElement>('start'), pause: $<HTMLButtonElement>('pause'), reset: $<HTMLButtonElement>('reset'),
-  step: $('step'), loss: $('loss'), ips: $('ips'), tensors: $('tensors'), mem: $('mem'),
-  token: $<HTMLInputElement>('token'), join: $<HTMLButtonElement>('join'), leave: $<HTMLButtonElement>('leave'),
-  fedConn: $('fed-conn'), fedVersion: $('fed-version'), fedRounds: $('fed-rounds'), fedBytes: $('fed-bytes'), fedStatus: $('fed-status'),
-  trainStatus: $('train-status'), probe: $<HTMLButtonElement>('probe'), probeResult: $('probe-result'), error: $('error'),
+  backend: $('backend'),
+  dataset: $<HTMLSelectElement>('dataset'),
+  files: $<HTMLInputElement>('files'),
+  folder: $<HTMLInputElement>('folder'),
+  clearImages: $<HTMLButtonElement>('clear-images'),
+  dataStatus: $('data-status'),
+  batch: $<HTMLInputElement>('batch'),
+  lr: $<HTMLInputElement>('lr'),
+  start: $<HTMLButtonElement>('start'),
+  pause: $<HTMLButtonElement>('pause'),
+  reset: $<HTMLButtonElement>('reset'),
+  step: $('step'),
+  loss: $('loss'),
+  ips: $('ips'),
+  tensors: $('tensors'),
+  mem: $('mem'),
+  token: $<HTMLInputElement>('token'),
+  join: $<HTMLButtonElement>('join'),
+  leave: $<HTMLButtonElement>('leave'),
+  fedConn: $('fed-conn'),
+  fedVersion: $('fed-version'),
+  fedRounds: $('fed-rounds'),
+  fedBytes: $('fed-bytes'),
+  fedStatus: $('fed-status'),
+  trainStatus: $('train-status'),
+  probe: $<HTMLButtonElement>('probe'),
+  probeResult: $('probe-result'),
+  error: $('error'),
 };
 
 function showError(err: unknown): void {
@@ -38,7 +58,8 @@ const maxSteps = params.has('steps') ? Number(params.get('steps')) : undefined;
 
 function renderStatus(s: TrainerStatus): void {
   const b = s.backend;
-  const wasm = b.backend === 'wasm' ? ` (SIMD ${b.wasmSimd ? 'on' : 'off'}, threads ${b.wasmThreads ? 'on' : 'off'})` : '';
+  const wasm =
+    b.backend === 'wasm' ? ` (SIMD ${b.wasmSimd ? 'on' : 'off'}, threads ${b.wasmThreads ? 'on' : 'off'})` : '';
   ui.backend.textContent = `${b.backend}${wasm}`;
   ui.backend.title = b.reason;
   $('backend-reason').textContent = b.reason;
@@ -53,7 +74,8 @@ function renderProgress(p: Progress): void {
   ui.loss.textContent = p.loss.toFixed(4);
   ui.ips.textContent = p.imagesPerSec.toFixed(0);
   ui.tensors.textContent = String(p.numTensors);
-  ui.mem.textContent = p.numBytes < 2 ** 20 ? `${(p.numBytes / 1024).toFixed(1)} KiB` : `${(p.numBytes / 2 ** 20).toFixed(1)} MiB`;
+  ui.mem.textContent =
+    p.numBytes < 2 ** 20 ? `${(p.numBytes / 1024).toFixed(1)} KiB` : `${(p.numBytes / 2 ** 20).toFixed(1)} MiB`;
   ui.trainStatus.textContent = `training… ${p.msPerStep.toFixed(0)} ms/step`;
   chart.push(p.step, p.loss);
 }
@@ -81,28 +103,55 @@ let roundsDone = 0;
 
 function renderFederationEvent(e: FederationEvent): void {
   switch (e.type) {
-    case 'connected': ui.fedConn.textContent = 'connected'; break;
-    case 'disconnected': ui.fedConn.textContent = `reconnecting… (${e.reason})`; break;
-    case 'auth-error': ui.fedConn.textContent = 'refused'; ui.fedStatus.textContent = e.message; break;
-    case 'ready': ui.fedVersion.textContent = `v${e.modelVersion}`; ui.fedStatus.textContent = 'waiting to be selected for a round'; break;
-    case 'round-start': ui.fedStatus.textContent = `round ${e.round.roundId}: training v${e.round.modelVersion} locally (${e.round.training.localSteps} steps)…`; break;
-    case 'model': ui.fedStatus.textContent = `global v${e.version} ${e.cached ? 'from cache' : `downloaded (${(e.bytes / 1024).toFixed(0)} KiB)`}`; break;
-    case 'trained': ui.fedStatus.textContent = `round ${e.roundId}: trained, mean loss ${e.meanLoss.toFixed(4)}; uploading the delta…`; break;
-    case 'submitted': ui.fedBytes.textContent = `${(e.bytes / 1024).toFixed(0)} KiB`; ui.fedStatus.textContent = `round ${e.roundId}: update accepted`; break;
-    case 'rejected': ui.fedStatus.textContent = `round ${e.roundId}: update rejected (${e.reason})`; break;
+    case 'connected':
+      ui.fedConn.textContent = 'connected';
+      break;
+    case 'disconnected':
+      ui.fedConn.textContent = `reconnecting… (${e.reason})`;
+      break;
+    case 'auth-error':
+      ui.fedConn.textContent = 'refused';
+      ui.fedStatus.textContent = e.message;
+      break;
+    case 'ready':
+      ui.fedVersion.textContent = `v${e.modelVersion}`;
+      ui.fedStatus.textContent = 'waiting to be selected for a round';
+      break;
+    case 'round-start':
+      ui.fedStatus.textContent = `round ${e.round.roundId}: training v${e.round.modelVersion} locally (${e.round.training.localSteps} steps)…`;
+      break;
+    case 'model':
+      ui.fedStatus.textContent = `global v${e.version} ${e.cached ? 'from cache' : `downloaded (${(e.bytes / 1024).toFixed(0)} KiB)`}`;
+      break;
+    case 'trained':
+      ui.fedStatus.textContent = `round ${e.roundId}: trained, mean loss ${e.meanLoss.toFixed(4)}; uploading the delta…`;
+      break;
+    case 'submitted':
+      ui.fedBytes.textContent = `${(e.bytes / 1024).toFixed(0)} KiB`;
+      ui.fedStatus.textContent = `round ${e.roundId}: update accepted`;
+      break;
+    case 'rejected':
+      ui.fedStatus.textContent = `round ${e.roundId}: update rejected (${e.reason})`;
+      break;
     case 'round-end':
       if (e.end.newVersion !== undefined) ui.fedVersion.textContent = `v${e.end.newVersion}`;
       if (e.end.outcome === 'committed') ui.fedRounds.textContent = String(++roundsDone);
       ui.fedStatus.textContent = `round ${e.end.roundId} ${e.end.outcome}${e.end.reason ? `: ${e.end.reason}` : ''}`;
       break;
-    case 'error': ui.fedStatus.textContent = e.message; break;
+    case 'error':
+      ui.fedStatus.textContent = e.message;
+      break;
   }
 }
 
 function join(backend: BackendName): void {
   const token = ui.token.value.trim();
   federation?.leave();
-  federation = joinFederation({ token, trainer: workerTrainer(trainer, backend, () => datasetCount), onEvent: renderFederationEvent });
+  federation = joinFederation({
+    token,
+    trainer: workerTrainer(trainer, backend, () => datasetCount),
+    onEvent: renderFederationEvent,
+  });
   ui.join.disabled = true;
   ui.leave.disabled = false;
   ui.start.disabled = true;
@@ -222,13 +271,14 @@ async function main(): Promise<void> {
     }
   });
   // The worker handle on `window` only with an explicit `?debug=1` (tests, power users): never on a plain page.
-  if (params.get('debug') === '1') (window as unknown as { fedssl: unknown }).fedssl = {
-    trainer,
-    Comlink,
-    get federation() {
-      return federation;
-    },
-  };
+  if (params.get('debug') === '1')
+    (window as unknown as { fedssl: unknown }).fedssl = {
+      trainer,
+      Comlink,
+      get federation() {
+        return federation;
+      },
+    };
 }
 
 main().catch(showError);

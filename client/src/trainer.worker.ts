@@ -13,7 +13,13 @@ import { runBenchmark, type BenchmarkOptions } from './worker/benchmark-entry';
 import type { DatasetSource, InitOptions, Progress, ShardSpec, TrainOptions } from './worker/types';
 
 export type {
-  DatasetSource, InitOptions, ProbeReport, Progress, ShardSpec, TrainerStatus, TrainOptions,
+  DatasetSource,
+  InitOptions,
+  ProbeReport,
+  Progress,
+  ShardSpec,
+  TrainerStatus,
+  TrainOptions,
 } from './worker/types';
 
 const session = new WorkerSession();
@@ -30,7 +36,11 @@ const api = {
   heldOutLoss: (count?: number, temperature?: number) => local.heldOutLoss(count, temperature),
   setFederationModel: (config: unknown) => participant.setModel(config),
   /** The delta's buffer is transferred, not copied, back to the page. */
-  trainRound: async (globalWeights: Float32Array, training: TrainingConfig, onStep?: (step: number, loss: number) => void) => {
+  trainRound: async (
+    globalWeights: Float32Array,
+    training: TrainingConfig,
+    onStep?: (step: number, loss: number) => void,
+  ) => {
     const result = await participant.trainRound(globalWeights, training, onStep);
     return Comlink.transfer(result, [result.delta.buffer]);
   },

@@ -1,6 +1,9 @@
 /** A small typed client for the admin REST API (simulations, e2e tests, benchmarks). */
 export class AdminClient {
-  constructor(readonly baseUrl: string, readonly token: string) {}
+  constructor(
+    readonly baseUrl: string,
+    readonly token: string,
+  ) {}
 
   /** fetch() for reads: a busy server may close an idle keep-alive socket just as it is reused, so retry. */
   readonly fetchRead = async (url: string | URL | Request, init?: RequestInit): Promise<Response> => {
@@ -17,7 +20,10 @@ export class AdminClient {
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const init = {
       method,
-      headers: { Authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+      headers: {
+        Authorization: `Bearer ${this.token}`,
+        ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     };
     const url = `${this.baseUrl}${path}`;

@@ -19,7 +19,8 @@ export async function startLocalAppServer(
   overrides: ServerOverrides = {},
 ): Promise<LocalAppServer> {
   const staticDir = join(ROOT, 'dist/client');
-  if (!existsSync(join(staticDir, 'index.html'))) throw new Error('the web app is not built: run "npm run build" first');
+  if (!existsSync(join(staticDir, 'index.html')))
+    throw new Error('the web app is not built: run "npm run build" first');
   // Loaded lazily: callers that target a running server never load the server code.
   const { startServer } = await import('../../server/app');
   const { loadServerConfig } = await import('../../server/config');

@@ -87,7 +87,12 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   const expectedDrop = Math.ceil(opts.dropout * opts.clients);
   const minSurvivors = opts.minSurvivors ?? Math.max(1, opts.clients - expectedDrop);
   await admin.request('PUT', '/api/admin/config', {
-    training: { localSteps: opts.localSteps, batchSize: opts.batchSize, learningRate: opts.learningRate, temperature: 0.5 },
+    training: {
+      localSteps: opts.localSteps,
+      batchSize: opts.batchSize,
+      learningRate: opts.learningRate,
+      temperature: 0.5,
+    },
     cohort: { mode: 'fixed', size: opts.clients },
     // Wait for the whole population each round (closed pages are reopened between rounds).
     minClients: opts.clients,
@@ -112,8 +117,14 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     for (let i = 0; i < opts.clients; i++) {
       const token = (await admin.createJoinToken(`sim client ${i}`)).token;
       const q = new URLSearchParams({
-        backend: opts.backend, dataset: opts.dataset, shard: String(i), clients: String(opts.clients), split: opts.split,
-        seed: String(opts.seed), join: '1', token,
+        backend: opts.backend,
+        dataset: opts.dataset,
+        shard: String(i),
+        clients: String(opts.clients),
+        split: opts.split,
+        seed: String(opts.seed),
+        join: '1',
+        token,
       });
       const context = await browsers[Math.floor(i / opts.clientsPerBrowser)]!.newContext();
       clients.push({ index: i, context, url: `${url}/?${q}` });
@@ -123,7 +134,11 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
       page.on('pageerror', (e) => log(`client ${c.index}: page error: ${e.message}`));
       opts.onPage?.(c.index, page);
       await page.goto(c.url);
-      await page.waitForFunction(() => document.querySelector('[data-testid="fed-conn"]')?.textContent === 'connected', undefined, { timeout: 120_000 });
+      await page.waitForFunction(
+        () => document.querySelector('[data-testid="fed-conn"]')?.textContent === 'connected',
+        undefined,
+        { timeout: 120_000 },
+      );
       c.clientId = await page.evaluate(() => localStorage.getItem('fedssl.clientId') ?? undefined);
       c.page = page;
     };
@@ -135,7 +150,9 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     let committed = 0;
     for (;;) {
       const status = await admin.request<CoordinatorStatus>('GET', '/api/admin/status');
-      const rounds = (await admin.request<RoundRow[]>('GET', '/api/admin/rounds')).filter((r) => r.id > firstRoundAfter);
+      const rounds = (await admin.request<RoundRow[]>('GET', '/api/admin/rounds')).filter(
+        (r) => r.id > firstRoundAfter,
+      );
       committed = rounds.filter((r) => r.outcome === RoundOutcome.Committed).length;
       opts.onProgress?.({ committedRounds: committed, targetRounds: opts.rounds, status });
       if (committed >= opts.rounds) break;
@@ -144,7 +161,9 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
       if ((status.phase === 'train' || status.phase === 'masked-input') && !handledRounds.has(status.roundId)) {
         handledRounds.add(status.roundId);
         const k = Math.min(expectedDrop, status.cohort.length);
-        const victims = shuffle(clients.filter((c) => c.page && c.clientId && status.cohort.includes(c.clientId))).slice(0, k);
+        const victims = shuffle(
+          clients.filter((c) => c.page && c.clientId && status.cohort.includes(c.clientId)),
+        ).slice(0, k);
         for (const v of victims) {
           await v.page!.close();
           v.page = undefined;
@@ -158,8 +177,12 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     }
     await admin.request('POST', '/api/admin/rounds/pause');
 
-    const rounds = (await admin.request<RoundRow[]>('GET', '/api/admin/rounds')).filter((r) => r.id > firstRoundAfter).reverse();
-    const versions = (await admin.request<VersionRow[]>('GET', '/api/admin/versions')).filter((v) => v.version >= startVersion).reverse();
+    const rounds = (await admin.request<RoundRow[]>('GET', '/api/admin/rounds'))
+      .filter((r) => r.id > firstRoundAfter)
+      .reverse();
+    const versions = (await admin.request<VersionRow[]>('GET', '/api/admin/versions'))
+      .filter((v) => v.version >= startVersion)
+      .reverse();
     const result: SimulationResult = { url, rounds, versions, closedPages, wallMs: Date.now() - t0 };
     if (opts.probe) {
       const last = versions[versions.length - 1]!;
@@ -178,11 +201,18 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
 }
 
 /** Loads one version's encoder (or projection head) through the admin API (tfjs format, bearer auth). */
-async function loadEncoder(admin: AdminClient, version: number, part: 'encoder' | 'head' = 'encoder'): Promise<tf.LayersModel> {
-  const handler = tf.io.http(`${admin.baseUrl}/api/admin/models/${version}/model.json${part === 'head' ? '?part=head' : ''}`, {
-    requestInit: { headers: { Authorization: `Bearer ${admin.token}` } },
-    fetchFunc: admin.fetchRead,
-  });
+async function loadEncoder(
+  admin: AdminClient,
+  version: number,
+  part: 'encoder' | 'head' = 'encoder',
+): Promise<tf.LayersModel> {
+  const handler = tf.io.http(
+    `${admin.baseUrl}/api/admin/models/${version}/model.json${part === 'head' ? '?part=head' : ''}`,
+    {
+      requestInit: { headers: { Authorization: `Bearer ${admin.token}` } },
+      fetchFunc: admin.fetchRead,
+    },
+  );
   return tf.loadLayersModel(handler);
 }
 
@@ -201,7 +231,13 @@ export async function probeVersion(admin: AdminClient, version: number, dataset:
   try {
     const trained = await probeAccuracy({ encoder }, split);
     const random = await probeAccuracy({ encoder: baseline }, split);
-    return { trained: trained.accuracy, randomInit: random.accuracy, gain: trained.accuracy - random.accuracy, trainCount: trained.trainCount, testCount: trained.testCount };
+    return {
+      trained: trained.accuracy,
+      randomInit: random.accuracy,
+      gain: trained.accuracy - random.accuracy,
+      trainCount: trained.trainCount,
+      testCount: trained.testCount,
+    };
   } finally {
     encoder.dispose();
     baseline.dispose();
@@ -218,17 +254,31 @@ function shuffle<T>(xs: T[]): T[] {
 }
 
 /** The held-out SimCLR loss (shared/ssl/held-out-loss) of one version: encoder and head from the admin API. */
-export async function heldOutLossOfVersion(admin: AdminClient, version: number, dataset: DatasetName, count = 256): Promise<number> {
+export async function heldOutLossOfVersion(
+  admin: AdminClient,
+  version: number,
+  dataset: DatasetName,
+  count = 256,
+): Promise<number> {
   const { loadNpmDataset } = await import('../../server/data/npm-datasets');
   const { initWasmBackendForNode } = await import('../../shared/tfjs/wasm-node');
   await initWasmBackendForNode();
   const test = loadNpmDataset(dataset).test;
   const encoder = await loadEncoder(admin, version, 'encoder');
   const head = await loadEncoder(admin, version, 'head');
-  const meta = await admin.request<{ userDefinedMetadata: { modelConfig: unknown } }>('GET', `/api/admin/models/${version}/model.json`);
+  const meta = await admin.request<{ userDefinedMetadata: { modelConfig: unknown } }>(
+    'GET',
+    `/api/admin/models/${version}/model.json`,
+  );
   const model = createSimclrModel(ModelConfigSchema.parse(meta.userDefinedMetadata.modelConfig));
   const n = Math.min(count, test.count);
-  const x = tf.tensor4d(toFloatBatch(test, Array.from({ length: n }, (_, i) => i)), [n, test.height, test.width, test.channels]);
+  const x = tf.tensor4d(
+    toFloatBatch(
+      test,
+      Array.from({ length: n }, (_, i) => i),
+    ),
+    [n, test.height, test.width, test.channels],
+  );
   try {
     model.encoder.setWeights(encoder.getWeights());
     model.head.setWeights(head.getWeights());

@@ -37,13 +37,20 @@ function concrete(route: { method: string; path: string }) {
     '/api/admin/rollback': { version: 0 },
     '/api/admin/tokens': { kind: 'client', label: 'should not exist' },
   };
-  return { method: route.method, url: `${s.url}${path}`, body: route.method === 'GET' || route.method === 'DELETE' ? undefined : bodies[route.path] ?? {} };
+  return {
+    method: route.method,
+    url: `${s.url}${path}`,
+    body: route.method === 'GET' || route.method === 'DELETE' ? undefined : (bodies[route.path] ?? {}),
+  };
 }
 
 async function call(r: ReturnType<typeof concrete>, authorization?: string): Promise<Response> {
   return fetch(r.url, {
     method: r.method,
-    headers: { ...(authorization ? { Authorization: authorization } : {}), ...(r.body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+    headers: {
+      ...(authorization ? { Authorization: authorization } : {}),
+      ...(r.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+    },
     ...(r.body !== undefined ? { body: JSON.stringify(r.body) } : {}),
   });
 }
@@ -94,7 +101,14 @@ describe('admin REST routes refuse everything but a live admin token', () => {
 describe('/metrics needs an admin or metrics token', () => {
   it('refuses anonymous, client, expired, revoked and forged tokens', async () => {
     const expiredMetrics = s.registry.createToken('metrics', 'expired', Date.now() - 1).token;
-    for (const auth of [undefined, tokens.client, expiredMetrics, tokens.revokedAdmin, tokens.expiredAdmin, tokens.forged]) {
+    for (const auth of [
+      undefined,
+      tokens.client,
+      expiredMetrics,
+      tokens.revokedAdmin,
+      tokens.expiredAdmin,
+      tokens.forged,
+    ]) {
       const res = await fetch(`${s.url}/metrics`, { headers: auth ? { Authorization: `Bearer ${auth}` } : {} });
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/Bearer/);
@@ -115,7 +129,9 @@ describe('the /admin socket namespace', () => {
   const sockets: Socket[] = [];
   afterAll(() => sockets.forEach((x) => x.disconnect()));
 
-  function connect(auth: Record<string, unknown>): Promise<{ ok: true; snapshot: unknown } | { ok: false; message: string }> {
+  function connect(
+    auth: Record<string, unknown>,
+  ): Promise<{ ok: true; snapshot: unknown } | { ok: false; message: string }> {
     return new Promise((resolve) => {
       const sock = ioClient(`${s.url}/admin`, { auth, transports: ['websocket'], reconnection: false, forceNew: true });
       sockets.push(sock);
@@ -147,7 +163,11 @@ describe('the /admin socket namespace', () => {
     const r = await connect({ token: TEST_ADMIN_TOKEN });
     expect(r.ok).toBe(true);
     if (r.ok) {
-      const snap = r.snapshot as { status: { modelVersion: number; phase: string }; config: unknown; evaluation: { enabled: boolean } };
+      const snap = r.snapshot as {
+        status: { modelVersion: number; phase: string };
+        config: unknown;
+        evaluation: { enabled: boolean };
+      };
       expect(snap.status.modelVersion).toBe(0);
       expect(snap.status.phase).toBe('idle');
       expect(snap.evaluation.enabled).toBe(false);

@@ -3,8 +3,15 @@ import { io as ioClient, type Socket } from 'socket.io-client';
 import { z } from 'zod';
 import { startTestServer, TEST_ADMIN_TOKEN } from '../federation/test-harness';
 import {
-  AdminClientViewSchema, AdminSnapshotSchema, AdminStatusResponseSchema, AuditRowSchema, CreatedTokenSchema, RoundRowSchema,
-  StatusEventSchema, TokenRowSchema, VersionRowSchema,
+  AdminClientViewSchema,
+  AdminSnapshotSchema,
+  AdminStatusResponseSchema,
+  AuditRowSchema,
+  CreatedTokenSchema,
+  RoundRowSchema,
+  StatusEventSchema,
+  TokenRowSchema,
+  VersionRowSchema,
 } from '../../shared/protocol/admin';
 
 // The console parses every response and live event with the shared schemas and refuses what does not match;
@@ -24,7 +31,10 @@ afterAll(async () => {
 async function admin(method: string, path: string, body?: unknown): Promise<unknown> {
   const res = await fetch(`${s.url}${path}`, {
     method,
-    headers: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+    headers: {
+      Authorization: `Bearer ${TEST_ADMIN_TOKEN}`,
+      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   expect(res.status, `${method} ${path}`).toBe(200);
@@ -33,7 +43,9 @@ async function admin(method: string, path: string, body?: unknown): Promise<unkn
 
 describe('the admin API answers in the shapes of shared/protocol/admin.ts', () => {
   it('REST: status (with config), versions, rounds, clients, tokens, audit, a created token', async () => {
-    const created = CreatedTokenSchema.parse(await admin('POST', '/api/admin/tokens', { kind: 'client', label: 'wire test' }));
+    const created = CreatedTokenSchema.parse(
+      await admin('POST', '/api/admin/tokens', { kind: 'client', label: 'wire test' }),
+    );
     expect(created.token).toMatch(/^fj_/);
     const status = await admin('GET', '/api/admin/status');
     // Nothing the server sends is dropped by the console's schema.
@@ -53,7 +65,12 @@ describe('the admin API answers in the shapes of shared/protocol/admin.ts', () =
   });
 
   it('socket: the snapshot on connect and a status push after a control', async () => {
-    const s1 = ioClient(`${s.url}/admin`, { auth: { token: TEST_ADMIN_TOKEN }, transports: ['websocket'], reconnection: false, forceNew: true });
+    const s1 = ioClient(`${s.url}/admin`, {
+      auth: { token: TEST_ADMIN_TOKEN },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    });
     sock = s1;
     const snapshot = await new Promise<unknown>((resolve) => s1.once('snapshot', resolve));
     const snap = AdminSnapshotSchema.parse(snapshot);

@@ -20,8 +20,20 @@ function addVersion(server: TestServer, version: number, parent: number, weights
   const m = server.coordinator.globalModel;
   const { path, hash } = writeCheckpoint(checkpointDir(server.registry), { version, layout: m.layout, weights });
   server.registry.insertVersion({
-    version, parent, round_id: null, participants: 0, survivors: 0, examples: 0, mean_loss: null, config_hash: 'test',
-    layout_hash: m.layout.hash, weights_hash: hash, checkpoint_path: path, epsilon: null, clip_norm: null, noise_multiplier: null,
+    version,
+    parent,
+    round_id: null,
+    participants: 0,
+    survivors: 0,
+    examples: 0,
+    mean_loss: null,
+    config_hash: 'test',
+    layout_hash: m.layout.hash,
+    weights_hash: hash,
+    checkpoint_path: path,
+    epsilon: null,
+    clip_norm: null,
+    noise_multiplier: null,
   });
 }
 
@@ -57,7 +69,12 @@ describe('background model evaluation', () => {
 
     // Perturbed weights drift; zeroed weights collapse and lose accuracy → warnings.
     const w = s.coordinator.globalModel.weights;
-    addVersion(s, 2, 1, w.map((x, i) => x + 0.1 * Math.sin(i) * Math.abs(x)));
+    addVersion(
+      s,
+      2,
+      1,
+      w.map((x, i) => x + 0.1 * Math.sin(i) * Math.abs(x)),
+    );
     ev.enqueue(2);
     await ev.whenIdle();
     const h2 = JSON.parse(s.registry.getVersion(2)!.health_json!) as StoredHealth;
@@ -87,7 +104,13 @@ describe('background model evaluation', () => {
     const first = new Promise<void>((ok) => ev.once('started', () => ok()));
     ev.on('started', (v: number) => started.push(v));
     const w = s.coordinator.globalModel.weights;
-    for (let v = 1; v <= 4; v++) addVersion(s, v, v - 1, w.map((x) => x * (1 + 0.01 * v)));
+    for (let v = 1; v <= 4; v++)
+      addVersion(
+        s,
+        v,
+        v - 1,
+        w.map((x) => x * (1 + 0.01 * v)),
+      );
     // v0 is running (queued at start); 1..4 arrive meanwhile.
     await first;
     for (let v = 1; v <= 4; v++) ev.enqueue(v);

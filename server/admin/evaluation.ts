@@ -160,7 +160,11 @@ export class EvaluationService extends EventEmitter {
   }
 
   /** Frozen-encoder features, a batch at a time with a yield between batches. */
-  private async features(encoder: tf.LayersModel, images: Uint8Array, count: number): Promise<{ features: Float32Array; dim: number }> {
+  private async features(
+    encoder: tf.LayersModel,
+    images: Uint8Array,
+    count: number,
+  ): Promise<{ features: Float32Array; dim: number }> {
     const shape = this.data!.shape;
     const per = shape[0] * shape[1] * shape[2];
     const bs = this.options.batchSize;
@@ -170,7 +174,10 @@ export class EvaluationService extends EventEmitter {
       this.check();
       const n = Math.min(bs, count - start);
       const t = tf.tidy(() => {
-        const x = tf.tensor4d(images.subarray(start * per, (start + n) * per), [n, ...shape], 'int32').toFloat().div(255);
+        const x = tf
+          .tensor4d(images.subarray(start * per, (start + n) * per), [n, ...shape], 'int32')
+          .toFloat()
+          .div(255);
         return encoder.predict(x) as tf.Tensor2D;
       });
       try {
@@ -188,7 +195,9 @@ export class EvaluationService extends EventEmitter {
   }
 
   /** Probe accuracy and reference embeddings of one encoder. */
-  private async score(encoder: tf.LayersModel): Promise<{ accuracy: number; ref: Float32Array; dim: number; trainCount: number; testCount: number }> {
+  private async score(
+    encoder: tf.LayersModel,
+  ): Promise<{ accuracy: number; ref: Float32Array; dim: number; trainCount: number; testCount: number }> {
     const { split } = this.data!;
     const o = this.options;
     const nTrain = Math.min(o.trainImages, split.train.count);
@@ -199,12 +208,22 @@ export class EvaluationService extends EventEmitter {
     this.check();
     const r = await linearProbe(
       { features: train.features, labels: split.train.labels.subarray(0, nTrain), dim: train.dim },
-      { features: test.features.subarray(0, nProbeTest * test.dim), labels: split.test.labels.subarray(0, nProbeTest), dim: test.dim },
+      {
+        features: test.features.subarray(0, nProbeTest * test.dim),
+        labels: split.test.labels.subarray(0, nProbeTest),
+        dim: test.dim,
+      },
       split.train.numClasses,
       { epochs: o.probeEpochs },
     );
     const nRef = Math.min(o.referenceImages, nTest);
-    return { accuracy: r.testAccuracy, ref: test.features.slice(0, nRef * test.dim), dim: test.dim, trainCount: nTrain, testCount: nProbeTest };
+    return {
+      accuracy: r.testAccuracy,
+      ref: test.features.slice(0, nRef * test.dim),
+      dim: test.dim,
+      trainCount: nTrain,
+      testCount: nProbeTest,
+    };
   }
 
   private async referenceEmbeddings(version: number): Promise<{ emb: Float32Array; dim: number } | undefined> {
@@ -254,35 +273,64 @@ export class EvaluationService extends EventEmitter {
     }
     this.check();
     const nRef = s.ref.length / s.dim;
-    const health = embeddingHealth(s.ref, nRef, s.dim, { minStdRatio: this.options.minStdRatio, minEffectiveRank: this.options.minEffectiveRank });
+    const health = embeddingHealth(s.ref, nRef, s.dim, {
+      minStdRatio: this.options.minStdRatio,
+      minEffectiveRank: this.options.minEffectiveRank,
+    });
     this.remember(version, { emb: s.ref, dim: s.dim });
     const parent = this.registry.getVersion(version)?.parent ?? null;
     const parentRef = parent !== null ? await this.referenceEmbeddings(parent) : undefined;
     this.check();
     const drift = parentRef && parentRef.dim === s.dim ? embeddingDrift(parentRef.emb, s.ref, nRef, s.dim) : null;
     const stored: StoredHealth = {
-      health, drift, driftFrom: drift === null ? null : parent, trainCount: s.trainCount, testCount: s.testCount,
-      referenceCount: nRef, ms: Date.now() - t0, evaluatedAt: Date.now(),
+      health,
+      drift,
+      driftFrom: drift === null ? null : parent,
+      trainCount: s.trainCount,
+      testCount: s.testCount,
+      referenceCount: nRef,
+      ms: Date.now() - t0,
+      evaluatedAt: Date.now(),
     };
     const previous = this.previousEvaluated(version);
     this.registry.setVersionEvaluation(version, s.accuracy, this.randomBaseline, stored);
-    const result: EvaluationResult = { version, probeAccuracy: s.accuracy, probeRandom: this.randomBaseline, ...stored };
+    const result: EvaluationResult = {
+      version,
+      probeAccuracy: s.accuracy,
+      probeRandom: this.randomBaseline,
+      ...stored,
+    };
     this.lastResult = result;
     this.log.info(
-      { version, probeAccuracy: s.accuracy, probeRandom: this.randomBaseline, meanStd: health.meanStd, effectiveRank: health.effectiveRank, drift, ms: stored.ms },
+      {
+        version,
+        probeAccuracy: s.accuracy,
+        probeRandom: this.randomBaseline,
+        meanStd: health.meanStd,
+        effectiveRank: health.effectiveRank,
+        drift,
+        ms: stored.ms,
+      },
       'evaluated global model',
     );
     this.emit('evaluated', result);
 
     if (previous && previous.acc - s.accuracy > this.options.warnDropPoints / 100) {
       this.warn({
-        kind: 'probe-drop', version, previousVersion: previous.version, probeAccuracy: s.accuracy, previousAccuracy: previous.acc, at: Date.now(),
+        kind: 'probe-drop',
+        version,
+        previousVersion: previous.version,
+        probeAccuracy: s.accuracy,
+        previousAccuracy: previous.acc,
+        at: Date.now(),
         message: `linear-probe accuracy of v${version} is ${(100 * s.accuracy).toFixed(1)}%, ${(100 * (previous.acc - s.accuracy)).toFixed(1)} points below v${previous.version} (${(100 * previous.acc).toFixed(1)}%)`,
       });
     }
     if (health.collapsed) {
       this.warn({
-        kind: 'collapse', version, at: Date.now(),
+        kind: 'collapse',
+        version,
+        at: Date.now(),
         message: `embeddings of v${version} look collapsed (std ratio ${health.stdRatio.toFixed(3)}, effective rank ${health.effectiveRank.toFixed(2)} of ${health.d})`,
       });
     }
@@ -292,7 +340,9 @@ export class EvaluationService extends EventEmitter {
   /** The newest version below `version` that has a probe accuracy. */
   private previousEvaluated(version: number): { version: number; acc: number } | undefined {
     const row = this.registry.db
-      .prepare('SELECT version, probe_accuracy AS acc FROM versions WHERE version < ? AND probe_accuracy IS NOT NULL ORDER BY version DESC LIMIT 1')
+      .prepare(
+        'SELECT version, probe_accuracy AS acc FROM versions WHERE version < ? AND probe_accuracy IS NOT NULL ORDER BY version DESC LIMIT 1',
+      )
       .get(version) as { version: number; acc: number } | undefined;
     return row;
   }

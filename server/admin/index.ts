@@ -33,9 +33,15 @@ export interface AdminServices {
 export function createAdminServices(opts: AdminServicesOptions): AdminServices {
   const { registry, coordinator, log } = opts;
   const evalOpts = opts.evaluation === undefined ? evaluationOptionsFromEnv() : opts.evaluation;
-  const evaluation = evalOpts === false
-    ? undefined
-    : new EvaluationService(registry, () => coordinator.globalModel.config, log.child({ component: 'evaluation' }), evalOpts);
+  const evaluation =
+    evalOpts === false
+      ? undefined
+      : new EvaluationService(
+          registry,
+          () => coordinator.globalModel.config,
+          log.child({ component: 'evaluation' }),
+          evalOpts,
+        );
   const onVersion = (v: number) => evaluation?.enqueue(v);
   if (evaluation) {
     coordinator.on('version', onVersion);

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { TINY_MODEL_CONFIG } from '../../shared/model/config';
 import { SecureAggregationConfigSchema } from '../../shared/protocol/round-config';
 import { NodeFederatedClient } from '../federation/node-client';
-import { clientShards, startTestServer, TEST_ADMIN_TOKEN, federationFixture, type TestServer } from '../federation/test-harness';
+import {
+  clientShards,
+  startTestServer,
+  TEST_ADMIN_TOKEN,
+  federationFixture,
+  type TestServer,
+} from '../federation/test-harness';
 
 const { servers, clients } = federationFixture();
 
@@ -23,7 +29,12 @@ describe('Prometheus /metrics', () => {
     const s = await startTestServer({
       roundConfig: {
         training: { localSteps: 1, batchSize: 8, learningRate: 1e-3, temperature: 0.5 },
-        cohort: { mode: 'fixed', size: 2 }, minClients: 2, minSurvivors: 2, trainDeadlineMs: 30_000, roundIntervalMs: 60_000, maxUpdateNorm: 1e3,
+        cohort: { mode: 'fixed', size: 2 },
+        minClients: 2,
+        minSurvivors: 2,
+        trainDeadlineMs: 30_000,
+        roundIntervalMs: 60_000,
+        maxUpdateNorm: 1e3,
         // Plain rounds: this test is about the metrics, not the masking protocol.
         secureAggregation: SecureAggregationConfigSchema.parse({ enabled: false }),
       },
@@ -41,21 +52,33 @@ describe('Prometheus /metrics', () => {
 
     const shards = clientShards(2, 'iid', 5);
     for (let i = 0; i < 2; i++) {
-      clients.push(new NodeFederatedClient({
-        url: s.url, token: s.registry.createToken('client').token, clientId: `metrics-client-${i}`, modelConfig: TINY_MODEL_CONFIG, data: shards[i]!,
-      }));
+      clients.push(
+        new NodeFederatedClient({
+          url: s.url,
+          token: s.registry.createToken('client').token,
+          clientId: `metrics-client-${i}`,
+          modelConfig: TINY_MODEL_CONFIG,
+          data: shards[i]!,
+        }),
+      );
     }
     await new Promise<void>((r) => s.coordinator.once('round-ended', () => r()));
     expect(s.registry.latestVersion()!.version).toBe(1);
 
     // A stale update is rejected and counted by its reason code.
-    const ack = s.coordinator.submitUpdate('metrics-client-0', { roundId: 999, modelVersion: 0, numExamples: 1, meanLoss: 0, steps: 1, delta: new Uint8Array(8) }, 8);
+    const ack = s.coordinator.submitUpdate(
+      'metrics-client-0',
+      { roundId: 999, modelVersion: 0, numExamples: 1, meanLoss: 0, steps: 1, delta: new Uint8Array(8) },
+      8,
+    );
     expect(ack.ok).toBe(false);
 
     const after = await scrape(s);
     expect(sample(after, 'fedssl_rounds_started_total')).toBe(1);
     expect(sample(after, 'fedssl_rounds_completed_total')).toBe(1);
-    expect(sample(after, 'fedssl_bytes_received_total')).toBeGreaterThan(2 * s.coordinator.globalModel.layout.totalSize * 4 * 0.99);
+    expect(sample(after, 'fedssl_bytes_received_total')).toBeGreaterThan(
+      2 * s.coordinator.globalModel.layout.totalSize * 4 * 0.99,
+    );
     expect(sample(after, 'fedssl_bytes_sent_total')).toBeGreaterThan(0);
     expect(sample(after, 'fedssl_connected_clients')).toBe(2);
     expect(sample(after, 'fedssl_global_model_version')).toBe(1);
@@ -66,11 +89,15 @@ describe('Prometheus /metrics', () => {
     expect(sample(after, 'fedssl_epsilon_spent')).toBe(0);
   });
 
-  it('counts a real failed round by outcome, in its own server\'s registry only', async () => {
+  it("counts a real failed round by outcome, in its own server's registry only", async () => {
     // Plain rounds of 2 that need 2 survivors; one cohort member disconnects as soon as it is asked to train.
     const plain = {
       training: { localSteps: 1, batchSize: 8, learningRate: 1e-3, temperature: 0.5 },
-      cohort: { mode: 'fixed' as const, size: 2 }, minClients: 2, minSurvivors: 2, trainDeadlineMs: 60_000, roundIntervalMs: 60_000,
+      cohort: { mode: 'fixed' as const, size: 2 },
+      minClients: 2,
+      minSurvivors: 2,
+      trainDeadlineMs: 60_000,
+      roundIntervalMs: 60_000,
       secureAggregation: SecureAggregationConfigSchema.parse({ enabled: false }),
     };
     const a = await startTestServer({ roundConfig: plain });
@@ -78,9 +105,16 @@ describe('Prometheus /metrics', () => {
     const b = await startTestServer({ manualStart: true });
     servers.push(b);
     const shards = clientShards(2, 'iid', 6);
-    const made = shards.map((data, i) => new NodeFederatedClient({
-      url: a.url, token: a.registry.createToken('client').token, clientId: `failing-round-client-${i}`, modelConfig: TINY_MODEL_CONFIG, data,
-    }));
+    const made = shards.map(
+      (data, i) =>
+        new NodeFederatedClient({
+          url: a.url,
+          token: a.registry.createToken('client').token,
+          clientId: `failing-round-client-${i}`,
+          modelConfig: TINY_MODEL_CONFIG,
+          data,
+        }),
+    );
     clients.push(...made);
     const quitter = made[0]!;
     quitter.train = () => {
@@ -96,7 +130,9 @@ describe('Prometheus /metrics', () => {
     expect(sample(text, 'fedssl_rounds_completed_total')).toBe(0);
     expect(sample(text, 'fedssl_global_model_version')).toBe(0);
     // The survivor's delta was received and counted; the model went out to both.
-    expect(sample(text, 'fedssl_bytes_received_total')).toBeGreaterThan(a.coordinator.globalModel.layout.totalSize * 4 * 0.99);
+    expect(sample(text, 'fedssl_bytes_received_total')).toBeGreaterThan(
+      a.coordinator.globalModel.layout.totalSize * 4 * 0.99,
+    );
     expect(sample(text, 'fedssl_bytes_sent_total')).toBeGreaterThan(0);
     expect(a.registry.listRounds()[0]).toMatchObject({ outcome: 'failed' });
 

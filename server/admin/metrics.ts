@@ -24,14 +24,31 @@ type MaybePrivate = CoordinatorStatus & { privacy?: { epsilon: number; target: n
  * coordinator's events, gauges read on scrape, and prom-client's process metrics.
  * GET /metrics needs an admin or a metrics token (Authorization: Bearer …).
  */
-export function createMetrics(registry: Registry, coordinator: RoundCoordinator, evaluation?: EvaluationService): ServerMetrics {
+export function createMetrics(
+  registry: Registry,
+  coordinator: RoundCoordinator,
+  evaluation?: EvaluationService,
+): ServerMetrics {
   const register = new PromRegistry();
   collectDefaultMetrics({ register });
   const registers = [register];
 
-  const started = new Counter({ name: 'fedssl_rounds_started_total', help: 'Rounds started (cohort selected).', registers });
-  const completed = new Counter({ name: 'fedssl_rounds_completed_total', help: 'Rounds that committed a new global version.', registers });
-  const failed = new Counter({ name: 'fedssl_rounds_failed_total', help: 'Rounds that ended without a new version.', labelNames: ['outcome'], registers });
+  const started = new Counter({
+    name: 'fedssl_rounds_started_total',
+    help: 'Rounds started (cohort selected).',
+    registers,
+  });
+  const completed = new Counter({
+    name: 'fedssl_rounds_completed_total',
+    help: 'Rounds that committed a new global version.',
+    registers,
+  });
+  const failed = new Counter({
+    name: 'fedssl_rounds_failed_total',
+    help: 'Rounds that ended without a new version.',
+    labelNames: ['outcome'],
+    registers,
+  });
   const phase = new Histogram({
     name: 'fedssl_round_phase_duration_seconds',
     help: 'Time spent in each round phase.',
@@ -39,70 +56,131 @@ export function createMetrics(registry: Registry, coordinator: RoundCoordinator,
     buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600],
     registers,
   });
-  const bytesIn = new Counter({ name: 'fedssl_bytes_received_total', help: 'Bytes of client updates received (per ended round).', registers });
-  const bytesOut = new Counter({ name: 'fedssl_bytes_sent_total', help: 'Bytes of models and round messages sent (per ended round).', registers });
-  const rejected = new Counter({ name: 'fedssl_rejected_updates_total', help: 'Client updates rejected, by reason code.', labelNames: ['reason'], registers });
+  const bytesIn = new Counter({
+    name: 'fedssl_bytes_received_total',
+    help: 'Bytes of client updates received (per ended round).',
+    registers,
+  });
+  const bytesOut = new Counter({
+    name: 'fedssl_bytes_sent_total',
+    help: 'Bytes of models and round messages sent (per ended round).',
+    registers,
+  });
+  const rejected = new Counter({
+    name: 'fedssl_rejected_updates_total',
+    help: 'Client updates rejected, by reason code.',
+    labelNames: ['reason'],
+    registers,
+  });
   const roundDuration = new Histogram({
-    name: 'fedssl_round_duration_seconds', help: 'Wall time of ended rounds.', labelNames: ['outcome'],
-    buckets: [1, 5, 10, 30, 60, 120, 300, 600, 1800], registers,
+    name: 'fedssl_round_duration_seconds',
+    help: 'Wall time of ended rounds.',
+    labelNames: ['outcome'],
+    buckets: [1, 5, 10, 30, 60, 120, 300, 600, 1800],
+    registers,
   });
 
   new Gauge({
-    name: 'fedssl_connected_clients', help: 'Clients with an open federation socket.', registers,
-    collect() { this.set(coordinator.pool.size); },
+    name: 'fedssl_connected_clients',
+    help: 'Clients with an open federation socket.',
+    registers,
+    collect() {
+      this.set(coordinator.pool.size);
+    },
   });
   new Gauge({
-    name: 'fedssl_eligible_clients', help: 'Connected clients ready to train.', registers,
-    collect() { this.set(coordinator.status().eligibleClients); },
+    name: 'fedssl_eligible_clients',
+    help: 'Connected clients ready to train.',
+    registers,
+    collect() {
+      this.set(coordinator.status().eligibleClients);
+    },
   });
   new Gauge({
-    name: 'fedssl_global_model_version', help: 'Version number of the current global model.', registers,
-    collect() { this.set(coordinator.globalModel.version); },
+    name: 'fedssl_global_model_version',
+    help: 'Version number of the current global model.',
+    registers,
+    collect() {
+      this.set(coordinator.globalModel.version);
+    },
   });
   new Gauge({
-    name: 'fedssl_rounds_paused', help: '1 while the administrator has paused rounds.', registers,
-    collect() { this.set(coordinator.status().paused ? 1 : 0); },
+    name: 'fedssl_rounds_paused',
+    help: '1 while the administrator has paused rounds.',
+    registers,
+    collect() {
+      this.set(coordinator.status().paused ? 1 : 0);
+    },
   });
   new Gauge({
-    name: 'fedssl_epsilon_spent', help: 'Differential-privacy epsilon spent so far (latest version).', registers,
+    name: 'fedssl_epsilon_spent',
+    help: 'Differential-privacy epsilon spent so far (latest version).',
+    registers,
     collect() {
       const s = coordinator.status() as MaybePrivate;
       this.set(s.privacy?.epsilon ?? registry.latestVersion()?.epsilon ?? 0);
     },
   });
   new Gauge({
-    name: 'fedssl_epsilon_budget', help: 'Configured epsilon budget (0 when DP is off).', registers,
-    collect() { this.set((coordinator.status() as MaybePrivate).privacy?.target ?? 0); },
+    name: 'fedssl_epsilon_budget',
+    help: 'Configured epsilon budget (0 when DP is off).',
+    registers,
+    collect() {
+      this.set((coordinator.status() as MaybePrivate).privacy?.target ?? 0);
+    },
   });
 
   // Latest evaluation: read from the registry on scrape so a restart keeps it.
   const latestEvaluated = () =>
-    registry.db.prepare('SELECT version, probe_accuracy, probe_random, health_json FROM versions WHERE probe_accuracy IS NOT NULL ORDER BY version DESC LIMIT 1')
-      .get() as { version: number; probe_accuracy: number; probe_random: number | null; health_json: string | null } | undefined;
+    registry.db
+      .prepare(
+        'SELECT version, probe_accuracy, probe_random, health_json FROM versions WHERE probe_accuracy IS NOT NULL ORDER BY version DESC LIMIT 1',
+      )
+      .get() as
+      { version: number; probe_accuracy: number; probe_random: number | null; health_json: string | null } | undefined;
   new Gauge({
-    name: 'fedssl_probe_accuracy', help: 'Linear-probe accuracy of the latest evaluated global version.', registers,
-    collect() { const r = latestEvaluated(); if (r) this.set(r.probe_accuracy); },
+    name: 'fedssl_probe_accuracy',
+    help: 'Linear-probe accuracy of the latest evaluated global version.',
+    registers,
+    collect() {
+      const r = latestEvaluated();
+      if (r) this.set(r.probe_accuracy);
+    },
   });
   new Gauge({
-    name: 'fedssl_probe_accuracy_random_init', help: 'Linear-probe accuracy of a random-init encoder (baseline).', registers,
-    collect() { const r = latestEvaluated(); if (r?.probe_random != null) this.set(r.probe_random); },
+    name: 'fedssl_probe_accuracy_random_init',
+    help: 'Linear-probe accuracy of a random-init encoder (baseline).',
+    registers,
+    collect() {
+      const r = latestEvaluated();
+      if (r?.probe_random != null) this.set(r.probe_random);
+    },
   });
   new Gauge({
-    name: 'fedssl_embedding_effective_rank', help: 'Effective rank of the reference embeddings of the latest evaluated version.', registers,
+    name: 'fedssl_embedding_effective_rank',
+    help: 'Effective rank of the reference embeddings of the latest evaluated version.',
+    registers,
     collect() {
       const h = healthOf(latestEvaluated()?.health_json);
       if (h) this.set(h.health.effectiveRank);
     },
   });
   new Gauge({
-    name: 'fedssl_embedding_drift', help: 'Mean cosine distance of reference embeddings to the parent version.', registers,
+    name: 'fedssl_embedding_drift',
+    help: 'Mean cosine distance of reference embeddings to the parent version.',
+    registers,
     collect() {
       const h = healthOf(latestEvaluated()?.health_json);
       if (h?.drift != null) this.set(h.drift);
     },
   });
   const evaluations = new Counter({ name: 'fedssl_evaluations_total', help: 'Global versions evaluated.', registers });
-  const warnings = new Counter({ name: 'fedssl_quality_warnings_total', help: 'Model quality warnings.', labelNames: ['kind'], registers });
+  const warnings = new Counter({
+    name: 'fedssl_quality_warnings_total',
+    help: 'Model quality warnings.',
+    labelNames: ['kind'],
+    registers,
+  });
 
   const onStarted = () => started.inc();
   const onEnded = (e: RoundEndedEvent) => {
@@ -153,7 +231,9 @@ export function createMetrics(registry: Registry, coordinator: RoundCoordinator,
   };
 }
 
-function healthOf(json: string | null | undefined): { health: { effectiveRank: number }; drift?: number | null } | undefined {
+function healthOf(
+  json: string | null | undefined,
+): { health: { effectiveRank: number }; drift?: number | null } | undefined {
   if (!json) return undefined;
   try {
     return JSON.parse(json) as { health: { effectiveRank: number }; drift?: number | null };

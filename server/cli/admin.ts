@@ -7,7 +7,10 @@ import { Command, InvalidArgumentError } from 'commander';
 import { resolve } from 'node:path';
 import { Registry } from '../registry/registry';
 
-const program = new Command().name('admin').description('FedSSL registry administration').option('--data-dir <dir>', 'data directory', process.env.FEDSSL_DATA_DIR ?? 'data');
+const program = new Command()
+  .name('admin')
+  .description('FedSSL registry administration')
+  .option('--data-dir <dir>', 'data directory', process.env.FEDSSL_DATA_DIR ?? 'data');
 const registry = () => new Registry(resolve(program.opts<{ dataDir: string }>().dataDir));
 const when = (t: number | null) => (t ? new Date(t).toISOString() : '–');
 
@@ -24,7 +27,11 @@ token
   .action((o: { label?: string; kind: string; expiresInHours?: number }) => {
     if (o.kind !== 'client' && o.kind !== 'metrics') throw new InvalidArgumentError('--kind must be client or metrics');
     const reg = registry();
-    const created = reg.createToken(o.kind, o.label, o.expiresInHours ? Date.now() + o.expiresInHours * 3600_000 : undefined);
+    const created = reg.createToken(
+      o.kind,
+      o.label,
+      o.expiresInHours ? Date.now() + o.expiresInHours * 3600_000 : undefined,
+    );
     reg.audit('cli', 'token.create', { id: created.id, kind: o.kind, label: o.label });
     reg.close();
     console.log(`token #${created.id} (${o.kind}${o.label ? `, ${o.label}` : ''}): ${created.token}`);
@@ -32,7 +39,16 @@ token
   });
 token.command('list').action(() => {
   const reg = registry();
-  console.table(reg.listTokens().map((t) => ({ id: t.id, kind: t.kind, label: t.label ?? '', created: when(t.created_at), expires: when(t.expires_at), revoked: when(t.revoked_at) })));
+  console.table(
+    reg.listTokens().map((t) => ({
+      id: t.id,
+      kind: t.kind,
+      label: t.label ?? '',
+      created: when(t.created_at),
+      expires: when(t.expires_at),
+      revoked: when(t.revoked_at),
+    })),
+  );
   reg.close();
 });
 token.command('revoke <id>').action((id: string) => {
@@ -55,11 +71,24 @@ program
     reg.close();
     console.log(`admin token #${created.id}: ${created.token}`);
   });
-program.command('versions').description('list model versions').action(() => {
-  const reg = registry();
-  console.table(reg.listVersions().map((v) => ({ version: v.version, parent: v.parent, round: v.round_id, survivors: v.survivors, loss: v.mean_loss?.toFixed(4) ?? '', created: when(v.created_at), note: v.note ?? '' })));
-  reg.close();
-});
+program
+  .command('versions')
+  .description('list model versions')
+  .action(() => {
+    const reg = registry();
+    console.table(
+      reg.listVersions().map((v) => ({
+        version: v.version,
+        parent: v.parent,
+        round: v.round_id,
+        survivors: v.survivors,
+        loss: v.mean_loss?.toFixed(4) ?? '',
+        created: when(v.created_at),
+        note: v.note ?? '',
+      })),
+    );
+    reg.close();
+  });
 
 program.parseAsync().catch((err: unknown) => {
   console.error(`admin: ${err instanceof Error ? err.message : String(err)}`);

@@ -53,7 +53,10 @@ describe('privacy CLI', () => {
       [['--q', '0.01', '--noise', '1', '--rounds', '2.5', '--delta', '1e-5'], /--rounds must be a positive integer/],
       [['--q', '0.01', '--noise', '1', '--delta', '1e-5'], /both --noise and --rounds are required/],
       [['--q', '0.01', '--delta', '1e-5', '--target-epsilon', '1'], /omit exactly one of --noise/],
-      [['--q', '0.01', '--noise', '1', '--rounds', '5', '--delta', '1e-5', '--target-epsilon', '1'], /omit exactly one of --noise/],
+      [
+        ['--q', '0.01', '--noise', '1', '--rounds', '5', '--delta', '1e-5', '--target-epsilon', '1'],
+        /omit exactly one of --noise/,
+      ],
     ];
     for (const [args, msg] of cases) {
       const r = run(...args);

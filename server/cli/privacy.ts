@@ -40,7 +40,9 @@ export function evaluate(o: Opts): PrivacyResult {
   const base = { q: o.q, delta: o.delta };
   if (o.targetEpsilon === undefined) {
     if (o.noise === undefined || o.rounds === undefined) {
-      throw new Error('both --noise and --rounds are required (or give --target-epsilon and omit one of them to solve for it)');
+      throw new Error(
+        'both --noise and --rounds are required (or give --target-epsilon and omit one of them to solve for it)',
+      );
     }
     const r = computeEpsilon(o.q, o.noise, o.rounds, o.delta);
     return { ...base, noiseMultiplier: o.noise, rounds: o.rounds, ...r, solvedFor: 'epsilon' };
@@ -53,7 +55,14 @@ export function evaluate(o: Opts): PrivacyResult {
     return { ...base, rounds: o.rounds!, ...r, solvedFor: 'noise' };
   }
   const r = solveMaxSteps({ targetEpsilon: o.targetEpsilon, q: o.q, noiseMultiplier: o.noise, delta: o.delta });
-  return { ...base, noiseMultiplier: o.noise, rounds: r.steps, epsilon: r.epsilon, bestOrder: r.bestOrder, solvedFor: 'rounds' };
+  return {
+    ...base,
+    noiseMultiplier: o.noise,
+    rounds: r.steps,
+    epsilon: r.epsilon,
+    bestOrder: r.bestOrder,
+    solvedFor: 'rounds',
+  };
 }
 
 export function format(r: PrivacyResult): string {
@@ -70,12 +79,34 @@ export function format(r: PrivacyResult): string {
 
 export function buildProgram(): Command {
   return new Command('privacy')
-    .description('(ε, δ) of the Poisson-sampled Gaussian mechanism by RDP accounting (Opacus orders, improved conversion)')
-    .requiredOption('--q <rate>', 'client sampling rate per round, in (0, 1]', num('--q', (x) => x > 0 && x <= 1, 'a number in (0, 1]'))
-    .option('--noise <z>', 'noise multiplier z (noise std / clip norm)', num('--noise', (x) => x > 0, 'a positive number'))
-    .option('--rounds <n>', 'number of rounds', num('--rounds', (x) => Number.isInteger(x) && x >= 1, 'a positive integer'))
-    .requiredOption('--delta <delta>', 'target δ, in (0, 1)', num('--delta', (x) => x > 0 && x < 1, 'a number in (0, 1)'))
-    .option('--target-epsilon <eps>', 'solve for the omitted --noise or --rounds so that ε ≤ this', num('--target-epsilon', (x) => x > 0, 'a positive number'))
+    .description(
+      '(ε, δ) of the Poisson-sampled Gaussian mechanism by RDP accounting (Opacus orders, improved conversion)',
+    )
+    .requiredOption(
+      '--q <rate>',
+      'client sampling rate per round, in (0, 1]',
+      num('--q', (x) => x > 0 && x <= 1, 'a number in (0, 1]'),
+    )
+    .option(
+      '--noise <z>',
+      'noise multiplier z (noise std / clip norm)',
+      num('--noise', (x) => x > 0, 'a positive number'),
+    )
+    .option(
+      '--rounds <n>',
+      'number of rounds',
+      num('--rounds', (x) => Number.isInteger(x) && x >= 1, 'a positive integer'),
+    )
+    .requiredOption(
+      '--delta <delta>',
+      'target δ, in (0, 1)',
+      num('--delta', (x) => x > 0 && x < 1, 'a number in (0, 1)'),
+    )
+    .option(
+      '--target-epsilon <eps>',
+      'solve for the omitted --noise or --rounds so that ε ≤ this',
+      num('--target-epsilon', (x) => x > 0, 'a positive number'),
+    )
     .option('--json', 'print the result as JSON')
     .action(function (this: Command) {
       const o = this.opts<Opts>();

@@ -33,10 +33,16 @@ export function checkSecureAggregate(a: SecureAggregate): GuardResult {
   const d = a.weightedSum.length;
   const wTol = n / L;
   if (!Number.isFinite(a.weightSum) || a.weightSum > n + wTol) {
-    return { ok: false, reason: `weight sum ${a.weightSum.toPrecision(6)} exceeds ${n} survivors × weight 1 (a client sent a weight above its cap)` };
+    return {
+      ok: false,
+      reason: `weight sum ${a.weightSum.toPrecision(6)} exceeds ${n} survivors × weight 1 (a client sent a weight above its cap)`,
+    };
   }
   if (a.weightSum < n / a.weightCap - wTol) {
-    return { ok: false, reason: `weight sum ${a.weightSum.toPrecision(6)} is below ${n} survivors × minimum weight 1/${a.weightCap} (a weight word was tampered with)` };
+    return {
+      ok: false,
+      reason: `weight sum ${a.weightSum.toPrecision(6)} is below ${n} survivors × minimum weight 1/${a.weightCap} (a weight word was tampered with)`,
+    };
   }
   let sq = 0;
   for (let i = 0; i < d; i++) {

@@ -40,6 +40,8 @@ export class ClientPool {
 
   /** Clients that announced readiness (data loaded, backend up). */
   eligible(exclude: (id: string) => boolean = () => false): ConnectedClient[] {
-    return this.all().filter((c) => c.ready !== undefined && (c.ready.hasData ?? (c.ready.numExamples ?? 0) > 0) && !exclude(c.id));
+    return this.all().filter(
+      (c) => c.ready !== undefined && (c.ready.hasData ?? (c.ready.numExamples ?? 0) > 0) && !exclude(c.id),
+    );
   }
 }

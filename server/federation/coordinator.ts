@@ -2,7 +2,15 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { RoundOutcome, RoundPhase } from '../../shared/protocol/phases';
 import { type RoundConfig } from '../../shared/protocol/round-config';
-import { EVENTS, ErrorCodes, type ErrorCode, type Ack, type RoundEnd, type RoundStart, type UpdateSubmit } from '../../shared/protocol/messages';
+import {
+  EVENTS,
+  ErrorCodes,
+  type ErrorCode,
+  type Ack,
+  type RoundEnd,
+  type RoundStart,
+  type UpdateSubmit,
+} from '../../shared/protocol/messages';
 import { float32FromBytes } from '../../shared/protocol/binary';
 import type { Strategy } from '../strategies/strategy';
 import type { Registry } from '../registry/registry';
@@ -185,7 +193,8 @@ export class RoundCoordinator extends EventEmitter {
 
   /** Makes an earlier version the global model again (recorded as a new version with that parent). */
   rollback(toVersion: number): GlobalModel {
-    if (this.phase !== RoundPhase.Idle) throw new Error(`cannot roll back during the ${this.phase} phase; pause first and wait for the round to end`);
+    if (this.phase !== RoundPhase.Idle)
+      throw new Error(`cannot roll back during the ${this.phase} phase; pause first and wait for the round to end`);
     this.model = this.versions.rollback(this.model, toVersion);
     this.log.info({ toVersion, version: this.model.version }, 'rolled back global model');
     this.emit('version', this.model.version);
@@ -221,15 +230,25 @@ export class RoundCoordinator extends EventEmitter {
       return { ok: false, code, reason };
     };
     if (r?.secure) {
-      return reject(ErrorCodes.staleRound, `round ${r.id} uses secure aggregation: send a masked input, not a plain delta`);
+      return reject(
+        ErrorCodes.staleRound,
+        `round ${r.id} uses secure aggregation: send a masked input, not a plain delta`,
+      );
     }
     if (!r || this.phase !== RoundPhase.Train || msg.roundId !== r.id) {
-      return reject(ErrorCodes.staleRound, `round ${msg.roundId} is not accepting updates (current round ${r?.id ?? this.lastRoundId}, phase ${this.phase})`);
+      return reject(
+        ErrorCodes.staleRound,
+        `round ${msg.roundId} is not accepting updates (current round ${r?.id ?? this.lastRoundId}, phase ${this.phase})`,
+      );
     }
     if (!r.cohort.has(clientId)) return reject(ErrorCodes.notSelected, `client is not in the cohort of round ${r.id}`);
-    if (r.delivered.has(clientId)) return reject(ErrorCodes.duplicate, `an update for round ${r.id} was already accepted from this client`);
+    if (r.delivered.has(clientId))
+      return reject(ErrorCodes.duplicate, `an update for round ${r.id} was already accepted from this client`);
     if (msg.modelVersion !== r.baseVersion) {
-      return reject(ErrorCodes.wrongVersion, `update is based on v${msg.modelVersion}, round ${r.id} trains v${r.baseVersion}`);
+      return reject(
+        ErrorCodes.wrongVersion,
+        `update is based on v${msg.modelVersion}, round ${r.id} trains v${r.baseVersion}`,
+      );
     }
     let delta: Float32Array;
     try {
@@ -255,7 +274,8 @@ export class RoundCoordinator extends EventEmitter {
       this.emit('rejected', { clientId, code: ErrorCodes.staleRound, reason });
       return { ok: false, code: ErrorCodes.staleRound, reason };
     }
-    if (!r.cohort.has(clientId)) return { ok: false, code: ErrorCodes.notSelected, reason: `client is not in the cohort of round ${r.id}` };
+    if (!r.cohort.has(clientId))
+      return { ok: false, code: ErrorCodes.notSelected, reason: `client is not in the cohort of round ${r.id}` };
     const ack = r.secure.handle(clientId, kind, raw);
     if (ack.ok) r.bytesUp += wireBytes;
     else this.emit('rejected', { clientId, code: ack.code, reason: ack.reason });
@@ -311,8 +331,16 @@ export class RoundCoordinator extends EventEmitter {
     });
     const now = Date.now();
     const round: ActiveRound = {
-      id, baseVersion: this.model.version, cohort: new Set(ids), dropped: new Set(), delivered: new Map(),
-      startedAt: now, deadline: now + this.cfg.trainDeadlineMs, bytesUp: 0, bytesDown: 0, phaseStartedAt: now,
+      id,
+      baseVersion: this.model.version,
+      cohort: new Set(ids),
+      dropped: new Set(),
+      delivered: new Map(),
+      startedAt: now,
+      deadline: now + this.cfg.trainDeadlineMs,
+      bytesUp: 0,
+      bytesDown: 0,
+      phaseStartedAt: now,
       expectedClients: this.cfg.cohort.mode === 'poisson' ? this.cfg.cohort.rate * eligible.length : ids.length,
       ...(dp ? { dp } : {}),
       clipNorm: this.cfg.secureAggregation.clipNorm,
@@ -334,7 +362,12 @@ export class RoundCoordinator extends EventEmitter {
     if (this.cfg.secureAggregation.enabled) {
       try {
         round.secure = new SecureRound({
-          roundId: id, cohort: ids, d: this.model.layout.totalSize, config: this.cfg, pool: this.pool, log: this.log,
+          roundId: id,
+          cohort: ids,
+          d: this.model.layout.totalSize,
+          config: this.cfg,
+          pool: this.pool,
+          log: this.log,
           clipNorm: round.clipNorm,
           ...(clipper ? { reportUnclipped: true } : {}),
           // Under DP: uniform weights (numExamples stays on the device) and the loss only when it is budgeted.
@@ -367,7 +400,10 @@ export class RoundCoordinator extends EventEmitter {
       c.send(EVENTS.roundStart, msg);
       round.bytesDown += size;
     }
-    this.log.info({ roundId: id, cohort: ids.length, version: this.model.version, secure: Boolean(round.secure) }, 'round started');
+    this.log.info(
+      { roundId: id, cohort: ids.length, version: this.model.version, secure: Boolean(round.secure) },
+      'round started',
+    );
     this.emit('round-started', { roundId: id, cohort: ids });
     if (round.secure) {
       this.setPhase(RoundPhase.AdvertiseKeys);
@@ -398,15 +434,23 @@ export class RoundCoordinator extends EventEmitter {
       this.log.info({ roundId: r.id, survivors: res.survivors.length, z: r.recordedZ }, 'privacy step recorded');
     }
     if (res.survivors.length < this.cfg.minSurvivors) {
-      this.finish(RoundOutcome.Failed, `${res.survivors.length} of ${r.cohort.size} survived; at least ${this.cfg.minSurvivors} needed`);
+      this.finish(
+        RoundOutcome.Failed,
+        `${res.survivors.length} of ${r.cohort.size} survived; at least ${this.cfg.minSurvivors} needed`,
+      );
       return;
     }
     // The server sees only the sum: check its bounds before it can become a version (aggregate-guard.ts).
     const info = r.secure!.info;
     const guard = checkSecureAggregate({
-      weightedSum: res.weightedSum, weightSum: res.weightSum, survivors: res.survivors.length, clipNorm: info.clipNorm, bits: info.bits,
+      weightedSum: res.weightedSum,
+      weightSum: res.weightSum,
+      survivors: res.survivors.length,
+      clipNorm: info.clipNorm,
+      bits: info.bits,
       deltaRange: coordinateRanges(encodingParamsForRound(info)).delta.hi,
-      weightCap: info.weightCap, ...(info.clientNoiseStd ? { clientNoiseStd: info.clientNoiseStd } : {}),
+      weightCap: info.weightCap,
+      ...(info.clientNoiseStd ? { clientNoiseStd: info.clientNoiseStd } : {}),
     });
     if (!guard.ok) {
       this.finish(RoundOutcome.Failed, `aggregate rejected: ${guard.reason}`);
@@ -415,13 +459,25 @@ export class RoundCoordinator extends EventEmitter {
     try {
       const plan = r.dpPlan;
       const central = plan?.mode === 'central';
-      const meanLoss = res.centredLossSum === undefined
-        ? NaN
-        : this.privacy.meanLoss(res.centredLossSum, plan, res.survivors.length, r.expectedClients);
-      this.commit(r, { weightedSum: res.weightedSum, weightSum: res.weightSum, survivors: res.survivors, meanLoss, examples: null }, performance.now() - res.unmaskMs);
+      const meanLoss =
+        res.centredLossSum === undefined
+          ? NaN
+          : this.privacy.meanLoss(res.centredLossSum, plan, res.survivors.length, r.expectedClients);
+      this.commit(
+        r,
+        { weightedSum: res.weightedSum, weightSum: res.weightSum, survivors: res.survivors, meanLoss, examples: null },
+        performance.now() - res.unmaskMs,
+      );
       // Σ(b − ½) arrives centred; central DP: the clipper adds σ_b; distributed: the clients did.
-      const u = res.centredBitSum === undefined ? undefined : this.privacy.updateClip(res.centredBitSum, r.expectedClients, central ? plan!.bitNoiseStd! : 0);
-      if (u) this.log.info({ roundId: r.id, unclippedFraction: u.unclippedFraction, from: u.previousClipNorm, to: u.clipNorm }, 'adaptive clip updated');
+      const u =
+        res.centredBitSum === undefined
+          ? undefined
+          : this.privacy.updateClip(res.centredBitSum, r.expectedClients, central ? plan!.bitNoiseStd! : 0);
+      if (u)
+        this.log.info(
+          { roundId: r.id, unclippedFraction: u.unclippedFraction, from: u.previousClipNorm, to: u.clipNorm },
+          'adaptive clip updated',
+        );
     } catch (err) {
       this.log.error({ err, roundId: r.id }, 'aggregation failed');
       this.finish(RoundOutcome.Failed, `aggregation failed: ${(err as Error).message}`);
@@ -431,7 +487,8 @@ export class RoundCoordinator extends EventEmitter {
   private maybeCloseTrain(): void {
     const r = this.round;
     if (!r || this.phase !== RoundPhase.Train) return;
-    if (r.delivered.size + r.dropped.size >= r.cohort.size) this.closeTrain(r.dropped.size ? 'all survivors delivered' : 'all delivered');
+    if (r.delivered.size + r.dropped.size >= r.cohort.size)
+      this.closeTrain(r.dropped.size ? 'all survivors delivered' : 'all delivered');
   }
 
   private closeTrain(why: string): void {
@@ -442,7 +499,10 @@ export class RoundCoordinator extends EventEmitter {
     const survivors = [...r.delivered.keys()];
     for (const id of r.cohort) if (!r.delivered.has(id)) r.dropped.add(id);
     if (survivors.length < this.cfg.minSurvivors) {
-      this.finish(RoundOutcome.Failed, `${survivors.length} of ${r.cohort.size} delivered (${why}); at least ${this.cfg.minSurvivors} needed`);
+      this.finish(
+        RoundOutcome.Failed,
+        `${survivors.length} of ${r.cohort.size} delivered (${why}); at least ${this.cfg.minSurvivors} needed`,
+      );
       return;
     }
     try {
@@ -456,14 +516,24 @@ export class RoundCoordinator extends EventEmitter {
   /** Plain mode: the (capped, or robust) weighted sum of the delivered deltas (plain-aggregate.ts). */
   private aggregate(r: ActiveRound, survivors: string[]): void {
     const t0 = performance.now();
-    const agg = plainAggregate(survivors.map((id) => r.delivered.get(id)!), this.model.layout.totalSize, this.cfg);
+    const agg = plainAggregate(
+      survivors.map((id) => r.delivered.get(id)!),
+      this.model.layout.totalSize,
+      this.cfg,
+    );
     this.commit(r, { ...agg, survivors }, t0);
   }
 
   /** Strategy step on the aggregated sum, checkpoint, and one registry transaction. */
   private commit(
     r: ActiveRound,
-    agg: { weightedSum: Float32Array; weightSum: number; survivors: string[]; meanLoss: number; examples: number | null },
+    agg: {
+      weightedSum: Float32Array;
+      weightSum: number;
+      survivors: string[];
+      meanLoss: number;
+      examples: number | null;
+    },
     /** When aggregation began (plain: summing deltas; secure: unmasking), for the round's aggregate_ms. */
     t0 = performance.now(),
   ): void {
@@ -474,7 +544,9 @@ export class RoundCoordinator extends EventEmitter {
     const averager = this.privacy.averager(r.dp, r.dpPlan);
     const update = averager.average({ weightedSum, weightSum }, ctx);
     const next = this.strategy.step(this.model.weights, update, ctx);
-    const epsilon = r.dp ? this.privacy.epsilon(r.dp.delta) : (this.registry.getVersion(r.baseVersion)?.epsilon ?? null);
+    const epsilon = r.dp
+      ? this.privacy.epsilon(r.dp.delta)
+      : (this.registry.getVersion(r.baseVersion)?.epsilon ?? null);
     const meanLoss = Number.isFinite(agg.meanLoss) ? agg.meanLoss : null;
     const aggregateMs = performance.now() - t0;
     this.model = this.versions.commitRound(
@@ -482,11 +554,25 @@ export class RoundCoordinator extends EventEmitter {
       this.model,
       next,
       {
-        parent: r.baseVersion, round_id: r.id, participants: r.cohort.size, survivors: survivors.length,
-        examples: agg.examples ?? 0, mean_loss: meanLoss, config_hash: configHash(this.cfg),
-        epsilon, clip_norm: r.secure ? r.clipNorm : null, noise_multiplier: r.recordedZ ?? r.dp?.z ?? null,
+        parent: r.baseVersion,
+        round_id: r.id,
+        participants: r.cohort.size,
+        survivors: survivors.length,
+        examples: agg.examples ?? 0,
+        mean_loss: meanLoss,
+        config_hash: configHash(this.cfg),
+        epsilon,
+        clip_norm: r.secure ? r.clipNorm : null,
+        noise_multiplier: r.recordedZ ?? r.dp?.z ?? null,
       },
-      { survivors: survivors.length, dropouts: r.dropped.size, meanLoss, bytesUp: r.bytesUp, bytesDown: r.bytesDown, aggregateMs },
+      {
+        survivors: survivors.length,
+        dropouts: r.dropped.size,
+        meanLoss,
+        bytesUp: r.bytesUp,
+        bytesDown: r.bytesDown,
+        aggregateMs,
+      },
       survivors,
     );
     const version = this.model.version;
@@ -498,18 +584,33 @@ export class RoundCoordinator extends EventEmitter {
     const r = this.round!;
     if (outcome !== RoundOutcome.Committed) {
       this.registry.failRound(r.id, RoundOutcome.Failed, reason ?? 'failed', {
-        survivors: r.secure ? r.secure.survivors.length : r.delivered.size, dropouts: r.dropped.size, bytesUp: r.bytesUp, bytesDown: r.bytesDown,
+        survivors: r.secure ? r.secure.survivors.length : r.delivered.size,
+        dropouts: r.dropped.size,
+        bytesUp: r.bytesUp,
+        bytesDown: r.bytesDown,
       });
       this.log.warn({ roundId: r.id, reason }, 'round failed; global model unchanged');
     } else {
       this.log.info({ roundId: r.id, newVersion, survivors: r.delivered.size }, 'round committed');
     }
-    const end: RoundEnd = { roundId: r.id, outcome, ...(reason ? { reason } : {}), ...(newVersion !== undefined ? { newVersion } : {}) };
+    const end: RoundEnd = {
+      roundId: r.id,
+      outcome,
+      ...(reason ? { reason } : {}),
+      ...(newVersion !== undefined ? { newVersion } : {}),
+    };
     for (const id of r.cohort) this.pool.get(id)?.send(EVENTS.roundEnd, end);
     const event: RoundEndedEvent = {
-      roundId: r.id, outcome, ...(reason ? { reason } : {}), ...(newVersion !== undefined ? { newVersion } : {}),
-      survivors: r.secure ? r.secure.survivors.length : r.delivered.size, dropouts: r.dropped.size, durationMs: Date.now() - r.startedAt, meanLoss,
-      bytesUp: r.bytesUp, bytesDown: r.bytesDown,
+      roundId: r.id,
+      outcome,
+      ...(reason ? { reason } : {}),
+      ...(newVersion !== undefined ? { newVersion } : {}),
+      survivors: r.secure ? r.secure.survivors.length : r.delivered.size,
+      dropouts: r.dropped.size,
+      durationMs: Date.now() - r.startedAt,
+      meanLoss,
+      bytesUp: r.bytesUp,
+      bytesDown: r.bytesDown,
     };
     this.setPhase(RoundPhase.Idle); // records the last phase's duration while the round is still known
     this.round = undefined;

@@ -4,9 +4,19 @@ import { combinedNoiseMultiplier } from '../../shared/privacy/noise-split';
 
 describe('DP round plan: who adds which noise, and what the accountant records (finding 3)', () => {
   it('central: the joint release (delta + centred bit + loss) has multiplier exactly z', () => {
-    const plan = planDpRound({ z: 0.9, mode: 'central', clipNorm: 2, expectedClients: 40, bitNoiseStd: 2, lossMax: 20 });
+    const plan = planDpRound({
+      z: 0.9,
+      mode: 'central',
+      clipNorm: 2,
+      expectedClients: 40,
+      bitNoiseStd: 2,
+      lossMax: 20,
+    });
     expect(plan.lossNoiseStd).toBe(40); // lossMax·m/20
-    const joint = combinedNoiseMultiplier(plan.deltaMultiplier, [{ sensitivity: 0.5, std: 2 }, { sensitivity: 10, std: 40 }]);
+    const joint = combinedNoiseMultiplier(plan.deltaMultiplier, [
+      { sensitivity: 0.5, std: 2 },
+      { sensitivity: 10, std: 40 },
+    ]);
     expect(joint).toBeCloseTo(0.9, 12);
     expect(plan.deltaMultiplier).toBeGreaterThan(0.9);
     expect(realisedNoiseMultiplier(plan, 12)).toBe(0.9);
@@ -23,6 +33,8 @@ describe('DP round plan: who adds which noise, and what the accountant records (
   });
 
   it('refuses a split where the side queries would spend the whole budget', () => {
-    expect(() => planDpRound({ z: 2, mode: 'central', clipNorm: 1, expectedClients: 10, bitNoiseStd: 0.5 })).toThrow(/whole budget/);
+    expect(() => planDpRound({ z: 2, mode: 'central', clipNorm: 1, expectedClients: 10, bitNoiseStd: 0.5 })).toThrow(
+      /whole budget/,
+    );
   });
 });

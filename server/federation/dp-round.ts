@@ -43,12 +43,14 @@ export function planDpRound(p: {
   if (!(m > 0)) throw new Error(`dp round: expected clients must be positive, got ${m}`);
   const sides: SideQuery[] = [];
   if (p.bitNoiseStd !== undefined) {
-    if (!(p.bitNoiseStd > 0)) throw new Error(`dp round: adaptive clipping under DP needs a positive bit noise std, got ${p.bitNoiseStd}`);
+    if (!(p.bitNoiseStd > 0))
+      throw new Error(`dp round: adaptive clipping under DP needs a positive bit noise std, got ${p.bitNoiseStd}`);
     sides.push({ sensitivity: scalarSensitivities({ lossMax: 1 }).bit, std: p.bitNoiseStd });
   }
   const lossNoiseStd = p.lossMax !== undefined ? (p.lossMax * m) / 20 : undefined;
   const lossSensitivity = p.lossMax !== undefined ? scalarSensitivities({ lossMax: p.lossMax }).loss : undefined;
-  if (lossNoiseStd !== undefined && lossSensitivity !== undefined) sides.push({ sensitivity: lossSensitivity, std: lossNoiseStd });
+  if (lossNoiseStd !== undefined && lossSensitivity !== undefined)
+    sides.push({ sensitivity: lossSensitivity, std: lossNoiseStd });
   const deltaMultiplier = deltaNoiseMultiplierFor(p.z, sides);
   const root = Math.sqrt(m);
   return {
@@ -73,10 +75,12 @@ export function planDpRound(p: {
 /** The multiplier the accountant records for a round whose noised sum was unmasked with `survivors` clients in it. */
 export function realisedNoiseMultiplier(plan: DpRoundPlan, survivors: number): number {
   if (plan.mode === 'central') return plan.z;
-  if (!Number.isInteger(survivors) || survivors < 2) throw new Error(`dp round: need at least 2 survivors to credit any client noise, got ${survivors}`);
+  if (!Number.isInteger(survivors) || survivors < 2)
+    throw new Error(`dp round: need at least 2 survivors to credit any client noise, got ${survivors}`);
   const f = Math.sqrt((survivors - 1) / plan.expectedClients);
   const sides: SideQuery[] = [];
-  if (plan.bitNoiseStd !== undefined) sides.push({ sensitivity: scalarSensitivities({ lossMax: 1 }).bit, std: plan.bitNoiseStd * f });
+  if (plan.bitNoiseStd !== undefined)
+    sides.push({ sensitivity: scalarSensitivities({ lossMax: 1 }).bit, std: plan.bitNoiseStd * f });
   if (plan.lossNoiseStd !== undefined) sides.push({ sensitivity: plan.lossSensitivity!, std: plan.lossNoiseStd * f });
   return combinedNoiseMultiplier(plan.deltaMultiplier * f, sides);
 }

@@ -11,26 +11,46 @@ import type { SecureMessageKind } from './secure-round';
 const { servers, clients } = federationFixture();
 
 /** Every client sends the same constant delta (norm `norm`), loss `loss`, and claims 100 examples. */
-const constantDelta = (norm: number, loss = 2.5) => async (global: Float32Array) => ({
-  delta: new Float32Array(global.length).fill(norm / Math.sqrt(global.length)),
-  meanLoss: loss,
-  steps: 1,
-  numExamples: 100,
-});
+const constantDelta =
+  (norm: number, loss = 2.5) =>
+  async (global: Float32Array) => ({
+    delta: new Float32Array(global.length).fill(norm / Math.sqrt(global.length)),
+    meanLoss: loss,
+    steps: 1,
+    numExamples: 100,
+  });
 
 const rounds = (over: Partial<RoundConfigInput>): RoundConfigInput => ({
   training: { localSteps: 1, batchSize: 8, learningRate: 1e-3, temperature: 0.5 },
-  cohort: { mode: 'poisson', rate: 1 }, minClients: 4, minSurvivors: 3,
-  trainDeadlineMs: 30_000, phaseDeadlineMs: 5_000, roundIntervalMs: 0,
+  cohort: { mode: 'poisson', rate: 1 },
+  minClients: 4,
+  minSurvivors: 3,
+  trainDeadlineMs: 30_000,
+  phaseDeadlineMs: 5_000,
+  roundIntervalMs: 0,
   ...over,
 });
 
-function join(s: TestServer, n: number, prefix: string, extra: (i: number) => Partial<ConstructorParameters<typeof NodeFederatedClient>[0]> = () => ({})) {
+function join(
+  s: TestServer,
+  n: number,
+  prefix: string,
+  extra: (i: number) => Partial<ConstructorParameters<typeof NodeFederatedClient>[0]> = () => ({}),
+) {
   const shards = clientShards(n, 'iid', 5);
-  shards.forEach((data, i) => clients.push(new NodeFederatedClient({
-    url: s.url, token: s.registry.createToken('client').token, clientId: `${prefix}-${i}-client`, modelConfig: TINY_MODEL_CONFIG, data,
-    trainOverride: constantDelta(0.5), ...extra(i),
-  })));
+  shards.forEach((data, i) =>
+    clients.push(
+      new NodeFederatedClient({
+        url: s.url,
+        token: s.registry.createToken('client').token,
+        clientId: `${prefix}-${i}-client`,
+        modelConfig: TINY_MODEL_CONFIG,
+        data,
+        trainOverride: constantDelta(0.5),
+        ...extra(i),
+      }),
+    ),
+  );
 }
 
 /** Resolves with the next round-ended event matching `pred` (event-driven, no sleeps). */
@@ -99,7 +119,10 @@ describe('DP rounds over real socket.io (findings 3–6)', () => {
   it('finding 4: in plain secure mode the loss travels inside the masked vector and only its mean is stored', async () => {
     const seen: unknown[] = [];
     const s = await startTestServer({
-      roundConfig: rounds({ cohort: { mode: 'fixed', size: 4 }, secureAggregation: { enabled: true, clipNorm: 1, lossMax: 20 } }),
+      roundConfig: rounds({
+        cohort: { mode: 'fixed', size: 4 },
+        secureAggregation: { enabled: true, clipNorm: 1, lossMax: 20 },
+      }),
       onSecureReceive: (_id, kind, payload) => kind === 'maskedInput' && seen.push(payload),
     });
     servers.push(s);
@@ -123,7 +146,9 @@ describe('DP rounds over real socket.io (findings 3–6)', () => {
     servers.push(s);
     const ended = roundEnded(s);
     // One client vanishes before its masked input: the other three are unmasked, then the round fails (3 < minSurvivors).
-    join(s, 4, 'failed-after-unmask', (i) => (i === 0 ? { dropBefore: (ev: string) => ev === 'secagg:masked-input' } : {}));
+    join(s, 4, 'failed-after-unmask', (i) =>
+      i === 0 ? { dropBefore: (ev: string) => ev === 'secagg:masked-input' } : {},
+    );
     const e = await ended;
     s.coordinator.pause();
     expect(e.outcome).toBe(RoundOutcome.Failed);
@@ -141,7 +166,10 @@ describe('DP rounds over real socket.io (findings 3–6)', () => {
     join(s, 4, 'clip-then-dp');
     expect((await first).outcome).toBe(RoundOutcome.Committed);
     // σ_b = m/20 = 0.2 with m = 4, so z must stay below 2σ_b = 0.4.
-    const withDp = RoundConfigSchema.parse({ ...plain, privacy: { enabled: true, noiseMultiplier: 0.3, targetEpsilon: 1e6, delta: 1e-5 } });
+    const withDp = RoundConfigSchema.parse({
+      ...plain,
+      privacy: { enabled: true, noiseMultiplier: 0.3, targetEpsilon: 1e6, delta: 1e-5 },
+    });
     const next = roundEnded(s, (ev) => ev.roundId > 1);
     s.coordinator.updateConfig(withDp);
     const e = await next;

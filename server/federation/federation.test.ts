@@ -19,7 +19,6 @@ const fastRounds = {
   secureAggregation: { enabled: false },
 };
 
-
 const { servers, clients } = federationFixture();
 const sockets: Socket[] = [];
 
@@ -29,7 +28,9 @@ afterEach(() => {
 
 /** A server the fixture cleans up after the test. */
 async function startServer(minSurvivors: number): Promise<TestServer> {
-  const s = await startTestServer({ roundConfig: { ...fastRounds, cohort: { mode: 'fixed', size: 3 }, minClients: 3, minSurvivors } });
+  const s = await startTestServer({
+    roundConfig: { ...fastRounds, cohort: { mode: 'fixed', size: 3 }, minClients: 3, minSurvivors },
+  });
   servers.push(s);
   return s;
 }
@@ -38,11 +39,22 @@ function joinToken(s: TestServer): string {
   return s.registry.createToken('client', 'test').token;
 }
 
-function addClients(s: TestServer, n: number, extra: Partial<ConstructorParameters<typeof NodeFederatedClient>[0]> = {}) {
+function addClients(
+  s: TestServer,
+  n: number,
+  extra: Partial<ConstructorParameters<typeof NodeFederatedClient>[0]> = {},
+) {
   const shards = clientShards(n, 'dirichlet:0.5', 3);
   const made = shards.map(
     (data, i) =>
-      new NodeFederatedClient({ url: s.url, token: joinToken(s), clientId: `client-${i}-abcdef`, modelConfig: TINY_MODEL_CONFIG, data, ...extra }),
+      new NodeFederatedClient({
+        url: s.url,
+        token: joinToken(s),
+        clientId: `client-${i}-abcdef`,
+        modelConfig: TINY_MODEL_CONFIG,
+        data,
+        ...extra,
+      }),
   );
   clients.push(...made);
   return made;
@@ -108,7 +120,14 @@ describe('federated rounds over real socket.io', () => {
     const big = rawSocket(s, { clientId: 'big-client-1', token: joinToken(s) });
     await new Promise<void>((r) => big.on('connect', () => r()));
     const bigGone = new Promise<string>((resolve) => big.on('disconnect', resolve));
-    big.emit(EVENTS.submitUpdate, { roundId: 1, modelVersion: 0, numExamples: 1, meanLoss: 1, steps: 1, delta: new Uint8Array(d * 4 * 2 + 1024 * 1024) });
+    big.emit(EVENTS.submitUpdate, {
+      roundId: 1,
+      modelVersion: 0,
+      numExamples: 1,
+      meanLoss: 1,
+      steps: 1,
+      delta: new Uint8Array(d * 4 * 2 + 1024 * 1024),
+    });
     expect(await bigGone).toMatch(/transport/);
 
     // A selected client that misbehaves in every way before sending one valid update.
@@ -130,8 +149,13 @@ describe('federated rounds over real socket.io', () => {
     const round = await roundStart;
     const send = (delta: Float32Array, over: Record<string, unknown> = {}) =>
       bad.emitWithAck(EVENTS.submitUpdate, {
-        roundId: round.roundId, modelVersion: round.modelVersion, numExamples: 5, meanLoss: 1, steps: 1,
-        delta: new Uint8Array(delta.buffer), ...over,
+        roundId: round.roundId,
+        modelVersion: round.modelVersion,
+        numExamples: 5,
+        meanLoss: 1,
+        steps: 1,
+        delta: new Uint8Array(delta.buffer),
+        ...over,
       }) as Promise<Ack>;
     const codeOf = (a: Ack) => (a.ok ? 'ok' : a.code);
 
@@ -142,14 +166,20 @@ describe('federated rounds over real socket.io', () => {
     expect(codeOf(await send(nan))).toBe('non_finite');
     const huge = new Float32Array(d).fill(100);
     expect(codeOf(await send(huge))).toBe('norm_too_large');
-    expect(codeOf((await bad.emitWithAck(EVENTS.submitUpdate, { roundId: 'x', delta: [1, 2, 3] })) as Ack)).toBe('invalid_message');
+    expect(codeOf((await bad.emitWithAck(EVENTS.submitUpdate, { roundId: 'x', delta: [1, 2, 3] })) as Ack)).toBe(
+      'invalid_message',
+    );
     const valid = new Float32Array(d).fill(1e-4);
     expect(codeOf(await send(valid))).toBe('ok');
     expect(codeOf(await send(valid))).toBe('duplicate');
     openGate();
 
     // The round still commits with all three (the bad client's one valid update included).
-    await waitUntil(() => s.registry.getRound(round.roundId)?.outcome === RoundOutcome.Committed, 60_000, 'round commit');
+    await waitUntil(
+      () => s.registry.getRound(round.roundId)?.outcome === RoundOutcome.Committed,
+      60_000,
+      'round commit',
+    );
     expect(s.registry.getRound(round.roundId)!.survivors).toBe(3);
     // An update for a round that has closed is stale.
     expect(codeOf(await send(valid))).toBe('stale_round');
@@ -171,7 +201,11 @@ describe('federated rounds over real socket.io', () => {
     const before = s.coordinator.globalModel;
     const made = addClients(s, 3);
     made[2]!.socket.on(EVENTS.roundStart, () => made[2]!.socket.disconnect());
-    await waitUntil(() => s.registry.listRounds().some((x) => x.outcome === RoundOutcome.Failed), 60_000, 'failed round');
+    await waitUntil(
+      () => s.registry.listRounds().some((x) => x.outcome === RoundOutcome.Failed),
+      60_000,
+      'failed round',
+    );
     s.coordinator.pause();
     const failed = s.registry.listRounds().find((x) => x.outcome === RoundOutcome.Failed)!;
     expect(failed.reason).toMatch(/at least 3 needed/);

@@ -20,7 +20,10 @@ export class ModelStore {
   /** Checkpoint files read so far (tests and metrics). */
   diskReads = 0;
 
-  constructor(private readonly registry: Registry, private readonly capacity = 4) {}
+  constructor(
+    private readonly registry: Registry,
+    private readonly capacity = 4,
+  ) {}
 
   get(version: number): Promise<EncodedModel> {
     const hit = this.cache.get(version);
@@ -32,10 +35,15 @@ export class ModelStore {
     }
     const row = this.registry.getVersion(version);
     if (!row) return Promise.reject(new Error(`model version ${version} does not exist`));
-    if (row.pruned_at !== null) return Promise.reject(new Error(`the checkpoint of model version ${version} was deleted by checkpoint retention`));
+    if (row.pruned_at !== null)
+      return Promise.reject(
+        new Error(`the checkpoint of model version ${version} was deleted by checkpoint retention`),
+      );
     this.diskReads++;
     const loading = readCheckpointAsync(row.checkpoint_path, row.weights_hash).then((c) => ({
-      version, hash: row.weights_hash, layoutHash: row.layout_hash,
+      version,
+      hash: row.weights_hash,
+      layoutHash: row.layout_hash,
       weights: new Uint8Array(c.weights.buffer, c.weights.byteOffset, c.weights.byteLength),
     }));
     // A failed read is not cached: the next request retries.

@@ -6,7 +6,12 @@ import type { ModelConfig } from '../../shared/model/config';
 import { weightLayout } from '../../shared/model/weights';
 import type { ImageDataset } from '../../shared/data/dataset';
 import { trainLocalRound, type LocalRoundResult } from '../../shared/federation/local-round';
-import { FederationClient, MemoryModelCache, type FederationEvent, type LocalTrainer } from '../../shared/federation/fed-client';
+import {
+  FederationClient,
+  MemoryModelCache,
+  type FederationEvent,
+  type LocalTrainer,
+} from '../../shared/federation/fed-client';
 import type { TrainingConfig } from '../../shared/protocol/round-config';
 import type { RoundStart } from '../../shared/protocol/messages';
 
@@ -40,7 +45,11 @@ export class NodeFederatedClient implements LocalTrainer {
   constructor(private readonly opts: NodeClientOptions) {
     this.id = opts.clientId ?? `node-${randomBytes(6).toString('hex')}`;
     this.socket = io(opts.url, {
-      auth: { clientId: this.id, ...(opts.token ? { token: opts.token } : {}), ...(opts.name ? { name: opts.name } : {}) },
+      auth: {
+        clientId: this.id,
+        ...(opts.token ? { token: opts.token } : {}),
+        ...(opts.name ? { name: opts.name } : {}),
+      },
       transports: ['websocket'],
       reconnection: false,
       autoConnect: opts.autoConnect ?? true,
@@ -63,7 +72,13 @@ export class NodeFederatedClient implements LocalTrainer {
       result = await this.opts.trainOverride(global, training, round);
     } else {
       this.model ??= createSimclrModel(this.opts.modelConfig);
-      result = await trainLocalRound({ model: this.model, layout: weightLayout(this.model), globalWeights: global, data: this.opts.data, training });
+      result = await trainLocalRound({
+        model: this.model,
+        layout: weightLayout(this.model),
+        globalWeights: global,
+        data: this.opts.data,
+        training,
+      });
     }
     this.opts.onTrained?.(round, result);
     return result;

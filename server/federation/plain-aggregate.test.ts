@@ -2,8 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { RoundConfigSchema } from '../../shared/protocol/round-config';
 import { plainAggregate } from './plain-aggregate';
 
-const cfg = (method: 'mean' | 'median') => RoundConfigSchema.parse({ secureAggregation: { enabled: false, weightCap: 100 }, robustAggregation: { method } });
-const u = (delta: number[], numExamples: number, meanLoss = 1) => ({ delta: Float32Array.from(delta), numExamples, meanLoss });
+const cfg = (method: 'mean' | 'median') =>
+  RoundConfigSchema.parse({ secureAggregation: { enabled: false, weightCap: 100 }, robustAggregation: { method } });
+const u = (delta: number[], numExamples: number, meanLoss = 1) => ({
+  delta: Float32Array.from(delta),
+  numExamples,
+  meanLoss,
+});
 
 describe('plainAggregate', () => {
   it('weights each delta by its example count, capped at weightCap', () => {

@@ -19,7 +19,11 @@ export interface PlainAggregate {
  * Plain mode: the example-weighted sum of the delivered deltas, each claimed example count capped at weightCap as
  * on the secure path; or a robust combination (robust-aggregate.ts), counted as one average over the survivors.
  */
-export function plainAggregate(updates: readonly PlainUpdate[], d: number, cfg: Pick<RoundConfig, 'secureAggregation' | 'robustAggregation'>): PlainAggregate {
+export function plainAggregate(
+  updates: readonly PlainUpdate[],
+  d: number,
+  cfg: Pick<RoundConfig, 'secureAggregation' | 'robustAggregation'>,
+): PlainAggregate {
   const cap = cfg.secureAggregation.weightCap;
   const robust = cfg.robustAggregation;
   let weightedSum: Float32Array = new Float32Array(d);

@@ -47,7 +47,11 @@ export class PrivacyPolicy {
     this.cfg = cfg;
     const pv = cfg.privacy;
     if (!pv.enabled) this.dpStrategy = undefined;
-    else this.dpStrategy ??= new DpStrategy(this.strategy, { clipNorm: cfg.secureAggregation.clipNorm, noiseMultiplier: pv.noiseMultiplier });
+    else
+      this.dpStrategy ??= new DpStrategy(this.strategy, {
+        clipNorm: cfg.secureAggregation.clipNorm,
+        noiseMultiplier: pv.noiseMultiplier,
+      });
     this.exhausted = undefined;
   }
 
@@ -66,7 +70,17 @@ export class PrivacyPolicy {
       return { ok: false, reason: this.exhausted, newlyExhausted: true };
     }
     if (!this.dpStrategy) throw new Error('DP is on but no DP wrapper was composed');
-    return { ok: true, dp: { q, z: pv.noiseMultiplier, clipNorm: this.cfg.secureAggregation.clipNorm, delta, mode: pv.mode, strategy: this.dpStrategy } };
+    return {
+      ok: true,
+      dp: {
+        q,
+        z: pv.noiseMultiplier,
+        clipNorm: this.cfg.secureAggregation.clipNorm,
+        delta,
+        mode: pv.mode,
+        strategy: this.dpStrategy,
+      },
+    };
   }
 
   /** Poisson sampling drew too few clients: the draw still counts (conservatively) as a step. */
@@ -91,7 +105,9 @@ export class PrivacyPolicy {
         ? AdaptiveClipper.fromJSON(JSON.parse(stored))
         : new AdaptiveClipper({
             // σ_b is decided per round (0 without DP, m/20 with it), so DP can be turned on later.
-            initialClipNorm: sa.clipNorm, targetQuantile: sa.adaptiveClip.targetQuantile, learningRate: sa.adaptiveClip.learningRate,
+            initialClipNorm: sa.clipNorm,
+            targetQuantile: sa.adaptiveClip.targetQuantile,
+            learningRate: sa.adaptiveClip.learningRate,
           });
     }
     return this.clipper;
@@ -102,7 +118,10 @@ export class PrivacyPolicy {
     dp.clipNorm = clipNorm;
     const clipper = this.adaptiveClipper();
     return planDpRound({
-      z: dp.z, mode: dp.mode, clipNorm, expectedClients,
+      z: dp.z,
+      mode: dp.mode,
+      clipNorm,
+      expectedClients,
       ...(clipper ? { bitNoiseStd: clipper.bitNoiseStd(expectedClients) } : {}),
       ...(this.cfg.privacy.reportLoss ? { lossMax: this.cfg.secureAggregation.lossMax } : {}),
     });
@@ -112,11 +131,18 @@ export class PrivacyPolicy {
   averager(dp: RoundDp | undefined, plan: DpRoundPlan | undefined): Strategy {
     if (!dp) return this.strategy;
     if (!plan) throw new Error('a DP round has no noise plan');
-    return dp.strategy.forRound({ clipNorm: dp.clipNorm, noiseMultiplier: plan.mode === 'distributed' ? 0 : plan.deltaMultiplier });
+    return dp.strategy.forRound({
+      clipNorm: dp.clipNorm,
+      noiseMultiplier: plan.mode === 'distributed' ? 0 : plan.deltaMultiplier,
+    });
   }
 
   /** Moves C from the round's centred "not clipped" sum; persisted so C survives restarts. */
-  updateClip(centredBitSum: number, expectedClients: number, serverBitNoiseStd: number): ReturnType<AdaptiveClipper['update']> | undefined {
+  updateClip(
+    centredBitSum: number,
+    expectedClients: number,
+    serverBitNoiseStd: number,
+  ): ReturnType<AdaptiveClipper['update']> | undefined {
     const clipper = this.adaptiveClipper();
     if (!clipper) return undefined;
     const u = clipper.update(centredBitSum, expectedClients, serverBitNoiseStd);
@@ -143,7 +169,10 @@ export class PrivacyPolicy {
   status(): NonNullable<CoordinatorStatus['privacy']> {
     const delta = this.budget.delta(this.cfg.privacy);
     return {
-      epsilon: this.budget.epsilon(delta), target: this.cfg.privacy.targetEpsilon, delta, steps: this.budget.steps,
+      epsilon: this.budget.epsilon(delta),
+      target: this.cfg.privacy.targetEpsilon,
+      delta,
+      steps: this.budget.steps,
       ...(this.exhausted ? { exhausted: this.exhausted } : {}),
     };
   }

@@ -10,13 +10,15 @@ import { clipToNorm } from '../../shared/privacy/clip';
 import type { LocalRoundResult } from '../../shared/federation/local-round';
 import type { RoundStart } from '../../shared/protocol/messages';
 
-
-
 const DELTA = 1e-5;
 const dpRounds = (over: Partial<RoundConfigInput> & { privacy: RoundConfigInput['privacy'] }): RoundConfigInput => ({
   training: { localSteps: 2, batchSize: 16, learningRate: 2e-3, temperature: 0.5 },
-  cohort: { mode: 'poisson', rate: 1 }, minClients: 4, minSurvivors: 3,
-  trainDeadlineMs: 30_000, phaseDeadlineMs: 5_000, roundIntervalMs: 0,
+  cohort: { mode: 'poisson', rate: 1 },
+  minClients: 4,
+  minSurvivors: 3,
+  trainDeadlineMs: 30_000,
+  phaseDeadlineMs: 5_000,
+  roundIntervalMs: 0,
   secureAggregation: { enabled: true, clipNorm: 1, weightCap: 100 },
   ...over,
 });
@@ -25,9 +27,17 @@ const { servers, clients } = federationFixture();
 
 function join(s: TestServer, n: number, prefix: string) {
   const shards = clientShards(n, 'dirichlet:0.5', 21);
-  shards.forEach((data, i) => clients.push(new NodeFederatedClient({
-    url: s.url, token: s.registry.createToken('client').token, clientId: `${prefix}-${i}-client`, modelConfig: TINY_MODEL_CONFIG, data,
-  })));
+  shards.forEach((data, i) =>
+    clients.push(
+      new NodeFederatedClient({
+        url: s.url,
+        token: s.registry.createToken('client').token,
+        clientId: `${prefix}-${i}-client`,
+        modelConfig: TINY_MODEL_CONFIG,
+        data,
+      }),
+    ),
+  );
 }
 
 describe('differential privacy in federated rounds', () => {
@@ -35,7 +45,11 @@ describe('differential privacy in federated rounds', () => {
     const bad = RoundConfigSchema.safeParse({ cohort: { mode: 'fixed', size: 4 }, privacy: { enabled: true } });
     expect(bad.success).toBe(false);
     expect(JSON.stringify(bad.error?.issues)).toMatch(/Poisson sampling/);
-    const plain = RoundConfigSchema.safeParse({ cohort: { mode: 'poisson', rate: 0.5 }, secureAggregation: { enabled: false }, privacy: { enabled: true } });
+    const plain = RoundConfigSchema.safeParse({
+      cohort: { mode: 'poisson', rate: 0.5 },
+      secureAggregation: { enabled: false },
+      privacy: { enabled: true },
+    });
     expect(plain.success).toBe(false);
   });
 
@@ -43,7 +57,9 @@ describe('differential privacy in federated rounds', () => {
     const r = RoundConfigSchema.safeParse({ cohort: { mode: 'fixed', size: 300 }, secureAggregation: { bits: 24 } });
     expect(r.success).toBe(false);
     expect(r.error!.issues[0]!.message).toMatch(/n=300 clients × \(2\^24 − 1 = 16777215\) = 5033164500 ≥ 2\^32/);
-    expect(RoundConfigSchema.safeParse({ cohort: { mode: 'fixed', size: 200 }, secureAggregation: { bits: 24 } }).success).toBe(true);
+    expect(
+      RoundConfigSchema.safeParse({ cohort: { mode: 'fixed', size: 200 }, secureAggregation: { bits: 24 } }).success,
+    ).toBe(true);
   });
 
   it('budget enforcement stops training at the right round', async () => {
@@ -52,7 +68,9 @@ describe('differential privacy in federated rounds', () => {
     const e3 = computeEpsilon(1, z, 3, DELTA).epsilon;
     const e4 = computeEpsilon(1, z, 4, DELTA).epsilon;
     const target = (e3 + e4) / 2;
-    const s = await startTestServer({ roundConfig: dpRounds({ privacy: { enabled: true, noiseMultiplier: z, targetEpsilon: target, delta: DELTA } }) });
+    const s = await startTestServer({
+      roundConfig: dpRounds({ privacy: { enabled: true, noiseMultiplier: z, targetEpsilon: target, delta: DELTA } }),
+    });
     servers.push(s);
     join(s, 4, 'budget');
     const started: number[] = [];
@@ -91,10 +109,18 @@ describe('differential privacy in federated rounds', () => {
     servers.push(s);
     const recorded: LocalRoundResult[] = [];
     const shards = clientShards(4, 'iid', 31);
-    shards.forEach((data, i) => clients.push(new NodeFederatedClient({
-      url: s.url, token: s.registry.createToken('client').token, clientId: `ddp-${i}-client`, modelConfig: TINY_MODEL_CONFIG, data,
-      onTrained: (r: RoundStart, res: LocalRoundResult) => r.modelVersion === 0 && void recorded.push(res),
-    })));
+    shards.forEach((data, i) =>
+      clients.push(
+        new NodeFederatedClient({
+          url: s.url,
+          token: s.registry.createToken('client').token,
+          clientId: `ddp-${i}-client`,
+          modelConfig: TINY_MODEL_CONFIG,
+          data,
+          onTrained: (r: RoundStart, res: LocalRoundResult) => r.modelVersion === 0 && void recorded.push(res),
+        }),
+      ),
+    );
     await waitUntil(() => (s.registry.latestVersion()?.version ?? 0) >= 1, 60_000, 'distributed-DP round');
     s.coordinator.pause();
     const prev = loadVersion(s.registry, 0).weights;
@@ -115,11 +141,15 @@ describe('differential privacy in federated rounds', () => {
     expect(s.registry.getVersion(1)!.epsilon).toBeGreaterThan(0);
   });
 
-  it('end to end: DP-FedAvg (z = 1, ε target 8) on Fashion-MNIST commits versions whose recorded ε is the accountant\'s, and a non-DP run records none', async () => {
+  it("end to end: DP-FedAvg (z = 1, ε target 8) on Fashion-MNIST commits versions whose recorded ε is the accountant's, and a non-DP run records none", async () => {
     // Model quality under DP (probe vs random init and vs non-DP) is decided in `npm run bench:privacy`, not here.
     const run = async (privacy: boolean, prefix: string) => {
       const s = await startTestServer({
-        roundConfig: dpRounds({ cohort: { mode: 'poisson', rate: 0.5 }, minClients: 10, privacy: { enabled: privacy, noiseMultiplier: 1, targetEpsilon: 8, delta: DELTA } }),
+        roundConfig: dpRounds({
+          cohort: { mode: 'poisson', rate: 0.5 },
+          minClients: 10,
+          privacy: { enabled: privacy, noiseMultiplier: 1, targetEpsilon: 8, delta: DELTA },
+        }),
       });
       servers.push(s);
       join(s, 10, prefix);

@@ -14,7 +14,10 @@ export class TokenBucket {
   /** Refused events since the last accepted one. */
   refusedInARow = 0;
 
-  constructor(private readonly cfg: RateLimitConfig, now: number) {
+  constructor(
+    private readonly cfg: RateLimitConfig,
+    now: number,
+  ) {
     this.tokens = cfg.burst;
     this.last = now;
   }

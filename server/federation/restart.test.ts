@@ -24,11 +24,29 @@ async function freePort(): Promise<number> {
 }
 
 function startChild(port: number, dataDir: string, roundConfig: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', String(port), '--data-dir', dataDir, '--model', 'tiny', '--log-level', 'warn', '--round-config', roundConfig], {
-    cwd: ROOT,
-    env: { ...process.env, FEDSSL_ADMIN_TOKEN: ADMIN },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'server/main.ts',
+      '--port',
+      String(port),
+      '--data-dir',
+      dataDir,
+      '--model',
+      'tiny',
+      '--log-level',
+      'warn',
+      '--round-config',
+      roundConfig,
+    ],
+    {
+      cwd: ROOT,
+      env: { ...process.env, FEDSSL_ADMIN_TOKEN: ADMIN },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
 }
 
 async function health(url: string): Promise<{ version: number } | undefined> {
@@ -40,7 +58,11 @@ async function health(url: string): Promise<{ version: number } | undefined> {
   }
 }
 
-async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number, what: string): Promise<T> {
+async function waitFor<T>(
+  fn: () => Promise<T | undefined> | T | undefined,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const t0 = Date.now();
   for (;;) {
     const v = await fn();
@@ -51,7 +73,11 @@ async function waitFor<T>(fn: () => Promise<T | undefined> | T | undefined, time
 }
 
 async function newToken(url: string): Promise<string> {
-  const r = await fetch(`${url}/api/admin/tokens`, { method: 'POST', headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' }, body: '{}' });
+  const r = await fetch(`${url}/api/admin/tokens`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' },
+    body: '{}',
+  });
   return ((await r.json()) as { token: string }).token;
 }
 
@@ -63,10 +89,18 @@ describe('server restart', () => {
 
   beforeAll(async () => {
     await initWasmBackendForNode();
-    writeFileSync(roundConfig, JSON.stringify({
-      training: { localSteps: 1, batchSize: 8 }, cohort: { mode: 'fixed', size: 2 }, minClients: 2, minSurvivors: 2,
-      trainDeadlineMs: 60_000, roundIntervalMs: 0, secureAggregation: { enabled: false },
-    }));
+    writeFileSync(
+      roundConfig,
+      JSON.stringify({
+        training: { localSteps: 1, batchSize: 8 },
+        cohort: { mode: 'fixed', size: 2 },
+        minClients: 2,
+        minSurvivors: 2,
+        trainDeadlineMs: 60_000,
+        roundIntervalMs: 0,
+        secureAggregation: { enabled: false },
+      }),
+    );
   });
 
   afterAll(() => {
@@ -93,7 +127,13 @@ describe('server restart', () => {
     const stalled = new Promise<void>((r) => (release = r));
     const tokens: string[] = []; // a device keeps its join token across the restart (ids are bound to tokens)
     const mk = async (i: number) => {
-      const c = new NodeFederatedClient({ url, token: (tokens[i] ??= await newToken(url)), clientId: `restart-${i}-client`, modelConfig: TINY_MODEL_CONFIG, data: shards[i]! });
+      const c = new NodeFederatedClient({
+        url,
+        token: (tokens[i] ??= await newToken(url)),
+        clientId: `restart-${i}-client`,
+        modelConfig: TINY_MODEL_CONFIG,
+        data: shards[i]!,
+      });
       const train = c.train.bind(c);
       c.train = async (global, training, round) => {
         if (stall && round.modelVersion >= 1) {
@@ -127,7 +167,11 @@ describe('server restart', () => {
 
     stall = false;
     await Promise.all([mk(0), mk(1)]);
-    await waitFor(async () => ((await health(url))?.version ?? 0) > versionBeforeKill || undefined, 60_000, 'a version after restart');
+    await waitFor(
+      async () => ((await health(url))?.version ?? 0) > versionBeforeKill || undefined,
+      60_000,
+      'a version after restart',
+    );
     const reg2 = new Registry(dataDir);
     const v = reg2.getVersion(versionBeforeKill + 1)!;
     expect(v.parent).toBe(versionBeforeKill);

@@ -25,7 +25,8 @@ export function robustCombine(deltas: Float32Array[], method: RobustMethod, trim
   if (n === 0) throw new Error('robust aggregation needs at least one update');
   const d = deltas[0]!.length;
   const trim = method === 'median' ? 0 : Math.floor(trimFraction * n);
-  if (method === 'trimmed-mean' && n - 2 * trim < 1) throw new Error(`trimming ${trim} from each side of ${n} updates leaves none`);
+  if (method === 'trimmed-mean' && n - 2 * trim < 1)
+    throw new Error(`trimming ${trim} from each side of ${n} updates leaves none`);
   const out = new Float32Array(d);
   const col = new Float64Array(n);
   for (let i = 0; i < d; i++) {

@@ -7,10 +7,22 @@ import { ClientPool } from './client-pool';
 
 /** The (k, t) the server announces for a cohort of n under the default config. */
 function serverParams(n: number): { k: number; t: number } {
-  const config = RoundConfigSchema.parse({ cohort: { mode: 'fixed', size: n }, minClients: 3, secureAggregation: { bits: 16 } });
+  const config = RoundConfigSchema.parse({
+    cohort: { mode: 'fixed', size: n },
+    minClients: 3,
+    secureAggregation: { bits: 16 },
+  });
   const cohort = Array.from({ length: n }, (_, i) => `client-${String(i).padStart(5, '0')}`);
   // vectorLength is what the constructor took before the masked-vector layout; d is what it takes now.
-  const opts = { roundId: 1, cohort, d: 4, vectorLength: 5, config, pool: new ClientPool(), log: pino({ level: 'silent' }) };
+  const opts = {
+    roundId: 1,
+    cohort,
+    d: 4,
+    vectorLength: 5,
+    config,
+    pool: new ClientPool(),
+    log: pino({ level: 'silent' }),
+  };
   const round = new SecureRound(opts);
   round.abort('test done');
   return { k: round.info.degree, t: round.info.threshold };
@@ -18,7 +30,10 @@ function serverParams(n: number): { k: number; t: number } {
 
 describe('SecAgg+ rosters survive real dropout rates (finding 1)', () => {
   // Finding 1: k = 2⌈log2 n⌉ completed 11% of rounds at n = 100 and 0.05% at n = 1000 with 30% dropouts.
-  for (const [n, rounds] of [[100, 1000], [1000, 200]] as const) {
+  for (const [n, rounds] of [
+    [100, 1000],
+    [1000, 200],
+  ] as const) {
     it(`the server's roster for n = ${n} completes ≥ 99.9% of ${rounds} simulated rounds at 30% dropout`, () => {
       const { k, t } = serverParams(n);
       const sim = simulateDropoutRounds({ n, k, t, dropoutRate: 0.3, rounds, seed: 11 });
@@ -26,12 +41,21 @@ describe('SecAgg+ rosters survive real dropout rates (finding 1)', () => {
     }, 120_000);
   }
 
-
   it('announces what k and t were derived from; a hand-set degree announces nothing (and is used as is)', () => {
     const cohort = Array.from({ length: 50 }, (_, i) => `client-${String(i).padStart(5, '0')}`);
     const make = (sa: object) => {
-      const config = RoundConfigSchema.parse({ cohort: { mode: 'fixed', size: 50 }, secureAggregation: { bits: 16, ...sa } });
-      const r = new SecureRound({ roundId: 1, cohort, d: 4, config, pool: new ClientPool(), log: pino({ level: 'silent' }) });
+      const config = RoundConfigSchema.parse({
+        cohort: { mode: 'fixed', size: 50 },
+        secureAggregation: { bits: 16, ...sa },
+      });
+      const r = new SecureRound({
+        roundId: 1,
+        cohort,
+        d: 4,
+        config,
+        pool: new ClientPool(),
+        log: pino({ level: 'silent' }),
+      });
       r.abort('test done');
       return r;
     };

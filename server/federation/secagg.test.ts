@@ -14,13 +14,16 @@ import type { RoundStart } from '../../shared/protocol/messages';
 
 type TestServer = Awaited<ReturnType<typeof startTestServer>>;
 
-
 const CLIP = 0.5;
 const WEIGHT_CAP = 1000;
 const secureRounds = (n: number, minSurvivors: number) => ({
   training: { localSteps: 1, batchSize: 8, learningRate: 1e-3, temperature: 0.5 },
-  cohort: { mode: 'fixed' as const, size: n }, minClients: n, minSurvivors,
-  trainDeadlineMs: 30_000, phaseDeadlineMs: 5_000, roundIntervalMs: 0,
+  cohort: { mode: 'fixed' as const, size: n },
+  minClients: n,
+  minSurvivors,
+  trainDeadlineMs: 30_000,
+  phaseDeadlineMs: 5_000,
+  roundIntervalMs: 0,
   secureAggregation: { enabled: true, clipNorm: CLIP, weightCap: WEIGHT_CAP },
 });
 
@@ -37,11 +40,23 @@ afterEach(async () => {
   server = undefined;
 });
 
-function addClients(s: TestServer, n: number, opts: (i: number) => Partial<ConstructorParameters<typeof NodeFederatedClient>[0]> = () => ({})) {
+function addClients(
+  s: TestServer,
+  n: number,
+  opts: (i: number) => Partial<ConstructorParameters<typeof NodeFederatedClient>[0]> = () => ({}),
+) {
   const shards = clientShards(n, 'iid', 9);
-  const made = shards.map((data, i) => new NodeFederatedClient({
-    url: s.url, token: s.registry.createToken('client').token, clientId: `sa-client-${i}-xyz`, modelConfig: TINY_MODEL_CONFIG, data, ...opts(i),
-  }));
+  const made = shards.map(
+    (data, i) =>
+      new NodeFederatedClient({
+        url: s.url,
+        token: s.registry.createToken('client').token,
+        clientId: `sa-client-${i}-xyz`,
+        modelConfig: TINY_MODEL_CONFIG,
+        data,
+        ...opts(i),
+      }),
+  );
   clients.push(...made);
   return made;
 }
@@ -51,9 +66,25 @@ describe('secure aggregation over real socket.io', () => {
     server = await startTestServer({ roundConfig: secureRounds(4, 3) });
     const s = server;
     const deltas = new Map<string, LocalRoundResult>();
-    addClients(s, 4, (i) => ({ onTrained: (r: RoundStart, res: LocalRoundResult) => r.modelVersion === 0 && void deltas.set(`sa-client-${i}-xyz`, res) }));
+    addClients(s, 4, (i) => ({
+      onTrained: (r: RoundStart, res: LocalRoundResult) =>
+        r.modelVersion === 0 && void deltas.set(`sa-client-${i}-xyz`, res),
+    }));
     await waitUntil(() => (s.registry.latestVersion()?.version ?? 0) >= 1, 20_000, 'secure round commit').catch((e) => {
-      console.log(JSON.stringify(clients.map((c) => c.client.events.map((ev) => ev.type + ('reason' in ev ? ':' + String(ev.reason) : '') + ('message' in ev ? ':' + String(ev.message) : ''))), null, 0));
+      console.log(
+        JSON.stringify(
+          clients.map((c) =>
+            c.client.events.map(
+              (ev) =>
+                ev.type +
+                ('reason' in ev ? ':' + String(ev.reason) : '') +
+                ('message' in ev ? ':' + String(ev.message) : ''),
+            ),
+          ),
+          null,
+          0,
+        ),
+      );
       console.log(JSON.stringify(s.registry.listRounds()));
       throw e;
     });
@@ -74,7 +105,8 @@ describe('secure aggregation over real socket.io', () => {
     const bits = 24;
     const step = quantStep({ clipNorm: CLIP, bits });
     let maxErr = 0;
-    for (let i = 0; i < prev.length; i++) maxErr = Math.max(maxErr, Math.abs(next[i]! - prev[i]! - expected[i]! / wsum));
+    for (let i = 0; i < prev.length; i++)
+      maxErr = Math.max(maxErr, Math.abs(next[i]! - prev[i]! - expected[i]! / wsum));
     expect(maxErr).toBeLessThan((2 * n * step) / wsum + 1e-6);
     expect(v1.survivors).toBe(4);
   });
@@ -93,19 +125,25 @@ describe('secure aggregation over real socket.io', () => {
     return { mean, wsum };
   }
 
-  it('dropout matrix (n = 10): drops after AdvertiseKeys, after ShareKeys and after MaskedInput; the sum is the survivors\' plain sum', async () => {
+  it("dropout matrix (n = 10): drops after AdvertiseKeys, after ShareKeys and after MaskedInput; the sum is the survivors' plain sum", async () => {
     server = await startTestServer({ roundConfig: secureRounds(10, 5) });
     const s = server;
     const results = new Map<number, LocalRoundResult>();
-    const dropAt: Record<number, string> = { 7: SECAGG_EVENTS.shareKeys, 8: SECAGG_EVENTS.maskedInput, 9: SECAGG_EVENTS.unmask };
+    const dropAt: Record<number, string> = {
+      7: SECAGG_EVENTS.shareKeys,
+      8: SECAGG_EVENTS.maskedInput,
+      9: SECAGG_EVENTS.unmask,
+    };
     addClients(s, 10, (i) => ({
       onTrained: (r: RoundStart, res: LocalRoundResult) => r.modelVersion === 0 && void results.set(i, res),
       dropBefore: (event: string) => event === dropAt[i],
     }));
-    await waitUntil(() => (s.registry.latestVersion()?.version ?? 0) >= 1, 20_000, 'secure round with dropouts').catch((e) => {
-      console.log('rounds', JSON.stringify(s.registry.listRounds().map((r) => [r.id, r.outcome, r.reason])));
-      throw e;
-    });
+    await waitUntil(() => (s.registry.latestVersion()?.version ?? 0) >= 1, 20_000, 'secure round with dropouts').catch(
+      (e) => {
+        console.log('rounds', JSON.stringify(s.registry.listRounds().map((r) => [r.id, r.outcome, r.reason])));
+        throw e;
+      },
+    );
     s.coordinator.pause();
     const round = s.registry.listRounds().find((r) => r.new_version === 1)!;
     // Survivors = clients whose masked input arrived: 0..6 and 9 (9 vanished only before Unmask).
@@ -131,7 +169,11 @@ describe('secure aggregation over real socket.io', () => {
     const before = s.coordinator.globalModel.hash;
     // n = 5 ⇒ everyone is a neighbour (k = 4), t = 3. Three clients vanish after ShareKeys.
     addClients(s, 5, (i) => ({ dropBefore: (event: string) => i >= 2 && event === SECAGG_EVENTS.maskedInput }));
-    await waitUntil(() => s.registry.listRounds().some((r) => r.outcome === RoundOutcome.Failed), 60_000, 'failed round');
+    await waitUntil(
+      () => s.registry.listRounds().some((r) => r.outcome === RoundOutcome.Failed),
+      60_000,
+      'failed round',
+    );
     s.coordinator.pause();
     const failed = s.registry.listRounds().find((r) => r.outcome === RoundOutcome.Failed)!;
     expect(failed.reason).toMatch(/secure aggregation failed/);
@@ -144,15 +186,22 @@ describe('secure aggregation over real socket.io', () => {
     const received: { clientId: string; kind: string; payload: unknown }[] = [];
     let firstAdvertise: unknown;
     server = await startTestServer({
-      roundConfig: { ...secureRounds(10, 5), secureAggregation: { enabled: true, clipNorm: CLIP, weightCap: WEIGHT_CAP, degree: 4 } },
+      roundConfig: {
+        ...secureRounds(10, 5),
+        secureAggregation: { enabled: true, clipNorm: CLIP, weightCap: WEIGHT_CAP, degree: 4 },
+      },
       onSecureReceive: (clientId, kind, payload) => {
         received.push({ clientId, kind, payload });
-        if (clientId === 'sa-client-0-xyz' && kind === 'advertise' && (payload as { round: number }).round === 1) firstAdvertise ??= payload;
+        if (clientId === 'sa-client-0-xyz' && kind === 'advertise' && (payload as { round: number }).round === 1)
+          firstAdvertise ??= payload;
       },
     });
     const s = server;
     const results = new Map<string, LocalRoundResult>();
-    const made = addClients(s, 10, (i) => ({ onTrained: (r: RoundStart, res: LocalRoundResult) => r.modelVersion === 0 && void results.set(`sa-client-${i}-xyz`, res) }));
+    const made = addClients(s, 10, (i) => ({
+      onTrained: (r: RoundStart, res: LocalRoundResult) =>
+        r.modelVersion === 0 && void results.set(`sa-client-${i}-xyz`, res),
+    }));
     const bad = made[0]!;
     const acks: Record<string, { ok: boolean; code?: string; reason?: string }> = {};
     // The bad client starts training only once its forged masked input has been answered, so the forged
@@ -177,20 +226,38 @@ describe('secure aggregation over real socket.io', () => {
       const stranger = made.map((c) => c.id).find((id) => id !== bad.id && !neighbours.has(id))!;
       const share = { from: bad.id, to: stranger, nonce: new Uint8Array(12), ciphertext: new Uint8Array(64) };
       void bad.socket
-        .emitWithAck(SECAGG_EVENTS.shareKeys, packBinary({ type: 'shareKeys', round: 1, sessionId: roster.sessionId, from: bad.id, shares: [share] }))
+        .emitWithAck(
+          SECAGG_EVENTS.shareKeys,
+          packBinary({ type: 'shareKeys', round: 1, sessionId: roster.sessionId, from: bad.id, shares: [share] }),
+        )
         .then((a) => (acks.nonNeighbour = a));
     });
     bad.socket.on(SECAGG_EVENTS.routedShares, (raw: unknown) => {
       const m = unpackBinary(raw) as { round: number; sessionId: string };
       if (m.round !== 1) return;
       void bad.socket
-        .emitWithAck(SECAGG_EVENTS.maskedInput, packBinary({ type: 'maskedInput', round: 1, sessionId: m.sessionId, from: bad.id, y: new Uint8Array(40), meanLoss: 1, steps: 1 }))
+        .emitWithAck(
+          SECAGG_EVENTS.maskedInput,
+          packBinary({
+            type: 'maskedInput',
+            round: 1,
+            sessionId: m.sessionId,
+            from: bad.id,
+            y: new Uint8Array(40),
+            meanLoss: 1,
+            steps: 1,
+          }),
+        )
         .then((a) => {
           acks.wrongLength = a;
           forgedAnswered();
         });
     });
-    await waitUntil(() => (s.registry.latestVersion()?.version ?? 0) >= 2 && acks.replay !== undefined, 60_000, 'round 2 and the replay answer');
+    await waitUntil(
+      () => (s.registry.latestVersion()?.version ?? 0) >= 2 && acks.replay !== undefined,
+      60_000,
+      'round 2 and the replay answer',
+    );
     s.coordinator.pause();
 
     expect(acks.nonNeighbour).toMatchObject({ ok: false, code: 'not_neighbour' });
@@ -202,29 +269,58 @@ describe('secure aggregation over real socket.io', () => {
 
     // No single delta is recoverable: each masked input is uncorrelated with its own clipped, weighted delta.
     // (The forged 10-word input was received too, and rejected.)
-    const masked = received.filter((r) => r.kind === 'maskedInput' && (r.payload as { round: number; y: Uint32Array }).round === 1 && (r.payload as { y: Uint32Array }).y.length > 10);
+    const masked = received.filter(
+      (r) =>
+        r.kind === 'maskedInput' &&
+        (r.payload as { round: number; y: Uint32Array }).round === 1 &&
+        (r.payload as { y: Uint32Array }).y.length > 10,
+    );
     expect(masked).toHaveLength(10);
     for (const m of masked) {
       const y = (m.payload as { y: Uint32Array }).y;
       const { clipped } = clipToNorm(results.get(m.clientId)!.delta, CLIP);
       const d = clipped.length;
-      let sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+      let sx = 0,
+        sy = 0,
+        sxx = 0,
+        syy = 0,
+        sxy = 0;
       for (let i = 0; i < d; i++) {
-        const a = clipped[i]!, b = y[i]! / 2 ** 32;
-        sx += a; sy += b; sxx += a * a; syy += b * b; sxy += a * b;
+        const a = clipped[i]!,
+          b = y[i]! / 2 ** 32;
+        sx += a;
+        sy += b;
+        sxx += a * a;
+        syy += b * b;
+        sxy += a * b;
       }
       const corr = (sxy - (sx * sy) / d) / Math.sqrt((sxx - (sx * sx) / d) * (syy - (sy * sy) / d));
       expect(Math.abs(corr)).toBeLessThan(0.1);
     }
     // And no other message carries a float vector of the model's size.
-    const big = received.filter((r) => r.kind !== 'maskedInput' && JSON.stringify(r.payload, (_k, v) => (ArrayBuffer.isView(v) ? v.byteLength : v)).length > 50_000);
+    const big = received.filter(
+      (r) =>
+        r.kind !== 'maskedInput' &&
+        JSON.stringify(r.payload, (_k, v) => (ArrayBuffer.isView(v) ? v.byteLength : v)).length > 50_000,
+    );
     expect(big).toHaveLength(0);
   });
 
   it('adaptive clipping: the masked "not clipped" bit moves C down when updates fit and up when they are clipped', async () => {
-    for (const [startC, direction] of [[10, -1], [1e-6, 1]] as const) {
+    for (const [startC, direction] of [
+      [10, -1],
+      [1e-6, 1],
+    ] as const) {
       const s = await startTestServer({
-        roundConfig: { ...secureRounds(4, 3), secureAggregation: { enabled: true, clipNorm: startC, weightCap: WEIGHT_CAP, adaptiveClip: { enabled: true } } },
+        roundConfig: {
+          ...secureRounds(4, 3),
+          secureAggregation: {
+            enabled: true,
+            clipNorm: startC,
+            weightCap: WEIGHT_CAP,
+            adaptiveClip: { enabled: true },
+          },
+        },
       });
       server = s;
       addClients(s, 4);

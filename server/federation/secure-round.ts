@@ -5,7 +5,12 @@ import { RoundPhase } from '../../shared/protocol/phases';
 import type { Ack } from '../../shared/protocol/messages';
 import type { RoundConfig } from '../../shared/protocol/round-config';
 import {
-  AdvertiseWireSchema, MaskedInputWireSchema, SECAGG_EVENTS, ShareKeysWireSchema, UnmaskWireSchema, type SecAggRoundInfo,
+  AdvertiseWireSchema,
+  MaskedInputWireSchema,
+  SECAGG_EVENTS,
+  ShareKeysWireSchema,
+  UnmaskWireSchema,
+  type SecAggRoundInfo,
 } from '../../shared/protocol/secagg-messages';
 import { SecAggServer, inThreadUnmasker, type Unmasker } from '../../shared/secagg/server';
 import { planCost } from '../../shared/secagg/unmask-plan';
@@ -58,12 +63,21 @@ const PHASE_OF: Record<SecureMessageKind, RoundPhase> = {
  * k and t for a cohort: the admin's degree if set (t = ⌊k/2⌋ + 1), else derived from the
  * configured dropout rate, corrupt fraction and failure target (shared/secagg/parameters.ts).
  */
-export function rosterParamsFor(n: number, sa: RoundConfig['secureAggregation']): { k: number; t: number; derived?: SecAggParams } {
+export function rosterParamsFor(
+  n: number,
+  sa: RoundConfig['secureAggregation'],
+): { k: number; t: number; derived?: SecAggParams } {
   if (sa.degree !== undefined) {
     const k = effectiveDegree(n, sa.degree);
     return { k, t: defaultThreshold(k) };
   }
-  const derived = chooseSecAggParams({ n, dropoutRate: sa.dropoutRate, corruptFraction: sa.corruptFraction, failureTarget: sa.failureTarget, maxDegree: MAX_DEGREE });
+  const derived = chooseSecAggParams({
+    n,
+    dropoutRate: sa.dropoutRate,
+    corruptFraction: sa.corruptFraction,
+    failureTarget: sa.failureTarget,
+    maxDegree: MAX_DEGREE,
+  });
   return { k: derived.k, t: derived.t, derived };
 }
 
@@ -71,7 +85,9 @@ export function rosterParamsFor(n: number, sa: RoundConfig['secureAggregation'])
 const PARALLEL_UNMASK_WORDS = 4_000_000;
 
 const unmaskerFor: Unmasker = (sumOfY, plan) =>
-  planCost(plan) * sumOfY.length >= PARALLEL_UNMASK_WORDS ? sharedUnmaskPool().unmask(sumOfY, plan) : inThreadUnmasker(sumOfY, plan);
+  planCost(plan) * sumOfY.length >= PARALLEL_UNMASK_WORDS
+    ? sharedUnmaskPool().unmask(sumOfY, plan)
+    : inThreadUnmasker(sumOfY, plan);
 
 /** Reconstruction with large thresholds is ~6 ms per secret at t = 107: many of them go to the pool too. */
 const PARALLEL_RECONSTRUCT_JOBS = 64;
@@ -143,7 +159,12 @@ export class SecureRound {
     const bits = quantBitsFor(n, sa.bits);
     const sessionId = randomBytes(12).toString('base64url');
     this.info = {
-      sessionId, threshold: t, degree: k, clipNorm: opts.clipNorm ?? sa.clipNorm, bits, weightCap: sa.weightCap,
+      sessionId,
+      threshold: t,
+      degree: k,
+      clipNorm: opts.clipNorm ?? sa.clipNorm,
+      bits,
+      weightCap: sa.weightCap,
       ...(opts.clientNoiseStd ? { clientNoiseStd: opts.clientNoiseStd } : {}),
       ...(opts.clientBitNoiseStd ? { bitNoiseStd: opts.clientBitNoiseStd } : {}),
       ...(opts.clientLossNoiseStd ? { lossNoiseStd: opts.clientLossNoiseStd } : {}),
@@ -151,10 +172,24 @@ export class SecureRound {
       ...(opts.uniformWeights ? { uniformWeights: true } : {}),
       ...(opts.reportLoss ? { lossMax: sa.lossMax } : {}),
       // Announce what k and t were derived from, so clients can check them (absent for a hand-set degree).
-      ...(derived ? { cohortSize: n, dropoutRate: sa.dropoutRate, corruptFraction: sa.corruptFraction, failureTarget: sa.failureTarget } : {}),
+      ...(derived
+        ? {
+            cohortSize: n,
+            dropoutRate: sa.dropoutRate,
+            corruptFraction: sa.corruptFraction,
+            failureTarget: sa.failureTarget,
+          }
+        : {}),
     };
     this.layout = layoutForRound(this.info, opts.d);
-    this.server = new SecAggServer({ round: opts.roundId, sessionId, clients: opts.cohort, k, threshold: t, vectorLength: this.layout.length });
+    this.server = new SecAggServer({
+      round: opts.roundId,
+      sessionId,
+      clients: opts.cohort,
+      k,
+      threshold: t,
+      vectorLength: this.layout.length,
+    });
     this.result = new Promise((res, rej) => {
       this.resolve = res;
       this.reject = rej;
@@ -170,15 +205,25 @@ export class SecureRound {
    */
   handle(clientId: string, kind: SecureMessageKind, raw: unknown): Ack {
     const early = precheckSecureMessage(raw, {
-      kind, phase: this.closed ? 'closed' : this.phase, expectedPhase: PHASE_OF[kind], roundId: this.opts.roundId, sessionId: this.info.sessionId,
-      clientId, expected: this.expected.has(clientId), answered: this.answered.has(clientId),
+      kind,
+      phase: this.closed ? 'closed' : this.phase,
+      expectedPhase: PHASE_OF[kind],
+      roundId: this.opts.roundId,
+      sessionId: this.info.sessionId,
+      clientId,
+      expected: this.expected.has(clientId),
+      answered: this.answered.has(clientId),
     });
     if (early) return early;
     let unpacked: unknown;
     try {
       unpacked = unpackBinary(raw, secureMessageLimits(kind, this.server.degree, this.layout.length));
     } catch (err) {
-      return { ok: false, code: err instanceof UnpackError && err.code === 'too_large' ? 'too_large' : 'invalid_message', reason: (err as Error).message };
+      return {
+        ok: false,
+        code: err instanceof UnpackError && err.code === 'too_large' ? 'too_large' : 'invalid_message',
+        reason: (err as Error).message,
+      };
     }
     const parsed = SCHEMAS[kind].safeParse(unpacked);
     if (!parsed.success) {
@@ -186,15 +231,27 @@ export class SecureRound {
     }
     this.opts.onReceive?.(clientId, kind, parsed.data);
     if (this.closed || this.phase !== PHASE_OF[kind]) {
-      return { ok: false, code: 'wrong_phase', reason: `${kind} is not accepted in the ${this.closed ? 'closed' : this.phase} phase of round ${this.opts.roundId}` };
+      return {
+        ok: false,
+        code: 'wrong_phase',
+        reason: `${kind} is not accepted in the ${this.closed ? 'closed' : this.phase} phase of round ${this.opts.roundId}`,
+      };
     }
     const msg = parsed.data;
     let r: Result;
     switch (msg.type) {
-      case 'advertise': r = this.server.onAdvertise(clientId, msg); break;
-      case 'shareKeys': r = this.server.onShareKeys(clientId, msg); break;
-      case 'maskedInput': r = this.server.onMaskedInput(clientId, msg); break;
-      case 'unmask': r = this.server.onUnmask(clientId, msg); break;
+      case 'advertise':
+        r = this.server.onAdvertise(clientId, msg);
+        break;
+      case 'shareKeys':
+        r = this.server.onShareKeys(clientId, msg);
+        break;
+      case 'maskedInput':
+        r = this.server.onMaskedInput(clientId, msg);
+        break;
+      case 'unmask':
+        r = this.server.onUnmask(clientId, msg);
+        break;
     }
     if (!r.ok) {
       this.opts.log.warn({ clientId, kind, code: r.code, reason: r.reason }, 'secure aggregation message rejected');
@@ -300,7 +357,10 @@ export class SecureRound {
       const out = await this.server.finish(unmaskerFor, reconstructorFor);
       const dec = decodeMaskedSum(this.layout, out.sum, out.survivors.length, encodingParamsForRound(this.info));
       this.resolve({
-        weightedSum: dec.weightedSum, weightSum: dec.weightSum, survivors: out.survivors, dropped: out.dropped,
+        weightedSum: dec.weightedSum,
+        weightSum: dec.weightSum,
+        survivors: out.survivors,
+        dropped: out.dropped,
         unmaskMs: performance.now() - t0,
         ...(dec.centredBitSum !== undefined ? { centredBitSum: dec.centredBitSum } : {}),
         ...(dec.centredLossSum !== undefined ? { centredLossSum: dec.centredLossSum } : {}),

@@ -5,7 +5,14 @@ import { z } from 'zod';
 import { SECAGG_EVENTS } from '../../shared/protocol/secagg-messages';
 import type { SecureMessageKind } from './secure-round';
 import {
-  ClientReadySchema, EVENTS, ErrorCodes, GetModelSchema, HandshakeAuthSchema, UpdateSubmitSchema, type Ack, type ModelPayload,
+  ClientReadySchema,
+  EVENTS,
+  ErrorCodes,
+  GetModelSchema,
+  HandshakeAuthSchema,
+  UpdateSubmitSchema,
+  type Ack,
+  type ModelPayload,
 } from '../../shared/protocol/messages';
 import { float32ToBytes } from '../../shared/protocol/binary';
 import type { Registry } from '../registry/registry';
@@ -71,12 +78,20 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
 
   io.use((socket, next) => {
     const auth = HandshakeAuthSchema.safeParse(socket.handshake.auth ?? {});
-    if (!auth.success) return next(new Error(`unauthenticated: malformed handshake (${formatIssues(auth.error, { root: 'auth' })})`));
+    if (!auth.success)
+      return next(new Error(`unauthenticated: malformed handshake (${formatIssues(auth.error, { root: 'auth' })})`));
     // Before any registry work: a client recently cut for flooding waits out its cool-down.
-    if (buckets.get(auth.data.clientId)?.blocksReconnect(Date.now())) return next(new Error('rate limited: too many messages, retry in a few seconds'));
+    if (buckets.get(auth.data.clientId)?.blocksReconnect(Date.now()))
+      return next(new Error('rate limited: too many messages, retry in a few seconds'));
     const token = auth.data.token ? registry.verifyToken(auth.data.token, ['client']) : undefined;
     if (!token && !opts.openEnrollment) {
-      return next(new Error(auth.data.token ? 'unauthenticated: join token is invalid, revoked or expired' : 'unauthenticated: a join token is required'));
+      return next(
+        new Error(
+          auth.data.token
+            ? 'unauthenticated: join token is invalid, revoked or expired'
+            : 'unauthenticated: a join token is required',
+        ),
+      );
     }
     const known = registry.getClient(auth.data.clientId);
     if (known?.removed) return next(new Error('unauthenticated: this client was removed by the administrator'));
@@ -89,7 +104,11 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
     if (token && (!known || rebinding)) {
       const used = registry.countClientsForToken(token.id);
       if (used >= devicesPerToken) {
-        return next(new Error(`unauthenticated: this join token is already used by ${used} device(s) (limit ${devicesPerToken}); ask for a new token`));
+        return next(
+          new Error(
+            `unauthenticated: this join token is already used by ${used} device(s) (limit ${devicesPerToken}); ask for a new token`,
+          ),
+        );
       }
     }
     // Bind now, in the same tick as the check, so two concurrent handshakes cannot both take the last slot.
@@ -103,7 +122,11 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
   io.on('connection', (socket: Socket) => {
     const clientId = socket.data.clientId as string;
     const clog = log.child({ clientId });
-    registry.clientSeen({ id: clientId, name: socket.data.name as string | undefined, tokenId: socket.data.tokenId as number | undefined });
+    registry.clientSeen({
+      id: clientId,
+      name: socket.data.name as string | undefined,
+      tokenId: socket.data.tokenId as number | undefined,
+    });
     const client = {
       id: clientId,
       name: socket.data.name as string | undefined,
@@ -114,7 +137,11 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
         socket.disconnect(true);
       },
     };
-    const leaveGuard = opts.sessions?.add({ clientId, tokenId: socket.data.tokenId as number | undefined, disconnect: (why) => client.disconnect(why) });
+    const leaveGuard = opts.sessions?.add({
+      clientId,
+      tokenId: socket.data.tokenId as number | undefined,
+      disconnect: (why) => client.disconnect(why),
+    });
     const previous = coordinator.pool.add(client);
     if (previous) previous.disconnect('replaced by a newer connection of the same client');
     clog.info('client connected');
@@ -124,7 +151,12 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
     socket.use((packet, next) => {
       if (bucket.take(Date.now())) return next();
       const ack = packet[packet.length - 1];
-      if (typeof ack === 'function') (ack as AckFn)({ ok: false, code: ErrorCodes.rateLimited, reason: `more than ${rateLimit.eventsPerSecond} events/s` });
+      if (typeof ack === 'function')
+        (ack as AckFn)({
+          ok: false,
+          code: ErrorCodes.rateLimited,
+          reason: `more than ${rateLimit.eventsPerSecond} events/s`,
+        });
       if (bucket.exhausted) {
         clog.warn({ refused: bucket.refusedInARow }, 'client ignores rate limiting; disconnecting');
         client.disconnect('too many messages');
@@ -132,7 +164,11 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
     });
 
     /** Wraps a handler: validates the payload with zod and always answers the ack. */
-    const on = <S extends z.ZodType>(event: string, schema: S, handler: (msg: z.infer<S>, wireBytes: number) => MaybeAsync<Ack<object>>) => {
+    const on = <S extends z.ZodType>(
+      event: string,
+      schema: S,
+      handler: (msg: z.infer<S>, wireBytes: number) => MaybeAsync<Ack<object>>,
+    ) => {
       socket.on(event, (raw: unknown, ack?: unknown) => {
         const reply: AckFn = typeof ack === 'function' ? (ack as AckFn) : () => undefined;
         const parsed = schema.safeParse(raw);
@@ -161,7 +197,12 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
       if (c) c.ready = msg;
       registry.clientSeen({ id: clientId, backend: msg.backend });
       coordinator.clientReady();
-      return { ok: true, clientId, modelVersion: coordinator.globalModel.version, modelConfig: coordinator.globalModel.config };
+      return {
+        ok: true,
+        clientId,
+        modelVersion: coordinator.globalModel.version,
+        modelConfig: coordinator.globalModel.config,
+      };
     });
 
     // Each version at most once per connection: a client caches what it downloaded.
@@ -170,13 +211,23 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
       const current = coordinator.globalModel;
       const version = msg.version ?? current.version;
       if (sentVersions.has(version)) {
-        return { ok: false, code: ErrorCodes.rateLimited, reason: `model v${version} was already sent on this connection` };
+        return {
+          ok: false,
+          code: ErrorCodes.rateLimited,
+          reason: `model v${version} was already sent on this connection`,
+        };
       }
-      if (version > current.version) return { ok: false, code: ErrorCodes.noModel, reason: `model version ${version} does not exist` };
+      if (version > current.version)
+        return { ok: false, code: ErrorCodes.noModel, reason: `model version ${version} does not exist` };
       sentVersions.add(version);
       let payload: ModelPayload;
       if (version === current.version) {
-        payload = { version, hash: current.hash, layoutHash: current.layout.hash, weights: float32ToBytes(current.weights) };
+        payload = {
+          version,
+          hash: current.hash,
+          layoutHash: current.layout.hash,
+          weights: float32ToBytes(current.weights),
+        };
       } else {
         try {
           payload = await models.get(version);

@@ -14,7 +14,11 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 const plainRounds = {
   training: { localSteps: 1, batchSize: 8, learningRate: 1e-3, temperature: 0.5 },
-  cohort: { mode: 'fixed' as const, size: 2 }, minClients: 2, minSurvivors: 2, trainDeadlineMs: 60_000, roundIntervalMs: 0,
+  cohort: { mode: 'fixed' as const, size: 2 },
+  minClients: 2,
+  minSurvivors: 2,
+  trainDeadlineMs: 60_000,
+  roundIntervalMs: 0,
   secureAggregation: { enabled: false },
 };
 
@@ -26,7 +30,15 @@ async function serverWith(strategy: Strategy, manualStart: boolean): Promise<Tes
 
 function join2(s: TestServer, tag: string): void {
   clientShards(2, 'iid', 4).forEach((data, i) =>
-    clients.push(new NodeFederatedClient({ url: s.url, token: s.registry.createToken('client').token, clientId: `${tag}-${i}-client`, modelConfig: TINY_MODEL_CONFIG, data })),
+    clients.push(
+      new NodeFederatedClient({
+        url: s.url,
+        token: s.registry.createToken('client').token,
+        clientId: `${tag}-${i}-client`,
+        modelConfig: TINY_MODEL_CONFIG,
+        data,
+      }),
+    ),
   );
 }
 

@@ -21,7 +21,12 @@ export async function startTestServer(
   const dataDir = flags.dataDir ?? mkdtempSync(join(tmpdir(), 'fedssl-test-'));
   const cfg = loadServerConfig(
     {
-      port: 0, host: '127.0.0.1', dataDir, model: 'tiny', logLevel: 'silent', openEnrollment: flags.openEnrollment ?? false,
+      port: 0,
+      host: '127.0.0.1',
+      dataDir,
+      model: 'tiny',
+      logLevel: 'silent',
+      openEnrollment: flags.openEnrollment ?? false,
       ...(flags.keepCheckpoints ? { keepCheckpoints: flags.keepCheckpoints } : {}),
     },
     {},

@@ -26,10 +26,14 @@ describe('parallel unmask on worker threads', () => {
     for (let i = 0; i < 5; i++) {
       const me = generateKeyPair();
       const peer = generateKeyPair();
-      expect(nodePrimitives.agree(me.secretKey, peer.publicKey)).toEqual(sharedPrimitives.agree(me.secretKey, peer.publicKey));
+      expect(nodePrimitives.agree(me.secretKey, peer.publicKey)).toEqual(
+        sharedPrimitives.agree(me.secretKey, peer.publicKey),
+      );
       // Second use of the same (cached) private key with another peer.
       const other = generateKeyPair();
-      expect(nodePrimitives.agree(me.secretKey, other.publicKey)).toEqual(sharedPrimitives.agree(me.secretKey, other.publicKey));
+      expect(nodePrimitives.agree(me.secretKey, other.publicKey)).toEqual(
+        sharedPrimitives.agree(me.secretKey, other.publicKey),
+      );
     }
     expect(() => nodePrimitives.agree(generateKeyPair().secretKey, new Uint8Array(32))).toThrow();
   });
@@ -40,7 +44,11 @@ describe('parallel unmask on worker threads', () => {
       round: 1,
       sessionId: 'pool-test',
       selfSeeds: Array.from({ length: 5 }, () => randomSeed()),
-      dropped: [0, 1, 2].map((u) => ({ id: `c${u}`, maskKey: keys[u]!.secretKey, survivors: [3, 4, 5, 6, 7].map((v) => ({ id: `c${v}`, sPk: keys[v]!.publicKey })) })),
+      dropped: [0, 1, 2].map((u) => ({
+        id: `c${u}`,
+        maskKey: keys[u]!.secretKey,
+        survivors: [3, 4, 5, 6, 7].map((v) => ({ id: `c${v}`, sPk: keys[v]!.publicKey })),
+      })),
     };
     const acc = new Uint32Array(5000).map((_, i) => (i * 2654435761) >>> 0);
     const want = await inThreadUnmasker(acc, plan);
@@ -55,7 +63,13 @@ describe('parallel unmask on worker threads', () => {
       round: 1,
       sessionId: 'pool-loop',
       selfSeeds: Array.from({ length: 24 }, () => randomSeed()),
-      dropped: [{ id: 'c0', maskKey: keys[0]!.secretKey, survivors: [1, 2, 3].map((v) => ({ id: `c${v}`, sPk: keys[v]!.publicKey })) }],
+      dropped: [
+        {
+          id: 'c0',
+          maskKey: keys[0]!.secretKey,
+          survivors: [1, 2, 3].map((v) => ({ id: `c${v}`, sPk: keys[v]!.publicKey })),
+        },
+      ],
     };
     const acc = new Uint32Array(200_000);
     const ticksDuring = async (run: () => Promise<Uint32Array>) => {
@@ -86,14 +100,30 @@ describe('parallel unmask on worker threads', () => {
     for (let i = 0; i < 7; i++) {
       const seed = randomSeed();
       const shares = [...(await shareSecret(seed, holders, 5)).values()];
-      jobs.push({ ...ctx, owner: `s${i}`, what: 'self seed', shares, threshold: 5, expect: selfSeedCommitment(seed, { ...ctx, id: `s${i}` }) });
+      jobs.push({
+        ...ctx,
+        owner: `s${i}`,
+        what: 'self seed',
+        shares,
+        threshold: 5,
+        expect: selfSeedCommitment(seed, { ...ctx, id: `s${i}` }),
+      });
       const key = generateKeyPair().secretKey;
       const keyShares = [...(await shareSecret(key, holders, 5)).values()];
       // The last mask key is checked against the wrong public key: it must fail, naming the owner.
-      jobs.push({ ...ctx, owner: `d${i}`, what: 'mask key', shares: keyShares, threshold: 5, expect: i === 6 ? publicKeyOf(randomSeed()) : publicKeyOf(key) });
+      jobs.push({
+        ...ctx,
+        owner: `d${i}`,
+        what: 'mask key',
+        shares: keyShares,
+        threshold: 5,
+        expect: i === 6 ? publicKeyOf(randomSeed()) : publicKeyOf(key),
+      });
     }
     const want = await inThreadReconstructor(jobs);
     expect(await pool.reconstruct(jobs)).toEqual(want);
-    expect(want.filter((r) => 'error' in r)).toEqual([{ error: 'mask key of d6: shamir: reconstructed secret failed verification' }]);
+    expect(want.filter((r) => 'error' in r)).toEqual([
+      { error: 'mask key of d6: shamir: reconstructed secret failed verification' },
+    ]);
   });
 });

@@ -23,7 +23,8 @@ export class UnmaskPool {
   private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
 
   constructor(size = availableParallelism()) {
-    if (!Number.isInteger(size) || size < 1) throw new Error(`unmask pool: size must be a positive integer, got ${size}`);
+    if (!Number.isInteger(size) || size < 1)
+      throw new Error(`unmask pool: size must be a positive integer, got ${size}`);
     this.size = size;
   }
 
@@ -64,7 +65,9 @@ export class UnmaskPool {
   readonly unmask: Unmasker = async (sumOfY: Uint32Array, plan: UnmaskPlan): Promise<Uint32Array> => {
     const workers = this.spawn();
     const parts = splitPlan(plan, workers.length);
-    const replies = await Promise.all(parts.map((part, i) => this.call(workers[i]!, { kind: 'unmask', plan: part, length: sumOfY.length })));
+    const replies = await Promise.all(
+      parts.map((part, i) => this.call(workers[i]!, { kind: 'unmask', plan: part, length: sumOfY.length })),
+    );
     let out = sumOfY;
     for (const r of replies) {
       if (!r.total) throw new Error('unmask worker: no total');
@@ -79,7 +82,9 @@ export class UnmaskPool {
     const per = Math.ceil(jobs.length / workers.length);
     const chunks: ReconstructJob[][] = [];
     for (let i = 0; i < jobs.length; i += per) chunks.push(jobs.slice(i, i + per));
-    const replies = await Promise.all(chunks.map((chunk, i) => this.call(workers[i]!, { kind: 'reconstruct', jobs: chunk })));
+    const replies = await Promise.all(
+      chunks.map((chunk, i) => this.call(workers[i]!, { kind: 'reconstruct', jobs: chunk })),
+    );
     return replies.flatMap((r) => {
       if (!r.outcomes) throw new Error('unmask worker: no outcomes');
       return r.outcomes;

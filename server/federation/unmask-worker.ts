@@ -4,7 +4,9 @@ import { maskTotal, type UnmaskPlan } from '../../shared/secagg/unmask-plan';
 import { runReconstructJob, type ReconstructJob } from '../../shared/secagg/reconstruct-jobs';
 import { createNodePrimitives } from './node-primitives';
 
-type Job = { id: number; kind: 'unmask'; plan: UnmaskPlan; length: number } | { id: number; kind: 'reconstruct'; jobs: ReconstructJob[] };
+type Job =
+  | { id: number; kind: 'unmask'; plan: UnmaskPlan; length: number }
+  | { id: number; kind: 'reconstruct'; jobs: ReconstructJob[] };
 
 parentPort!.on('message', (job: Job) => {
   void (async () => {

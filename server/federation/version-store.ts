@@ -68,9 +68,21 @@ export class VersionStore {
     writeStrategyState(this.dir, version, this.strategy.name, this.strategy.saveState());
     const src = this.registry.getVersion(toVersion)!;
     this.registry.insertVersion({
-      version, parent: toVersion, round_id: null, participants: 0, survivors: 0, examples: 0, mean_loss: null,
-      config_hash: src.config_hash, layout_hash: target.layout.hash, weights_hash: hash, checkpoint_path: path,
-      epsilon: src.epsilon, clip_norm: src.clip_norm, noise_multiplier: src.noise_multiplier, note: `rollback to v${toVersion}`,
+      version,
+      parent: toVersion,
+      round_id: null,
+      participants: 0,
+      survivors: 0,
+      examples: 0,
+      mean_loss: null,
+      config_hash: src.config_hash,
+      layout_hash: target.layout.hash,
+      weights_hash: hash,
+      checkpoint_path: path,
+      epsilon: src.epsilon,
+      clip_norm: src.clip_norm,
+      noise_multiplier: src.noise_multiplier,
+      note: `rollback to v${toVersion}`,
     });
     return { ...target, version, hash };
   }

@@ -28,7 +28,11 @@ export function requireAdmin(registry: Registry, req: IncomingMessage): number {
 const CreateTokenSchema = z.object({
   label: z.string().max(100).optional(),
   kind: z.enum(['client', 'metrics']).default('client'),
-  expiresInHours: z.number().positive().max(24 * 365).optional(),
+  expiresInHours: z
+    .number()
+    .positive()
+    .max(24 * 365)
+    .optional(),
 });
 const RollbackSchema = z.object({ version: z.number().int().min(0) });
 
@@ -40,40 +44,59 @@ function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
 
 function versionParam(registry: Registry, raw: string | undefined): number {
   const v = Number(raw);
-  if (!Number.isInteger(v) || v < 0 || !registry.getVersion(v)) throw new HttpError(404, `model version ${raw} not found`);
+  if (!Number.isInteger(v) || v < 0 || !registry.getVersion(v))
+    throw new HttpError(404, `model version ${raw} not found`);
   return v;
 }
 
 /** Admin REST API; every route requires the admin token and every change is audited. */
 export function adminRouter(registry: Registry, coordinator: RoundCoordinator, sessions?: SessionGuard): Router {
   const router = new Router();
-  const guarded = (method: string, path: string, fn: (ctx: Parameters<Parameters<Router['add']>[2]>[0], actor: string) => unknown, schema?: RouteSchema) =>
-    router.add(method, path, async (ctx) => fn(ctx, `admin#${requireAdmin(registry, ctx.req)}`), { ...schema, guard: (req) => requireAdmin(registry, req) });
+  const guarded = (
+    method: string,
+    path: string,
+    fn: (ctx: Parameters<Parameters<Router['add']>[2]>[0], actor: string) => unknown,
+    schema?: RouteSchema,
+  ) =>
+    router.add(method, path, async (ctx) => fn(ctx, `admin#${requireAdmin(registry, ctx.req)}`), {
+      ...schema,
+      guard: (req) => requireAdmin(registry, req),
+    });
 
   guarded('GET', '/api/admin/status', () => ({ ...coordinator.status(), config: coordinator.config }));
   guarded('GET', '/api/admin/versions', () => registry.listVersions());
   guarded('GET', '/api/admin/rounds', () => registry.listRounds());
   guarded('GET', '/api/admin/clients', () => {
     const connected = new Map(coordinator.pool.all().map((c) => [c.id, c]));
-    return registry.listClients().map((c) => ({ ...c, connected: connected.has(c.id), eligible: connected.get(c.id)?.ready !== undefined }));
+    return registry
+      .listClients()
+      .map((c) => ({ ...c, connected: connected.has(c.id), eligible: connected.get(c.id)?.ready !== undefined }));
   });
   guarded('GET', '/api/admin/tokens', () => registry.listTokens());
   guarded('GET', '/api/admin/audit', () => registry.listAudit());
 
-  guarded('POST', '/api/admin/tokens', async (ctx, actor) => {
-    const body = parse(CreateTokenSchema, await ctx.body());
-    const expiresAt = body.expiresInHours ? Date.now() + body.expiresInHours * 3600_000 : undefined;
-    const created = registry.createToken(body.kind, body.label, expiresAt);
-    registry.audit(actor, 'token.create', { id: created.id, kind: body.kind, label: body.label });
-    return created;
-  }, { body: CreateTokenSchema });
+  guarded(
+    'POST',
+    '/api/admin/tokens',
+    async (ctx, actor) => {
+      const body = parse(CreateTokenSchema, await ctx.body());
+      const expiresAt = body.expiresInHours ? Date.now() + body.expiresInHours * 3600_000 : undefined;
+      const created = registry.createToken(body.kind, body.label, expiresAt);
+      registry.audit(actor, 'token.create', { id: created.id, kind: body.kind, label: body.label });
+      return created;
+    },
+    { body: CreateTokenSchema },
+  );
   guarded('DELETE', '/api/admin/tokens/:id', (ctx, actor) => {
     const id = Number(ctx.params.id);
     const row = Number.isInteger(id) ? registry.getToken(id) : undefined;
     if (!row || row.revoked_at !== null) throw new HttpError(404, `no live token #${ctx.params.id}`);
     // Never lock everyone out: the last live admin token cannot be revoked over the API.
     if (row.kind === 'admin' && registry.countLiveTokens('admin') <= 1) {
-      throw new HttpError(409, 'refusing to revoke the last live admin token (create another admin token first, e.g. npm run admin -- admin-token)');
+      throw new HttpError(
+        409,
+        'refusing to revoke the last live admin token (create another admin token first, e.g. npm run admin -- admin-token)',
+      );
     }
     registry.revokeToken(id);
     registry.audit(actor, 'token.revoke', { id });
@@ -90,24 +113,34 @@ export function adminRouter(registry: Registry, coordinator: RoundCoordinator, s
     registry.audit(actor, 'rounds.resume');
     return coordinator.status();
   });
-  guarded('PUT', '/api/admin/config', async (ctx, actor) => {
-    const cfg = parse(RoundConfigSchema, await ctx.body());
-    coordinator.updateConfig(cfg);
-    registry.setSetting('round_config', JSON.stringify(cfg));
-    registry.audit(actor, 'config.update', cfg);
-    return cfg;
-  }, { body: RoundConfigSchema });
-  guarded('POST', '/api/admin/rollback', async (ctx, actor) => {
-    const { version } = parse(RollbackSchema, await ctx.body());
-    versionParam(registry, String(version));
-    try {
-      const m = coordinator.rollback(version);
-      registry.audit(actor, 'model.rollback', { to: version, newVersion: m.version });
-      return { ok: true, version: m.version, parent: version };
-    } catch (err) {
-      throw new HttpError(409, (err as Error).message);
-    }
-  }, { body: RollbackSchema });
+  guarded(
+    'PUT',
+    '/api/admin/config',
+    async (ctx, actor) => {
+      const cfg = parse(RoundConfigSchema, await ctx.body());
+      coordinator.updateConfig(cfg);
+      registry.setSetting('round_config', JSON.stringify(cfg));
+      registry.audit(actor, 'config.update', cfg);
+      return cfg;
+    },
+    { body: RoundConfigSchema },
+  );
+  guarded(
+    'POST',
+    '/api/admin/rollback',
+    async (ctx, actor) => {
+      const { version } = parse(RollbackSchema, await ctx.body());
+      versionParam(registry, String(version));
+      try {
+        const m = coordinator.rollback(version);
+        registry.audit(actor, 'model.rollback', { to: version, newVersion: m.version });
+        return { ok: true, version: m.version, parent: version };
+      } catch (err) {
+        throw new HttpError(409, (err as Error).message);
+      }
+    },
+    { body: RollbackSchema },
+  );
   guarded('DELETE', '/api/admin/clients/:id', (ctx, actor) => {
     const id = ctx.params.id!;
     const known = registry.getClient(id);
@@ -122,10 +155,14 @@ export function adminRouter(registry: Registry, coordinator: RoundCoordinator, s
   });
 
   // Pinned versions keep their checkpoint file under retention.
-  for (const [method, pinned] of [['PUT', true], ['DELETE', false]] as const) {
+  for (const [method, pinned] of [
+    ['PUT', true],
+    ['DELETE', false],
+  ] as const) {
     guarded(method, '/api/admin/versions/:version/pin', (ctx, actor) => {
       const v = versionParam(registry, ctx.params.version);
-      if (pinned && registry.getVersion(v)!.pruned_at !== null) throw new HttpError(409, `the checkpoint of v${v} was already deleted by retention`);
+      if (pinned && registry.getVersion(v)!.pruned_at !== null)
+        throw new HttpError(409, `the checkpoint of v${v} was already deleted by retention`);
       registry.setPinned(v, pinned);
       registry.audit(actor, pinned ? 'version.pin' : 'version.unpin', { version: v });
       return { ok: true, version: v, pinned };

@@ -63,11 +63,13 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
   });
 
   app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
-    let status = err instanceof HttpError ? err.status : (err as FastifyError).statusCode ?? 500;
+    let status = err instanceof HttpError ? err.status : ((err as FastifyError).statusCode ?? 500);
     let message = err.message;
     if (hasZodFastifySchemaValidationErrors(err)) {
       status = 400;
-      message = err.validation.map((v) => `${v.instancePath.replace(/^\//, '').replaceAll('/', '.') || 'body'}: ${v.message}`).join('; ');
+      message = err.validation
+        .map((v) => `${v.instancePath.replace(/^\//, '').replaceAll('/', '.') || 'body'}: ${v.message}`)
+        .join('; ');
     }
     // The rest of an oversized body is unread: end the connection rather than parse it as a request.
     if (status === 413) void reply.header('Connection', 'close');
@@ -92,7 +94,10 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
       sendJson(res, 404, { error: 'not found', path: req.url });
     } catch (err) {
       opts.log.error({ err, url: req.url }, 'request failed');
-      if (!res.headersSent) sendJson(res, err instanceof HttpError ? err.status : 500, { error: err instanceof HttpError ? err.message : 'internal error' });
+      if (!res.headersSent)
+        sendJson(res, err instanceof HttpError ? err.status : 500, {
+          error: err instanceof HttpError ? err.message : 'internal error',
+        });
       else res.end();
     }
   });

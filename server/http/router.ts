@@ -4,7 +4,10 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -48,10 +51,12 @@ export class Router {
   add(method: string, path: string, handler: Handler, schema?: RouteSchema): this {
     const keys: string[] = [];
     const pattern = new RegExp(
-      '^' + path.replace(/:([a-zA-Z]+)/g, (_, k: string) => {
-        keys.push(k);
-        return '([^/]+)';
-      }) + '$',
+      '^' +
+        path.replace(/:([a-zA-Z]+)/g, (_, k: string) => {
+          keys.push(k);
+          return '([^/]+)';
+        }) +
+        '$',
     );
     this.routes.push({ method, path, pattern, keys, handler, schema });
     return this;
@@ -65,11 +70,16 @@ export class Router {
         method: r.method as HTTPMethods,
         url: r.path,
         ...(r.schema?.body ? { schema: { body: r.schema.body } } : {}),
-        ...(r.schema?.guard ? { onRequest: async (request: { raw: IncomingMessage }) => r.schema!.guard!(request.raw) } : {}),
+        ...(r.schema?.guard
+          ? { onRequest: async (request: { raw: IncomingMessage }) => r.schema!.guard!(request.raw) }
+          : {}),
         handler: async (request, reply) => {
           const url = new URL(request.url, 'http://local');
           const ctx: RouteContext = {
-            req: request.raw, res: reply.raw, params: request.params as Record<string, string>, url,
+            req: request.raw,
+            res: reply.raw,
+            params: request.params as Record<string, string>,
+            url,
             body: () => Promise.resolve(request.body ?? {}),
           };
           const result = await r.handler(ctx);
@@ -111,7 +121,8 @@ export class Router {
       const status = err instanceof HttpError ? err.status : 500;
       // After a 413 the rest of the body is unread: close the connection rather than parse it as the next request.
       if (status === 413) res.setHeader('Connection', 'close');
-      if (!res.headersSent) sendJson(res, status, { error: status === 500 ? 'internal error' : (err as Error).message });
+      if (!res.headersSent)
+        sendJson(res, status, { error: status === 500 ? 'internal error' : (err as Error).message });
       if (status === 500) throw err;
     }
     return true;
@@ -120,7 +131,11 @@ export class Router {
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store' });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+  });
   res.end(text);
 }
 
@@ -139,7 +154,8 @@ function decodeParam(raw: string): string {
  */
 async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > MAX_BODY) throw new HttpError(413, `request body larger than ${MAX_BODY} bytes`);
+  if (Number.isFinite(declared) && declared > MAX_BODY)
+    throw new HttpError(413, `request body larger than ${MAX_BODY} bytes`);
   const chunks: Buffer[] = [];
   let size = 0;
   await new Promise<void>((done, fail) => {

@@ -51,7 +51,10 @@ export function createStaticHandler(root: string) {
     res.setHeader('Content-Type', MIME[extname(file)] ?? 'application/octet-stream');
     res.setHeader('Content-Length', info.size);
     // Hashed assets are immutable; pages and datasets are revalidated.
-    res.setHeader('Cache-Control', pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+    res.setHeader(
+      'Cache-Control',
+      pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache',
+    );
     if (req.method === 'HEAD') {
       res.end();
       return true;

@@ -28,7 +28,11 @@ export function checkpointDir(registry: Registry): string {
  * on first start. The model architecture is fixed per data directory: a stored
  * config wins over `requested`, since its weights cannot be reused otherwise.
  */
-export function loadOrCreateGlobalModel(registry: Registry, requested: ModelConfig = DEFAULT_MODEL_CONFIG, seed = 0): GlobalModel {
+export function loadOrCreateGlobalModel(
+  registry: Registry,
+  requested: ModelConfig = DEFAULT_MODEL_CONFIG,
+  seed = 0,
+): GlobalModel {
   const stored = registry.getSetting('model_config');
   const config = stored ? ModelConfigSchema.parse(JSON.parse(stored)) : ModelConfigSchema.parse(requested);
   const latest = registry.latestVersion();
@@ -62,7 +66,10 @@ export function loadOrCreateGlobalModel(registry: Registry, requested: ModelConf
 export function loadVersion(registry: Registry, version: number, config?: ModelConfig): GlobalModel {
   const row = registry.getVersion(version);
   if (!row) throw new Error(`model version ${version} does not exist`);
-  if (row.pruned_at !== null) throw new Error(`the checkpoint of model version ${version} was deleted by checkpoint retention (pin versions to keep them)`);
+  if (row.pruned_at !== null)
+    throw new Error(
+      `the checkpoint of model version ${version} was deleted by checkpoint retention (pin versions to keep them)`,
+    );
   const ckpt = readCheckpoint(row.checkpoint_path, row.weights_hash);
   const cfg = config ?? ModelConfigSchema.parse(JSON.parse(registry.getSetting('model_config') ?? 'null'));
   return { version: row.version, weights: ckpt.weights, layout: ckpt.layout, hash: row.weights_hash, config: cfg };

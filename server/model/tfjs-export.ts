@@ -25,7 +25,10 @@ export async function exportTfjs(model: GlobalModel, part: 'encoder' | 'head' = 
       }),
     );
     if (!artifacts?.weightData || !artifacts.weightSpecs) throw new Error('tfjs export produced no weights');
-    const data = artifacts.weightData instanceof ArrayBuffer ? artifacts.weightData : tf.io.concatenateArrayBuffers(artifacts.weightData);
+    const data =
+      artifacts.weightData instanceof ArrayBuffer
+        ? artifacts.weightData
+        : tf.io.concatenateArrayBuffers(artifacts.weightData);
     return {
       modelJson: {
         format: 'layers-model',

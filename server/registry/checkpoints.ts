@@ -1,4 +1,15 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import {
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+  openSync,
+  fsyncSync,
+  closeSync,
+  readdirSync,
+  rmSync,
+  existsSync,
+} from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -57,7 +68,8 @@ export function cleanTempFiles(dir: string): string[] {
 }
 
 function parseCheckpoint(buf: Buffer, path: string): Checkpoint {
-  if (buf.length < 12 || buf.subarray(0, 8).toString('ascii') !== MAGIC) throw new Error(`${path} is not a FedSSL checkpoint`);
+  if (buf.length < 12 || buf.subarray(0, 8).toString('ascii') !== MAGIC)
+    throw new Error(`${path} is not a FedSSL checkpoint`);
   const len = buf.readUInt32LE(8);
   const meta = JSON.parse(buf.subarray(12, 12 + len).toString('utf8')) as { version: number; layout: WeightLayout };
   const raw = buf.subarray(12 + len);
@@ -71,18 +83,23 @@ function parseCheckpoint(buf: Buffer, path: string): Checkpoint {
 
 export function readCheckpoint(path: string, expectedHash?: string): Checkpoint {
   const ckpt = parseCheckpoint(readFileSync(path), path);
-  if (expectedHash && weightsHash(ckpt.weights) !== expectedHash) throw new Error(`${path}: checksum mismatch (corrupt checkpoint)`);
+  if (expectedHash && weightsHash(ckpt.weights) !== expectedHash)
+    throw new Error(`${path}: checksum mismatch (corrupt checkpoint)`);
   return ckpt;
 }
 
 /** Same hash as weightsHash (SHA-256 of the float32 bytes, 32 hex chars), with node's native SHA-256. */
 export function nativeWeightsHash(weights: Float32Array): string {
-  return createHash('sha256').update(new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength)).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** Asynchronous read for request paths: the file I/O leaves the event loop free; the hash is native. */
 export async function readCheckpointAsync(path: string, expectedHash?: string): Promise<Checkpoint> {
   const ckpt = parseCheckpoint(await readFile(path), path);
-  if (expectedHash && nativeWeightsHash(ckpt.weights) !== expectedHash) throw new Error(`${path}: checksum mismatch (corrupt checkpoint)`);
+  if (expectedHash && nativeWeightsHash(ckpt.weights) !== expectedHash)
+    throw new Error(`${path}: checksum mismatch (corrupt checkpoint)`);
   return ckpt;
 }

@@ -8,7 +8,10 @@ import { RoundOutcome } from '../../shared/protocol/phases';
 import type { AuditRow, ClientRow, RoundRow, TokenKind, TokenRow, VersionRow } from '../../shared/protocol/admin';
 export type { ClientRow, RoundRow, TokenKind, TokenRow, VersionRow } from '../../shared/protocol/admin';
 
-export type NewVersion = Omit<VersionRow, 'created_at' | 'probe_accuracy' | 'probe_random' | 'health_json' | 'note' | 'pinned' | 'pruned_at'> & {
+export type NewVersion = Omit<
+  VersionRow,
+  'created_at' | 'probe_accuracy' | 'probe_random' | 'health_json' | 'note' | 'pinned' | 'pruned_at'
+> & {
   note?: string | null;
 };
 
@@ -44,7 +47,9 @@ export class Registry {
   }
 
   setSetting(key: string, value: string): void {
-    this.db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.db
+      .prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
+      .run(key, value);
   }
 
   // --- tokens -------------------------------------------------------------
@@ -72,7 +77,8 @@ export class Registry {
   verifyToken(token: string | undefined, kinds: TokenKind[]): TokenRow | undefined {
     if (!token || token.length > 512) return undefined;
     const hash = hashToken(token);
-    const row = this.db.prepare('SELECT * FROM tokens WHERE hash = ?').get(hash) as (TokenRow & { hash: string }) | undefined;
+    const row = this.db.prepare('SELECT * FROM tokens WHERE hash = ?').get(hash) as
+      (TokenRow & { hash: string }) | undefined;
     if (!row) return undefined;
     // Constant-time compare of the stored hash (defence in depth; lookup is by hash already).
     if (!timingSafeEqual(Buffer.from(row.hash, 'hex'), Buffer.from(hash, 'hex'))) return undefined;
@@ -84,23 +90,36 @@ export class Registry {
   }
 
   revokeToken(id: number): boolean {
-    return this.db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(Date.now(), id).changes > 0;
+    return (
+      this.db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(Date.now(), id)
+        .changes > 0
+    );
   }
 
   getToken(id: number): TokenRow | undefined {
-    return this.db.prepare('SELECT id, kind, label, created_at, expires_at, revoked_at FROM tokens WHERE id = ?').get(id) as TokenRow | undefined;
+    return this.db
+      .prepare('SELECT id, kind, label, created_at, expires_at, revoked_at FROM tokens WHERE id = ?')
+      .get(id) as TokenRow | undefined;
   }
 
   /** Live (not revoked, not expired) tokens of `kind`. */
   countLiveTokens(kind: TokenKind): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM tokens WHERE kind = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)').get(kind, Date.now()) as { n: number }).n;
+    return (
+      this.db
+        .prepare(
+          'SELECT COUNT(*) AS n FROM tokens WHERE kind = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)',
+        )
+        .get(kind, Date.now()) as { n: number }
+    ).n;
   }
 
   /** Of `ids`, the tokens that are revoked, expired or gone (one query for many live sessions). */
   deadTokens(ids: number[], now = Date.now()): Set<number> {
     if (ids.length === 0) return new Set();
     const live = this.db
-      .prepare('SELECT id FROM tokens WHERE id IN (SELECT value FROM json_each(?)) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)')
+      .prepare(
+        'SELECT id FROM tokens WHERE id IN (SELECT value FROM json_each(?)) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)',
+      )
       .all(JSON.stringify(ids), now) as { id: number }[];
     const liveIds = new Set(live.map((r) => r.id));
     return new Set(ids.filter((id) => !liveIds.has(id)));
@@ -109,12 +128,17 @@ export class Registry {
   /** Of `ids`, the clients the administrator removed. */
   removedClients(ids: string[]): Set<string> {
     if (ids.length === 0) return new Set();
-    const rows = this.db.prepare('SELECT id FROM clients WHERE removed = 1 AND id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids)) as { id: string }[];
+    const rows = this.db
+      .prepare('SELECT id FROM clients WHERE removed = 1 AND id IN (SELECT value FROM json_each(?))')
+      .all(JSON.stringify(ids)) as { id: string }[];
     return new Set(rows.map((r) => r.id));
   }
 
   listTokens(kind?: TokenKind): TokenRow[] {
-    const sql = 'SELECT id, kind, label, created_at, expires_at, revoked_at FROM tokens' + (kind ? ' WHERE kind = ?' : '') + ' ORDER BY id';
+    const sql =
+      'SELECT id, kind, label, created_at, expires_at, revoked_at FROM tokens' +
+      (kind ? ' WHERE kind = ?' : '') +
+      ' ORDER BY id';
     return (kind ? this.db.prepare(sql).all(kind) : this.db.prepare(sql).all()) as TokenRow[];
   }
 
@@ -153,7 +177,9 @@ export class Registry {
   /** Versions whose checkpoint retention may delete: unpinned, not pruned, older than the newest `keep`. */
   prunableVersions(keep: number): { version: number; checkpoint_path: string }[] {
     return this.db
-      .prepare('SELECT version, checkpoint_path FROM versions WHERE pinned = 0 AND pruned_at IS NULL AND version <= (SELECT MAX(version) FROM versions) - ? ORDER BY version')
+      .prepare(
+        'SELECT version, checkpoint_path FROM versions WHERE pinned = 0 AND pruned_at IS NULL AND version <= (SELECT MAX(version) FROM versions) - ? ORDER BY version',
+      )
       .all(keep) as { version: number; checkpoint_path: string }[];
   }
 
@@ -171,7 +197,9 @@ export class Registry {
   startRound(r: { baseVersion: number; sampling: string; cohort: string[]; config: unknown }): number {
     return this.db.transaction(() => {
       const res = this.db
-        .prepare('INSERT INTO rounds (base_version, started_at, sampling, cohort_size, config_json) VALUES (?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT INTO rounds (base_version, started_at, sampling, cohort_size, config_json) VALUES (?, ?, ?, ?, ?)',
+        )
         .run(r.baseVersion, Date.now(), r.sampling, r.cohort.length, JSON.stringify(r.config));
       const id = Number(res.lastInsertRowid);
       const ins = this.db.prepare('INSERT INTO round_participants (round_id, client_id) VALUES (?, ?)');
@@ -182,18 +210,34 @@ export class Registry {
 
   markDelivered(roundId: number, clientId: string, numExamples: number, meanLoss: number): void {
     this.db
-      .prepare('UPDATE round_participants SET delivered = 1, num_examples = ?, mean_loss = ? WHERE round_id = ? AND client_id = ?')
+      .prepare(
+        'UPDATE round_participants SET delivered = 1, num_examples = ?, mean_loss = ? WHERE round_id = ? AND client_id = ?',
+      )
       .run(numExamples, meanLoss, roundId, clientId);
   }
 
   /** Ends a round without a new version. */
-  failRound(id: number, outcome: RoundOutcome.Failed | RoundOutcome.Aborted, reason: string, stats: Partial<RoundStats> = {}): void {
+  failRound(
+    id: number,
+    outcome: RoundOutcome.Failed | RoundOutcome.Aborted,
+    reason: string,
+    stats: Partial<RoundStats> = {},
+  ): void {
     this.db
       .prepare(
         `UPDATE rounds SET ended_at = ?, outcome = ?, reason = ?, survivors = ?, dropouts = ?, bytes_up = ?, bytes_down = ?
          WHERE id = ? AND outcome IS NULL`,
       )
-      .run(Date.now(), outcome, reason, stats.survivors ?? 0, stats.dropouts ?? 0, stats.bytesUp ?? 0, stats.bytesDown ?? 0, id);
+      .run(
+        Date.now(),
+        outcome,
+        reason,
+        stats.survivors ?? 0,
+        stats.dropouts ?? 0,
+        stats.bytesUp ?? 0,
+        stats.bytesDown ?? 0,
+        id,
+      );
   }
 
   /** Commits a round and its new version atomically. */
@@ -205,7 +249,18 @@ export class Registry {
           `UPDATE rounds SET ended_at = ?, outcome = ?, new_version = ?, survivors = ?, dropouts = ?, mean_loss = ?,
            bytes_up = ?, bytes_down = ?, aggregate_ms = ? WHERE id = ?`,
         )
-        .run(Date.now(), RoundOutcome.Committed, version.version, stats.survivors, stats.dropouts, stats.meanLoss, stats.bytesUp, stats.bytesDown, stats.aggregateMs ?? null, id);
+        .run(
+          Date.now(),
+          RoundOutcome.Committed,
+          version.version,
+          stats.survivors,
+          stats.dropouts,
+          stats.meanLoss,
+          stats.bytesUp,
+          stats.bytesDown,
+          stats.aggregateMs ?? null,
+          id,
+        );
       const inc = this.db.prepare('UPDATE clients SET rounds_joined = rounds_joined + 1 WHERE id = ?');
       for (const c of survivors) inc.run(c);
     })();
@@ -214,7 +269,9 @@ export class Registry {
   /** Rounds left open by a crash are discarded; they will be rerun. */
   abortUnfinishedRounds(): number {
     return this.db
-      .prepare("UPDATE rounds SET ended_at = ?, outcome = ?, reason = 'server restarted mid-round' WHERE outcome IS NULL")
+      .prepare(
+        "UPDATE rounds SET ended_at = ?, outcome = ?, reason = 'server restarted mid-round' WHERE outcome IS NULL",
+      )
       .run(Date.now(), RoundOutcome.Aborted).changes;
   }
 
@@ -227,7 +284,12 @@ export class Registry {
   }
 
   // --- clients ------------------------------------------------------------
-  clientSeen(c: { id: string; name?: string | undefined; tokenId?: number | undefined; backend?: string | undefined }): void {
+  clientSeen(c: {
+    id: string;
+    name?: string | undefined;
+    tokenId?: number | undefined;
+    backend?: string | undefined;
+  }): void {
     const now = Date.now();
     this.db
       .prepare(

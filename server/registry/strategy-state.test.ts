@@ -2,7 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeStrategyState, encodeStrategyState, readStrategyState, strategyStatePath, writeStrategyState } from './strategy-state';
+import {
+  decodeStrategyState,
+  encodeStrategyState,
+  readStrategyState,
+  strategyStatePath,
+  writeStrategyState,
+} from './strategy-state';
 
 describe('strategy-state files', () => {
   it('round-trip scalars and float arrays exactly, and reject damaged files', () => {

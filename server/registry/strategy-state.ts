@@ -1,4 +1,13 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -28,12 +37,18 @@ export function encodeStrategyState(version: number, strategy: string, state: St
   const header = Buffer.from(JSON.stringify({ version, strategy, entries }), 'utf8');
   const len = Buffer.alloc(4);
   len.writeUInt32LE(header.length);
-  return Buffer.concat([Buffer.from(MAGIC, 'ascii'), len, header, ...arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength))]);
+  return Buffer.concat([
+    Buffer.from(MAGIC, 'ascii'),
+    len,
+    header,
+    ...arrays.map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength)),
+  ]);
 }
 
 export function decodeStrategyState(bytes: Uint8Array): { version: number; strategy: string; state: StrategyState } {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buf.length < 12 || buf.subarray(0, 8).toString('ascii') !== MAGIC) throw new Error('not a FedSSL strategy-state file');
+  if (buf.length < 12 || buf.subarray(0, 8).toString('ascii') !== MAGIC)
+    throw new Error('not a FedSSL strategy-state file');
   const len = buf.readUInt32LE(8);
   const header = HeaderSchema.parse(JSON.parse(buf.subarray(12, 12 + len).toString('utf8')));
   const state: StrategyState = {};

@@ -22,7 +22,9 @@ export async function rawClient(
 export function nextDisconnect(socket: Socket): Promise<{ reason: string; serverMessage?: string }> {
   let serverMessage: string | undefined;
   socket.on('server:error', (e: { message?: string }) => (serverMessage = e?.message));
-  return new Promise((ok) => socket.once('disconnect', (reason) => ok({ reason, ...(serverMessage ? { serverMessage } : {}) })));
+  return new Promise((ok) =>
+    socket.once('disconnect', (reason) => ok({ reason, ...(serverMessage ? { serverMessage } : {}) })),
+  );
 }
 
 /** Resolves with the connect_error message, or 'connected' if the handshake was accepted. */

@@ -16,19 +16,30 @@ const { servers, clients } = federationFixture();
 
 const secureRounds = (n: number) => ({
   training: { localSteps: 1, batchSize: 8, learningRate: 1e-3, temperature: 0.5 },
-  cohort: { mode: 'fixed' as const, size: n }, minClients: n, minSurvivors: n - 1,
-  trainDeadlineMs: 30_000, phaseDeadlineMs: 5_000, roundIntervalMs: 0,
+  cohort: { mode: 'fixed' as const, size: n },
+  minClients: n,
+  minSurvivors: n - 1,
+  trainDeadlineMs: 30_000,
+  phaseDeadlineMs: 5_000,
+  roundIntervalMs: 0,
   secureAggregation: { enabled: true, clipNorm: 1, weightCap: 100 },
 });
 
 describe('bounded work per message', () => {
-  it('a cohort member\'s placeholder bomb and an out-of-phase masked input are refused before decoding; the round goes on', async () => {
+  it("a cohort member's placeholder bomb and an out-of-phase masked input are refused before decoding; the round goes on", async () => {
     const s = await startTestServer({ roundConfig: secureRounds(4) });
     servers.push(s);
     const shards = clientShards(4, 'iid', 5);
-    const made = shards.map((data, i) => new NodeFederatedClient({
-      url: s.url, token: s.registry.createToken('client').token, clientId: `bw-client-${i}-x`, modelConfig: TINY_MODEL_CONFIG, data,
-    }));
+    const made = shards.map(
+      (data, i) =>
+        new NodeFederatedClient({
+          url: s.url,
+          token: s.registry.createToken('client').token,
+          clientId: `bw-client-${i}-x`,
+          modelConfig: TINY_MODEL_CONFIG,
+          data,
+        }),
+    );
     clients.push(...made);
     const attacker = made[0]!;
     const acks: Record<string, AnyAck> = {};
@@ -40,10 +51,22 @@ describe('bounded work per message', () => {
         const header = { round: honest.round, sessionId: honest.sessionId, from: honest.from };
         const blob = new Uint8Array(16 * 1024);
         // 2,500 references to the whole 16 KiB blob: 40 MiB of copies for one 60 KiB message.
-        const bomb = { p: { type: 'advertise', ...header, cPk: Array.from({ length: 2500 }, () => ({ $b: [0, blob.length] })), sPk: { $b: [0, 32] }, selfSeedCommit: { $b: [0, 32] } }, b: blob };
+        const bomb = {
+          p: {
+            type: 'advertise',
+            ...header,
+            cPk: Array.from({ length: 2500 }, () => ({ $b: [0, blob.length] })),
+            sPk: { $b: [0, 32] },
+            selfSeedCommit: { $b: [0, 32] },
+          },
+          b: blob,
+        };
         acks.bomb = (await send(SECAGG_EVENTS.advertise, bomb)) as AnyAck;
         // A masked input during AdvertiseKeys, with a malformed vector: the phase is wrong whatever it holds.
-        acks.early = (await send(SECAGG_EVENTS.maskedInput, { p: { type: 'maskedInput', ...header, y: { $b: [0, 3] }, meanLoss: 1, steps: 1 }, b: new Uint8Array(3) })) as AnyAck;
+        acks.early = (await send(SECAGG_EVENTS.maskedInput, {
+          p: { type: 'maskedInput', ...header, y: { $b: [0, 3] }, meanLoss: 1, steps: 1 },
+          b: new Uint8Array(3),
+        })) as AnyAck;
       }
       return send(event, payload);
     }) as typeof attacker.socket.emitWithAck;
@@ -59,7 +82,10 @@ describe('bounded work per message', () => {
 
   it('rate-limits a flooding client and disconnects one that ignores the refusals', async () => {
     // A slow refill (4/s) makes the bounds below independent of how fast this machine is.
-    const s = await startTestServer({ manualStart: true, rateLimit: { eventsPerSecond: 4, burst: 60, disconnectAfter: 200 } });
+    const s = await startTestServer({
+      manualStart: true,
+      rateLimit: { eventsPerSecond: 4, burst: 60, disconnectAfter: 200 },
+    });
     servers.push(s);
     const t0 = Date.now(); // the bucket starts full at the handshake and refills from then on
     const flooder = await rawClient(s);
@@ -95,7 +121,15 @@ describe('bounded work per message', () => {
     s.coordinator.rollback(0); // v1 is now current; v0 only on disk
     const v0 = s.registry.getVersion(0)!;
     const sockets = await Promise.all(Array.from({ length: 10 }, () => rawClient(s)));
-    const answers = await Promise.all(sockets.map(async ({ socket }) => [await emitAck(socket, EVENTS.getModel, { version: 0 }), await emitAck(socket, EVENTS.getModel, { version: 0 })] as const));
+    const answers = await Promise.all(
+      sockets.map(
+        async ({ socket }) =>
+          [
+            await emitAck(socket, EVENTS.getModel, { version: 0 }),
+            await emitAck(socket, EVENTS.getModel, { version: 0 }),
+          ] as const,
+      ),
+    );
     for (const [first, again] of answers) {
       expect(first).toMatchObject({ ok: true, version: 0, hash: v0.weights_hash });
       expect(again).toMatchObject({ ok: false, code: 'rate_limited' });

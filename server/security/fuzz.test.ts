@@ -18,7 +18,15 @@ const SEED = 12;
 const SOCKETS = 24;
 const PER_SOCKET = 50; // within the per-client burst, so the messages reach the decoders
 
-const EVENT_NAMES = [EVENTS.ready, EVENTS.getModel, EVENTS.submitUpdate, SECAGG_EVENTS.advertise, SECAGG_EVENTS.shareKeys, SECAGG_EVENTS.maskedInput, SECAGG_EVENTS.unmask];
+const EVENT_NAMES = [
+  EVENTS.ready,
+  EVENTS.getModel,
+  EVENTS.submitUpdate,
+  SECAGG_EVENTS.advertise,
+  SECAGG_EVENTS.shareKeys,
+  SECAGG_EVENTS.maskedInput,
+  SECAGG_EVENTS.unmask,
+];
 
 function pick<T>(rng: Rng, xs: readonly T[]): T {
   return xs[rng.int(xs.length)]!;
@@ -34,14 +42,24 @@ function randomString(rng: Rng, max = 40): string {
 function randomJson(rng: Rng, depth: number): unknown {
   const k = rng.int(depth > 0 ? 9 : 6);
   switch (k) {
-    case 0: return null;
-    case 1: return rng.uniform() < 0.5;
-    case 2: return pick(rng, [0, -1, 1.5, 2 ** 31, 2 ** 53, -1e308, 1e308, Number.MAX_SAFE_INTEGER]);
-    case 3: return randomString(rng);
-    case 4: return new Uint8Array(rng.int(2048));
-    case 5: return { $b: [rng.int(10) - 2, pick(rng, [0, 5, 1e9, -3, 0.5])] };
-    case 6: return Array.from({ length: rng.int(6) }, () => randomJson(rng, depth - 1));
-    case 7: return Object.fromEntries(Array.from({ length: rng.int(6) }, () => [randomString(rng, 8), randomJson(rng, depth - 1)]));
+    case 0:
+      return null;
+    case 1:
+      return rng.uniform() < 0.5;
+    case 2:
+      return pick(rng, [0, -1, 1.5, 2 ** 31, 2 ** 53, -1e308, 1e308, Number.MAX_SAFE_INTEGER]);
+    case 3:
+      return randomString(rng);
+    case 4:
+      return new Uint8Array(rng.int(2048));
+    case 5:
+      return { $b: [rng.int(10) - 2, pick(rng, [0, 5, 1e9, -3, 0.5])] };
+    case 6:
+      return Array.from({ length: rng.int(6) }, () => randomJson(rng, depth - 1));
+    case 7:
+      return Object.fromEntries(
+        Array.from({ length: rng.int(6) }, () => [randomString(rng, 8), randomJson(rng, depth - 1)]),
+      );
     default: {
       // deep nesting
       let v: unknown = 1;
@@ -53,21 +71,48 @@ function randomJson(rng: Rng, depth: number): unknown {
 
 /** A malformed message for `event`: never a valid one (so no fuzzer joins a cohort). */
 function malformed(rng: Rng, event: string): unknown {
-  const header = { round: pick(rng, [0, 1, 2, 999, -1]), sessionId: randomString(rng, 20), from: randomString(rng, 20) };
+  const header = {
+    round: pick(rng, [0, 1, 2, 999, -1]),
+    sessionId: randomString(rng, 20),
+    from: randomString(rng, 20),
+  };
   switch (rng.int(8)) {
-    case 0: return randomJson(rng, 4);
-    case 1: { // placeholder bomb
+    case 0:
+      return randomJson(rng, 4);
+    case 1: {
+      // placeholder bomb
       const blob = new Uint8Array(1 + rng.int(16_384));
-      return { p: { type: event.split(':')[1], ...header, cPk: Array.from({ length: 500 + rng.int(3000) }, () => ({ $b: [0, blob.length] })) }, b: blob };
+      return {
+        p: {
+          type: event.split(':')[1],
+          ...header,
+          cPk: Array.from({ length: 500 + rng.int(3000) }, () => ({ $b: [0, blob.length] })),
+        },
+        b: blob,
+      };
     }
     case 2: // out-of-range / odd placeholders
-      return { p: { type: 'maskedInput', ...header, y: { $b: [rng.int(100) - 50, pick(rng, [1e12, -1, 0.25, 7])] } }, b: new Uint8Array(rng.int(64)) };
+      return {
+        p: { type: 'maskedInput', ...header, y: { $b: [rng.int(100) - 50, pick(rng, [1e12, -1, 0.25, 7])] } },
+        b: new Uint8Array(rng.int(64)),
+      };
     case 3: // envelope with a deep p
       return { p: randomJson(rng, 6), b: pick(rng, [null, 'x', new Uint8Array(10), 5]) };
-    case 4: return { backend: randomString(rng, 6) || 'gpu!', numExamples: pick(rng, [-1, 0.5, 1e12, '10']) }; // bad ready
-    case 5: return { version: pick(rng, [-1, 0.5, 'latest', 1e300, null, 123_456, 2 ** 40]) }; // bad model:get
-    case 6: return { roundId: pick(rng, [0, -5, 1.5]), modelVersion: -1, numExamples: 0, meanLoss: 'NaN', steps: 0, delta: new Uint8Array(1 + rng.int(4096)) };
-    default: return randomString(rng, 200);
+    case 4:
+      return { backend: randomString(rng, 6) || 'gpu!', numExamples: pick(rng, [-1, 0.5, 1e12, '10']) }; // bad ready
+    case 5:
+      return { version: pick(rng, [-1, 0.5, 'latest', 1e300, null, 123_456, 2 ** 40]) }; // bad model:get
+    case 6:
+      return {
+        roundId: pick(rng, [0, -5, 1.5]),
+        modelVersion: -1,
+        numExamples: 0,
+        meanLoss: 'NaN',
+        steps: 0,
+        delta: new Uint8Array(1 + rng.int(4096)),
+      };
+    default:
+      return randomString(rng, 200);
   }
 }
 
@@ -76,16 +121,35 @@ describe('fuzzing over real sockets', () => {
     const s = await startTestServer({
       roundConfig: {
         training: { localSteps: 1, batchSize: 8, learningRate: 1e-3, temperature: 0.5 },
-        cohort: { mode: 'fixed', size: 3 }, minClients: 3, minSurvivors: 3, trainDeadlineMs: 30_000, phaseDeadlineMs: 5_000, roundIntervalMs: 0,
+        cohort: { mode: 'fixed', size: 3 },
+        minClients: 3,
+        minSurvivors: 3,
+        trainDeadlineMs: 30_000,
+        phaseDeadlineMs: 5_000,
+        roundIntervalMs: 0,
         secureAggregation: { enabled: true, clipNorm: 1, weightCap: 100 },
       },
     });
     servers.push(s);
     const shards = clientShards(3, 'iid', 6);
-    clients.push(...shards.map((data, i) => new NodeFederatedClient({
-      url: s.url, token: s.registry.createToken('client').token, clientId: `fuzz-honest-${i}`, modelConfig: TINY_MODEL_CONFIG, data,
-      trainOverride: async (g) => ({ delta: new Float32Array(g.length).fill(1e-3), meanLoss: 1, steps: 1, numExamples: 10 }),
-    })));
+    clients.push(
+      ...shards.map(
+        (data, i) =>
+          new NodeFederatedClient({
+            url: s.url,
+            token: s.registry.createToken('client').token,
+            clientId: `fuzz-honest-${i}`,
+            modelConfig: TINY_MODEL_CONFIG,
+            data,
+            trainOverride: async (g) => ({
+              delta: new Float32Array(g.length).fill(1e-3),
+              meanLoss: 1,
+              steps: 1,
+              numExamples: 10,
+            }),
+          }),
+      ),
+    );
     await waitUntil(() => (s.registry.latestVersion()?.version ?? 0) >= 1, 30_000, 'a first round');
     const rssStart = process.memoryUsage().rss;
 
@@ -101,7 +165,12 @@ describe('fuzzing over real sockets', () => {
         sent++;
         // Unknown events have no handler, hence no ack: sent without one.
         if (!unknown && rng.uniform() < 0.8) {
-          acks.push((socket.timeout(30_000).emitWithAck(event, payload) as Promise<AnyAck>).then((ack) => ({ event, ack }), () => ({ event, ack: 'timeout' as const })));
+          acks.push(
+            (socket.timeout(30_000).emitWithAck(event, payload) as Promise<AnyAck>).then(
+              (ack) => ({ event, ack }),
+              () => ({ event, ack: 'timeout' as const }),
+            ),
+          );
         } else {
           socket.emit(event, payload);
         }

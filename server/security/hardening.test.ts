@@ -11,7 +11,14 @@ import { TINY_MODEL_CONFIG } from '../../shared/model/config';
 import { EVENTS } from '../../shared/protocol/messages';
 import { RoundOutcome } from '../../shared/protocol/phases';
 import { NodeFederatedClient } from '../federation/node-client';
-import { TEST_ADMIN_TOKEN, clientShards, federationFixture, startTestServer, waitUntil, type TestServer } from '../federation/test-harness';
+import {
+  TEST_ADMIN_TOKEN,
+  clientShards,
+  federationFixture,
+  startTestServer,
+  waitUntil,
+  type TestServer,
+} from '../federation/test-harness';
 import type { RoundEndedEvent } from '../federation/coordinator';
 import { emitAck, rawClient } from './attack-kit';
 import pino from 'pino';
@@ -29,12 +36,24 @@ async function started(flags: Parameters<typeof startTestServer>[1] = {}): Promi
 }
 
 /** One HTTP request over `agent`; resolves with status and body, or the socket error's code. */
-function httpReq(url: string, agent: Agent, method: string, body?: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; body: string; connection?: string } | { error: string }> {
+function httpReq(
+  url: string,
+  agent: Agent,
+  method: string,
+  body?: Buffer,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string; connection?: string } | { error: string }> {
   return new Promise((ok) => {
     const req = request(url, { method, agent, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => ok({ status: res.statusCode!, body: Buffer.concat(chunks).toString(), ...(res.headers.connection ? { connection: res.headers.connection } : {}) }));
+      res.on('end', () =>
+        ok({
+          status: res.statusCode!,
+          body: Buffer.concat(chunks).toString(),
+          ...(res.headers.connection ? { connection: res.headers.connection } : {}),
+        }),
+      );
     });
     req.on('error', (e: NodeJS.ErrnoException) => ok({ error: e.code ?? e.message }));
     if (body) req.write(body);
@@ -56,16 +75,24 @@ describe('HTTP edge cases', () => {
     const s = await started();
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const big = Buffer.alloc(600 * 1024, 0x20);
-    const declared = await httpReq(`${s.url}/api/admin/tokens`, agent, 'POST', big, { ...auth, 'Content-Type': 'application/json', 'Content-Length': String(big.length) });
+    const declared = await httpReq(`${s.url}/api/admin/tokens`, agent, 'POST', big, {
+      ...auth,
+      'Content-Type': 'application/json',
+      'Content-Length': String(big.length),
+    });
     expect(declared).toMatchObject({ status: 413 });
     expect(await httpReq(`${s.url}/api/health`, agent, 'GET')).toMatchObject({ status: 200 });
-    const chunked = await httpReq(`${s.url}/api/admin/tokens`, agent, 'POST', big, { ...auth, 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' });
+    const chunked = await httpReq(`${s.url}/api/admin/tokens`, agent, 'POST', big, {
+      ...auth,
+      'Content-Type': 'application/json',
+      'Transfer-Encoding': 'chunked',
+    });
     expect(chunked).toMatchObject({ status: 413 });
     expect(await httpReq(`${s.url}/api/health`, agent, 'GET')).toMatchObject({ status: 200 });
     agent.destroy();
   });
 
-  it('console and app carry a CSP that forbids framing; the console\'s allows only same-origin scripts', async () => {
+  it("console and app carry a CSP that forbids framing; the console's allows only same-origin scripts", async () => {
     const s = await started();
     // Read each body to the end: an unread response keeps its connection busy and the server's close waits on it.
     const cspOf = async (path: string) => {
@@ -87,9 +114,15 @@ describe('HTTP edge cases', () => {
     writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>app</title>');
     writeFileSync(join(staticDir, 'admin', 'index.html'), '<!doctype html><title>console</title>');
     const dataDir = mkdtempSync(join(tmpdir(), 'fedssl-static-data-'));
-    const s = await startServer(loadServerConfig({ port: 0, host: '127.0.0.1', dataDir, staticDir, model: 'tiny', logLevel: 'silent' }, {}), {
-      adminToken: TEST_ADMIN_TOKEN, manualStart: true, evaluation: false, logger: pino({ level: 'silent' }),
-    });
+    const s = await startServer(
+      loadServerConfig({ port: 0, host: '127.0.0.1', dataDir, staticDir, model: 'tiny', logLevel: 'silent' }, {}),
+      {
+        adminToken: TEST_ADMIN_TOKEN,
+        manualStart: true,
+        evaluation: false,
+        logger: pino({ level: 'silent' }),
+      },
+    );
     try {
       const app = await fetch(`${s.url}/`);
       expect(app.status).toBe(200);
@@ -110,7 +143,10 @@ describe('HTTP edge cases', () => {
 
   it('the REST API refuses to revoke the last live admin token', async () => {
     const s = await started();
-    const tokens = (await (await fetch(`${s.url}/api/admin/tokens`, { headers: auth })).json()) as { id: number; kind: string }[];
+    const tokens = (await (await fetch(`${s.url}/api/admin/tokens`, { headers: auth })).json()) as {
+      id: number;
+      kind: string;
+    }[];
     const adminId = tokens.find((t) => t.kind === 'admin')!.id;
     const r = await fetch(`${s.url}/api/admin/tokens/${adminId}`, { method: 'DELETE', headers: auth });
     expect(r.status).toBe(409);
@@ -124,7 +160,9 @@ describe('HTTP edge cases', () => {
   it('deadlines above 2^31 − 1 ms (which Node would fire at once) are refused', async () => {
     const s = await started();
     const r = await fetch(`${s.url}/api/admin/config`, {
-      method: 'PUT', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ trainDeadlineMs: 2 ** 31, secureAggregation: { enabled: false } }),
+      method: 'PUT',
+      headers: { ...auth, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ trainDeadlineMs: 2 ** 31, secureAggregation: { enabled: false } }),
     });
     expect(r.status).toBe(400);
     expect(((await r.json()) as { error: string }).error).toMatch(/trainDeadlineMs/);
@@ -133,7 +171,15 @@ describe('HTTP edge cases', () => {
 
 describe('process and checkpoint policy', () => {
   it('a round listener that throws does not stop rounds or lose the committed version', async () => {
-    const s = await startTestServer({ roundConfig: { cohort: { mode: 'fixed', size: 3 }, minClients: 3, minSurvivors: 3, roundIntervalMs: 0, secureAggregation: { enabled: false } } });
+    const s = await startTestServer({
+      roundConfig: {
+        cohort: { mode: 'fixed', size: 3 },
+        minClients: 3,
+        minSurvivors: 3,
+        roundIntervalMs: 0,
+        secureAggregation: { enabled: false },
+      },
+    });
     servers.push(s);
     const ends: RoundEndedEvent[] = [];
     s.coordinator.on('round-ended', (e: RoundEndedEvent) => {
@@ -141,10 +187,24 @@ describe('process and checkpoint policy', () => {
       if (e.roundId === 1) throw new Error('listener bug (e.g. SQLITE_BUSY in a metrics hook)');
     });
     const shards = clientShards(3, 'iid', 8);
-    clients.push(...shards.map((data, i) => new NodeFederatedClient({
-      url: s.url, token: s.registry.createToken('client').token, clientId: `listener-${i}-client`, modelConfig: TINY_MODEL_CONFIG, data,
-      trainOverride: async (g) => ({ delta: new Float32Array(g.length).fill(1e-3), meanLoss: 1, steps: 1, numExamples: 10 }),
-    })));
+    clients.push(
+      ...shards.map(
+        (data, i) =>
+          new NodeFederatedClient({
+            url: s.url,
+            token: s.registry.createToken('client').token,
+            clientId: `listener-${i}-client`,
+            modelConfig: TINY_MODEL_CONFIG,
+            data,
+            trainOverride: async (g) => ({
+              delta: new Float32Array(g.length).fill(1e-3),
+              meanLoss: 1,
+              steps: 1,
+              numExamples: 10,
+            }),
+          }),
+      ),
+    );
     await waitUntil(() => ends.length >= 2, 30_000, 'a second round after the throwing listener');
     s.coordinator.pause();
     // (More rounds may have ended before the pause took effect; the first two matter.)
@@ -172,11 +232,21 @@ describe('process and checkpoint policy', () => {
     const kept = Object.fromEntries(rows.map((r) => [r.version, existsSync(r.checkpoint_path)]));
     expect(kept).toEqual({ 0: false, 1: true, 2: false, 3: true, 4: true });
     // A pruned version's optimiser state goes with its weights; a kept one's stays.
-    const stateKept = Object.fromEntries(rows.map((r) => [r.version, existsSync(strategyStatePath(dirname(r.checkpoint_path), r.version))]));
+    const stateKept = Object.fromEntries(
+      rows.map((r) => [r.version, existsSync(strategyStatePath(dirname(r.checkpoint_path), r.version))]),
+    );
     expect(stateKept).toEqual({ 0: false, 1: true, 2: false, 3: true, 4: true });
-    expect(rows.filter((r) => r.pruned_at !== null).map((r) => r.version).sort()).toEqual([0, 2]);
+    expect(
+      rows
+        .filter((r) => r.pruned_at !== null)
+        .map((r) => r.version)
+        .sort(),
+    ).toEqual([0, 2]);
     const { socket } = await rawClient(s);
-    expect(await emitAck(socket, EVENTS.getModel, { version: 2 })).toMatchObject({ ok: false, reason: expect.stringMatching(/retention/) });
+    expect(await emitAck(socket, EVENTS.getModel, { version: 2 })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/retention/),
+    });
     expect(await emitAck(socket, EVENTS.getModel, { version: 1 })).toMatchObject({ ok: true, version: 1 });
     socket.disconnect();
   });

@@ -8,13 +8,24 @@ import { TINY_MODEL_CONFIG } from '../../shared/model/config';
 import { EVENTS } from '../../shared/protocol/messages';
 import { RoundOutcome } from '../../shared/protocol/phases';
 import { NodeFederatedClient } from '../federation/node-client';
-import { TEST_ADMIN_TOKEN, clientShards, federationFixture, startTestServer, waitUntil, type TestServer } from '../federation/test-harness';
+import {
+  TEST_ADMIN_TOKEN,
+  clientShards,
+  federationFixture,
+  startTestServer,
+  waitUntil,
+  type TestServer,
+} from '../federation/test-harness';
 import type { RoundEndedEvent } from '../federation/coordinator';
 import { emitAck, handshake, nextDisconnect, rawClient } from './attack-kit';
 
 const { servers, clients } = federationFixture();
 
-async function admin(s: TestServer, method: string, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
+async function admin(
+  s: TestServer,
+  method: string,
+  path: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const r = await fetch(`${s.url}${path}`, { method, headers: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
   return { status: r.status, body: (await r.json()) as Record<string, unknown> };
 }
@@ -31,9 +42,13 @@ describe('identity: ids bound to tokens, device limits, revocation that ends soc
     const victim = await rawClient(s, { clientId: 'victim-client-1' });
     const lost = nextDisconnect(victim.socket);
     const attackerToken = s.registry.createToken('client').token;
-    expect(await handshake(s.url, { token: attackerToken, clientId: 'victim-client-1' })).toMatch(/bound to another join token/);
+    expect(await handshake(s.url, { token: attackerToken, clientId: 'victim-client-1' })).toMatch(
+      /bound to another join token/,
+    );
     // The victim's connection still answers (a takeover would have closed it first).
-    expect(await emitAck(victim.socket, EVENTS.ready, { backend: 'node-cpu', numExamples: 5 })).toMatchObject({ ok: true });
+    expect(await emitAck(victim.socket, EVENTS.ready, { backend: 'node-cpu', numExamples: 5 })).toMatchObject({
+      ok: true,
+    });
     expect(victim.socket.connected).toBe(true);
     victim.socket.disconnect();
     expect((await lost).reason).toBe('io client disconnect');
@@ -45,7 +60,9 @@ describe('identity: ids bound to tokens, device limits, revocation that ends soc
     const s = await started();
     const { token } = s.registry.createToken('client');
     expect(await handshake(s.url, { token, clientId: 'device-one-a' })).toBe('connected');
-    expect(await handshake(s.url, { token, clientId: 'device-one-b' })).toMatch(/already used by 1 device\(s\) \(limit 1\)/);
+    expect(await handshake(s.url, { token, clientId: 'device-one-b' })).toMatch(
+      /already used by 1 device\(s\) \(limit 1\)/,
+    );
     // Remove the first device: its slot is not freed.
     expect((await admin(s, 'DELETE', '/api/admin/clients/device-one-a')).status).toBe(200);
     expect(await handshake(s.url, { token, clientId: 'device-one-a' })).toMatch(/removed by the administrator/);
@@ -54,7 +71,14 @@ describe('identity: ids bound to tokens, device limits, revocation that ends soc
 
   it('revoking a token over REST disconnects its live socket and the client leaves the running round', async () => {
     const s = await startTestServer({
-      roundConfig: { cohort: { mode: 'fixed', size: 3 }, minClients: 3, minSurvivors: 2, trainDeadlineMs: 120_000, roundIntervalMs: 0, secureAggregation: { enabled: false } },
+      roundConfig: {
+        cohort: { mode: 'fixed', size: 3 },
+        minClients: 3,
+        minSurvivors: 2,
+        trainDeadlineMs: 120_000,
+        roundIntervalMs: 0,
+        secureAggregation: { enabled: false },
+      },
     });
     servers.push(s);
     const ends: RoundEndedEvent[] = [];
@@ -63,14 +87,27 @@ describe('identity: ids bound to tokens, device limits, revocation that ends soc
     let trainingStarted!: () => void;
     const victimTraining = new Promise<void>((ok) => (trainingStarted = ok));
     const shards = clientShards(3, 'iid', 4);
-    const made = shards.map((data, i) => new NodeFederatedClient({
-      url: s.url, token: tokens[i]!.token, clientId: `revoke-${i}-client`, modelConfig: TINY_MODEL_CONFIG, data,
-      trainOverride: (global) => {
-        if (i !== 0) return Promise.resolve({ delta: new Float32Array(global.length), meanLoss: 1, steps: 1, numExamples: 10 });
-        trainingStarted();
-        return new Promise(() => undefined); // the victim never finishes: only its removal ends the round
-      },
-    }));
+    const made = shards.map(
+      (data, i) =>
+        new NodeFederatedClient({
+          url: s.url,
+          token: tokens[i]!.token,
+          clientId: `revoke-${i}-client`,
+          modelConfig: TINY_MODEL_CONFIG,
+          data,
+          trainOverride: (global) => {
+            if (i !== 0)
+              return Promise.resolve({
+                delta: new Float32Array(global.length),
+                meanLoss: 1,
+                steps: 1,
+                numExamples: 10,
+              });
+            trainingStarted();
+            return new Promise(() => undefined); // the victim never finishes: only its removal ends the round
+          },
+        }),
+    );
     clients.push(...made);
     await victimTraining;
     const gone = nextDisconnect(made[0]!.socket);
@@ -80,7 +117,9 @@ describe('identity: ids bound to tokens, device limits, revocation that ends soc
     await waitUntil(() => ends.length >= 1, 20_000, 'the round to end without the revoked client');
     s.coordinator.pause();
     expect(ends[0]).toMatchObject({ outcome: RoundOutcome.Committed, survivors: 2, dropouts: 1 });
-    expect(await handshake(s.url, { token: tokens[0]!.token, clientId: 'revoke-0-client' })).toMatch(/invalid, revoked or expired/);
+    expect(await handshake(s.url, { token: tokens[0]!.token, clientId: 'revoke-0-client' })).toMatch(
+      /invalid, revoked or expired/,
+    );
   });
 
   it('expiry, a revocation by another process (the CLI) and removal with revokeToken all end live sockets', async () => {
@@ -103,7 +142,9 @@ describe('identity: ids bound to tokens, device limits, revocation that ends soc
     expect((await bGone).serverMessage).toMatch(/join token revoked/);
     expect((await cGone).serverMessage).toMatch(/removed by the administrator/);
     expect(s.registry.getToken(removed.body.revokedToken as number)!.revoked_at).not.toBeNull();
-    expect(await handshake(s.url, { token: c.token, clientId: 'fresh-device-id' })).toMatch(/invalid, revoked or expired/);
+    expect(await handshake(s.url, { token: c.token, clientId: 'fresh-device-id' })).toMatch(
+      /invalid, revoked or expired/,
+    );
     expect(s.coordinator.pool.size).toBe(0);
   });
 });

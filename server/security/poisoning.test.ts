@@ -14,7 +14,13 @@ import type { RoundStart } from '../../shared/protocol/messages';
 import type { RoundConfigInput } from '../../shared/protocol/round-config';
 import { createRng } from '../../shared/data/rng';
 import { NodeFederatedClient } from '../federation/node-client';
-import { clientShards, federationFixture, startTestServer, waitUntil, type TestServer } from '../federation/test-harness';
+import {
+  clientShards,
+  federationFixture,
+  startTestServer,
+  waitUntil,
+  type TestServer,
+} from '../federation/test-harness';
 import type { RoundEndedEvent } from '../federation/coordinator';
 import { readCheckpoint } from '../registry/checkpoints';
 
@@ -33,12 +39,28 @@ function seededDelta(d: number, seed: number, norm: number): Float32Array {
   return v;
 }
 
-function join(s: TestServer, n: number, make: (i: number) => { delta: (d: number) => Float32Array; numExamples: number }) {
+function join(
+  s: TestServer,
+  n: number,
+  make: (i: number) => { delta: (d: number) => Float32Array; numExamples: number },
+) {
   const shards = clientShards(n, 'iid', 3);
-  const made = shards.map((data, i) => new NodeFederatedClient({
-    url: s.url, token: s.registry.createToken('client').token, clientId: `poison-${i}-client`, modelConfig: TINY_MODEL_CONFIG, data,
-    trainOverride: async (global) => ({ delta: make(i).delta(global.length), meanLoss: 1, steps: 1, numExamples: make(i).numExamples }),
-  }));
+  const made = shards.map(
+    (data, i) =>
+      new NodeFederatedClient({
+        url: s.url,
+        token: s.registry.createToken('client').token,
+        clientId: `poison-${i}-client`,
+        modelConfig: TINY_MODEL_CONFIG,
+        data,
+        trainOverride: async (global) => ({
+          delta: make(i).delta(global.length),
+          meanLoss: 1,
+          steps: 1,
+          numExamples: make(i).numExamples,
+        }),
+      }),
+  );
   clients.push(...made);
   return made;
 }
@@ -53,7 +75,12 @@ describe('a defended aggregate', () => {
   it('secure mode: a shifted masked vector and a shrunk weight word fail their rounds; the model stays; an honest round then commits', async () => {
     const cfg: RoundConfigInput = {
       training: { localSteps: 1, batchSize: 8, learningRate: 1e-3, temperature: 0.5 },
-      cohort: { mode: 'fixed', size: 4 }, minClients: 4, minSurvivors: 3, trainDeadlineMs: 30_000, phaseDeadlineMs: 5_000, roundIntervalMs: 0,
+      cohort: { mode: 'fixed', size: 4 },
+      minClients: 4,
+      minSurvivors: 3,
+      trainDeadlineMs: 30_000,
+      phaseDeadlineMs: 5_000,
+      roundIntervalMs: 0,
       secureAggregation: { enabled: true, clipNorm: 1, weightCap: 100 },
     };
     const s = await startTestServer({ roundConfig: cfg });
@@ -93,14 +120,19 @@ describe('a defended aggregate', () => {
     const cap = 1000;
     const s = await startTestServer({
       roundConfig: {
-        cohort: { mode: 'fixed', size: 3 }, minClients: 3, minSurvivors: 3, roundIntervalMs: 0,
+        cohort: { mode: 'fixed', size: 3 },
+        minClients: 3,
+        minSurvivors: 3,
+        roundIntervalMs: 0,
         secureAggregation: { enabled: false, weightCap: cap },
       },
     });
     servers.push(s);
-    join(s, 3, (i) => (i === 0
-      ? { delta: (d) => new Float32Array(d).fill(0.01), numExamples: 10_000_000 }
-      : { delta: (d) => new Float32Array(d), numExamples: 100 }));
+    join(s, 3, (i) =>
+      i === 0
+        ? { delta: (d) => new Float32Array(d).fill(0.01), numExamples: 10_000_000 }
+        : { delta: (d) => new Float32Array(d), numExamples: 100 },
+    );
     await waitUntil(() => (s.registry.latestVersion()?.version ?? 0) >= 1, 60_000, 'plain round commit');
     s.coordinator.pause();
     const prev = readCheckpoint(s.registry.getVersion(0)!.checkpoint_path).weights;
@@ -114,13 +146,20 @@ describe('a defended aggregate', () => {
   it('plain mode, robustAggregation median: one huge delta does not move the model', async () => {
     const s = await startTestServer({
       roundConfig: {
-        cohort: { mode: 'fixed', size: 5 }, minClients: 5, minSurvivors: 5, roundIntervalMs: 0,
-        secureAggregation: { enabled: false }, robustAggregation: { method: 'median', normBound: 100 },
+        cohort: { mode: 'fixed', size: 5 },
+        minClients: 5,
+        minSurvivors: 5,
+        roundIntervalMs: 0,
+        secureAggregation: { enabled: false },
+        robustAggregation: { method: 'median', normBound: 100 },
       },
     });
     servers.push(s);
     // Honest deltas differ slightly per client; the attacker's is 5 per coordinate (norm ≈ 5·√d, under maxUpdateNorm).
-    join(s, 5, (i) => ({ delta: (d) => new Float32Array(d).fill(i === 4 ? 5 : 0.01 * (1 + i / 10)), numExamples: 100 }));
+    join(s, 5, (i) => ({
+      delta: (d) => new Float32Array(d).fill(i === 4 ? 5 : 0.01 * (1 + i / 10)),
+      numExamples: 100,
+    }));
     await waitUntil(() => (s.registry.latestVersion()?.version ?? 0) >= 1, 60_000, 'plain round commit');
     s.coordinator.pause();
     const prev = readCheckpoint(s.registry.getVersion(0)!.checkpoint_path).weights;

@@ -11,7 +11,10 @@ import { emitAck, rawClient } from './attack-kit';
 const { servers } = federationFixture();
 
 /** An engine.io v4 websocket speaking raw socket.io packets; collects text frames. */
-async function rawSocketIo(url: string, auth: object): Promise<{ ws: WebSocket; frames: string[]; next(prefix: string): Promise<string> }> {
+async function rawSocketIo(
+  url: string,
+  auth: object,
+): Promise<{ ws: WebSocket; frames: string[]; next(prefix: string): Promise<string> }> {
   const ws = new WebSocket(`${url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`);
   const frames: string[] = [];
   const waiters: [string, (f: string) => void][] = [];
@@ -23,11 +26,12 @@ async function rawSocketIo(url: string, auth: object): Promise<{ ws: WebSocket; 
     const i = waiters.findIndex(([p]) => f.startsWith(p));
     if (i >= 0) waiters.splice(i, 1)[0]![1](f);
   });
-  const next = (prefix: string) => new Promise<string>((ok) => {
-    const seen = frames.find((f) => f.startsWith(prefix));
-    if (seen) ok(seen);
-    else waiters.push([prefix, ok]);
-  });
+  const next = (prefix: string) =>
+    new Promise<string>((ok) => {
+      const seen = frames.find((f) => f.startsWith(prefix));
+      if (seen) ok(seen);
+      else waiters.push([prefix, ok]);
+    });
   await new Promise<void>((ok) => ws.once('open', () => ok()));
   ws.send(`40${JSON.stringify(auth)}`);
   await next('40{"sid"');
@@ -52,6 +56,8 @@ it('30,000-deep JSON gets a clear refusal (not an internal error); with an attac
   expect(await closed).toBeGreaterThan(1000);
   expect((await fetch(`${s.url}/api/health`)).status).toBe(200);
   const other = await rawClient(s);
-  expect(await emitAck(other.socket, EVENTS.ready, { backend: 'node-cpu', numExamples: 3 })).toMatchObject({ ok: true });
+  expect(await emitAck(other.socket, EVENTS.ready, { backend: 'node-cpu', numExamples: 3 })).toMatchObject({
+    ok: true,
+  });
   other.socket.disconnect();
 });

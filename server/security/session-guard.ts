@@ -21,7 +21,11 @@ export class SessionGuard {
   private readonly sessions = new Set<LiveSession>();
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly registry: Registry, private readonly log: Logger, sweepMs = 500) {
+  constructor(
+    private readonly registry: Registry,
+    private readonly log: Logger,
+    sweepMs = 500,
+  ) {
     this.timer = setInterval(() => this.sweep(), Math.min(sweepMs, MAX_TIMER_MS));
     this.timer.unref();
   }
@@ -37,7 +41,10 @@ export class SessionGuard {
     const now = Date.now();
     const all = [...this.sessions];
     const removed = this.registry.removedClients([...new Set(all.map((s) => s.clientId))]);
-    const dead = this.registry.deadTokens([...new Set(all.flatMap((s) => (s.tokenId === undefined ? [] : [s.tokenId])))], now);
+    const dead = this.registry.deadTokens(
+      [...new Set(all.flatMap((s) => (s.tokenId === undefined ? [] : [s.tokenId])))],
+      now,
+    );
     let n = 0;
     for (const s of all) {
       let why: string | undefined;

@@ -24,7 +24,10 @@ describe('DpStrategy', () => {
     expect(dp.noiseStd).toBeCloseTo(z * C, 12);
     expect(dp.averageNoiseStd(m)).toBeCloseTo((z * C) / m, 12);
     const n = 100_000;
-    const avg = dp.average({ weightedSum: new Float32Array(n), weightSum: 35 }, { round: 1, survivors: 35, expectedClients: m });
+    const avg = dp.average(
+      { weightedSum: new Float32Array(n), weightSum: 35 },
+      { round: 1, survivors: 35, expectedClients: m },
+    );
     const s = std(avg);
     expect(Math.abs(s.std - (z * C) / m) / ((z * C) / m)).toBeLessThan(0.02);
     expect(Math.abs(s.mean)).toBeLessThan((5 * (z * C)) / m / Math.sqrt(n));
@@ -62,8 +65,16 @@ describe('DpStrategy', () => {
     expect(aRetry).not.toEqual(a2); // a retried round must not reuse noise
     expect(b.average(input, { round: 1, survivors: 5, expectedClients: 5 })).toEqual(a1);
     // Unseeded: two strategies never agree.
-    const u1 = new DpStrategy(new FedAvg(), { clipNorm: 1, noiseMultiplier: 1 }).average(input, { round: 1, survivors: 5, expectedClients: 5 });
-    const u2 = new DpStrategy(new FedAvg(), { clipNorm: 1, noiseMultiplier: 1 }).average(input, { round: 1, survivors: 5, expectedClients: 5 });
+    const u1 = new DpStrategy(new FedAvg(), { clipNorm: 1, noiseMultiplier: 1 }).average(input, {
+      round: 1,
+      survivors: 5,
+      expectedClients: 5,
+    });
+    const u2 = new DpStrategy(new FedAvg(), { clipNorm: 1, noiseMultiplier: 1 }).average(input, {
+      round: 1,
+      survivors: 5,
+      expectedClients: 5,
+    });
     expect(u1).not.toEqual(u2);
   });
 
@@ -91,8 +102,12 @@ describe('DpStrategy', () => {
 
   it('rejects client weights above 1 and bad parameters', () => {
     const dp = new DpStrategy(new FedAvg(), { clipNorm: 1, noiseMultiplier: 1 });
-    expect(() => dp.average({ weightedSum: new Float32Array(2), weightSum: 600 }, { round: 1, survivors: 3, expectedClients: 3 })).toThrow(/weights must be <= 1/);
-    expect(() => dp.average({ weightedSum: new Float32Array(2), weightSum: 1 }, { round: 1, survivors: 1, expectedClients: 0 })).toThrow(/expectedClients/);
+    expect(() =>
+      dp.average({ weightedSum: new Float32Array(2), weightSum: 600 }, { round: 1, survivors: 3, expectedClients: 3 }),
+    ).toThrow(/weights must be <= 1/);
+    expect(() =>
+      dp.average({ weightedSum: new Float32Array(2), weightSum: 1 }, { round: 1, survivors: 1, expectedClients: 0 }),
+    ).toThrow(/expectedClients/);
     expect(() => new DpStrategy(new FedAvg(), { clipNorm: 0, noiseMultiplier: 1 })).toThrow(/clipNorm/);
     expect(() => dp.setClipNorm(-1)).toThrow(/clipNorm/);
     dp.setClipNorm(2);
@@ -109,7 +124,7 @@ describe('createStrategy', () => {
     expect(() => createStrategy({ name: 'fedadam', dp: { clipNorm: 0.5, noiseMultiplier: 1.1 } })).toThrow(/dp/);
   });
 
-  it('the DP wrapper takes each round\'s C and z without being rebuilt', () => {
+  it("the DP wrapper takes each round's C and z without being rebuilt", () => {
     const dp = new DpStrategy(new FedAvg(), { clipNorm: 1, noiseMultiplier: 1 });
     expect(dp.forRound({ clipNorm: 0.5, noiseMultiplier: 1.1 })).toBe(dp);
     expect(dp.noiseStd).toBeCloseTo(0.55, 12);

@@ -99,7 +99,8 @@ export class DpStrategy implements Strategy {
     const { weightedSum, weightSum } = input;
     const m = ctx.expectedClients;
     if (!(m > 0) || !Number.isFinite(m)) throw new Error(`dp: expectedClients must be positive, got ${m}`);
-    if (!Number.isInteger(ctx.round) || ctx.round < 0) throw new Error(`dp: round must be a non-negative integer, got ${ctx.round}`);
+    if (!Number.isInteger(ctx.round) || ctx.round < 0)
+      throw new Error(`dp: round must be a non-negative integer, got ${ctx.round}`);
     if (weightSum > ctx.survivors * (1 + 1e-9)) {
       throw new Error(
         `dp: weight sum ${weightSum} exceeds the survivor count ${ctx.survivors}; ` +
@@ -127,7 +128,8 @@ export class DpStrategy implements Strategy {
   loadState(state: Record<string, Float32Array | number>): void {
     const { [CALLS_KEY]: calls, ...rest } = state;
     if (calls !== undefined) {
-      if (typeof calls !== 'number' || !Number.isInteger(calls) || calls < 0) throw new Error(`dp: state.${CALLS_KEY} must be a non-negative integer`);
+      if (typeof calls !== 'number' || !Number.isInteger(calls) || calls < 0)
+        throw new Error(`dp: state.${CALLS_KEY} must be a non-negative integer`);
       this.calls = calls;
     }
     this.inner.loadState(rest);

@@ -34,7 +34,10 @@ describe('FedAdam', () => {
 
   it('average is the weighted mean', () => {
     const s = new FedAdam();
-    const avg = s.average({ weightedSum: new Float32Array([3, -6]), weightSum: 3 }, { round: 1, survivors: 3, expectedClients: 3 });
+    const avg = s.average(
+      { weightedSum: new Float32Array([3, -6]), weightSum: 3 },
+      { round: 1, survivors: 3, expectedClients: 3 },
+    );
     expect(Array.from(avg)).toEqual([1, -2]);
   });
 

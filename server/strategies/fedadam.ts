@@ -82,12 +82,14 @@ export class FedAdam implements Strategy {
 
   loadState(state: Record<string, Float32Array | number>): void {
     const { t, m, v } = state;
-    if (typeof t !== 'number' || !Number.isInteger(t) || t < 0) throw new Error(`fedadam: state.t must be a non-negative integer, got ${String(t)}`);
+    if (typeof t !== 'number' || !Number.isInteger(t) || t < 0)
+      throw new Error(`fedadam: state.t must be a non-negative integer, got ${String(t)}`);
     if (m === undefined && v === undefined) {
       this.m = null;
       this.v = null;
     } else {
-      if (!(m instanceof Float32Array) || !(v instanceof Float32Array)) throw new Error('fedadam: state.m and state.v must both be Float32Arrays');
+      if (!(m instanceof Float32Array) || !(v instanceof Float32Array))
+        throw new Error('fedadam: state.m and state.v must both be Float32Arrays');
       if (m.length !== v.length) throw new Error(`fedadam: state.m has ${m.length} values but state.v has ${v.length}`);
       this.m = Float32Array.from(m);
       this.v = Float32Array.from(v);

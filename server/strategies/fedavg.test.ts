@@ -22,13 +22,25 @@ describe('FedAvg', () => {
     let global: Float32Array = new Float32Array([0, 1]);
 
     // Round 1: ([1,2]·1 + [3,-2]·3) / 4 = [2.5, -1]; x = [0,1] + 0.5·[2.5,-1] = [1.25, 0.5]
-    let avg = s.average(sumOf([{ delta: [1, 2], w: 1 }, { delta: [3, -2], w: 3 }]), ctx(1, 2));
+    let avg = s.average(
+      sumOf([
+        { delta: [1, 2], w: 1 },
+        { delta: [3, -2], w: 3 },
+      ]),
+      ctx(1, 2),
+    );
     expect(Array.from(avg)).toEqual([2.5, -1]);
     global = s.step(global, avg, ctx(1, 2));
     expect(Array.from(global)).toEqual([1.25, 0.5]);
 
     // Round 2: ([2,2]·2 + [-1,4]·2) / 4 = [0.5, 3]; x = [1.5, 2]
-    avg = s.average(sumOf([{ delta: [2, 2], w: 2 }, { delta: [-1, 4], w: 2 }]), ctx(2, 2));
+    avg = s.average(
+      sumOf([
+        { delta: [2, 2], w: 2 },
+        { delta: [-1, 4], w: 2 },
+      ]),
+      ctx(2, 2),
+    );
     expect(Array.from(avg)).toEqual([0.5, 3]);
     global = s.step(global, avg, ctx(2, 2));
     expect(Array.from(global)).toEqual([1.5, 2]);

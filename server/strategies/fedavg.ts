@@ -3,7 +3,8 @@ import type { AggregateContext, AggregateInput, Strategy } from './strategy';
 /** Weighted mean of the survivors' deltas: Σ wᵢΔᵢ / Σ wᵢ. */
 export function weightedMean(input: AggregateInput): Float32Array {
   const { weightedSum, weightSum } = input;
-  if (!(weightSum > 0) || !Number.isFinite(weightSum)) throw new Error(`fedavg: weight sum must be positive, got ${weightSum}`);
+  if (!(weightSum > 0) || !Number.isFinite(weightSum))
+    throw new Error(`fedavg: weight sum must be positive, got ${weightSum}`);
   const out = new Float32Array(weightedSum.length);
   for (let i = 0; i < out.length; i++) out[i] = weightedSum[i]! / weightSum;
   return out;
@@ -11,7 +12,8 @@ export function weightedMean(input: AggregateInput): Float32Array {
 
 /** global + lr·update, checking the shapes agree. */
 export function sgdStep(global: Float32Array, update: Float32Array, lr: number): Float32Array {
-  if (global.length !== update.length) throw new Error(`strategy: update has ${update.length} values, global model has ${global.length}`);
+  if (global.length !== update.length)
+    throw new Error(`strategy: update has ${update.length} values, global model has ${global.length}`);
   const out = new Float32Array(global.length);
   for (let i = 0; i < out.length; i++) out[i] = global[i]! + lr * update[i]!;
   return out;

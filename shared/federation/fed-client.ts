@@ -1,6 +1,13 @@
 import type { Socket } from 'socket.io-client';
 import {
-  EVENTS, RoundEndSchema, RoundStartSchema, type Ack, type ClientReady, type ModelPayload, type RoundEnd, type RoundStart,
+  EVENTS,
+  RoundEndSchema,
+  RoundStartSchema,
+  type Ack,
+  type ClientReady,
+  type ModelPayload,
+  type RoundEnd,
+  type RoundStart,
   type UpdateSubmitOut,
 } from '../protocol/messages';
 import { float32FromBytes, float32ToBytes, toBytes } from '../protocol/binary';
@@ -48,7 +55,12 @@ export type FederationEvent =
   | { type: 'trained'; roundId: number; meanLoss: number; steps: number }
   | { type: 'submitted'; roundId: number; bytes: number }
   | { type: 'rejected'; roundId: number; code: string; reason: string }
-  | { type: 'secagg'; roundId: number; step: 'advertised' | 'shared-keys' | 'masked-input' | 'unmasked'; clipped?: boolean }
+  | {
+      type: 'secagg';
+      roundId: number;
+      step: 'advertised' | 'shared-keys' | 'masked-input' | 'unmasked';
+      clipped?: boolean;
+    }
   | { type: 'round-end'; end: RoundEnd }
   | { type: 'error'; message: string };
 
@@ -76,15 +88,20 @@ export class FederationClient {
     private readonly cache: ModelCache,
     private readonly opts: FederationClientOptions,
   ) {
-    const unpacked = <T>(handler: (m: T) => Promise<void>) => (raw: unknown) => {
-      let msg: T;
-      try {
-        msg = unpackBinary(raw) as T;
-      } catch (err) {
-        return this.emit({ type: 'error', message: `malformed secure-aggregation message: ${(err as Error).message}` });
-      }
-      void handler.call(this, msg);
-    };
+    const unpacked =
+      <T>(handler: (m: T) => Promise<void>) =>
+      (raw: unknown) => {
+        let msg: T;
+        try {
+          msg = unpackBinary(raw) as T;
+        } catch (err) {
+          return this.emit({
+            type: 'error',
+            message: `malformed secure-aggregation message: ${(err as Error).message}`,
+          });
+        }
+        void handler.call(this, msg);
+      };
     socket.on(SECAGG_EVENTS.roster, unpacked<RosterMsg>(this.onRoster));
     socket.on(SECAGG_EVENTS.routedShares, unpacked<RoutedSharesMsg>(this.onRoutedShares));
     socket.on(SECAGG_EVENTS.unmaskRequest, unpacked<UnmaskRequestMsg>(this.onUnmaskRequest));
@@ -94,7 +111,9 @@ export class FederationClient {
     });
     socket.on('connect_error', (err: Error) => this.emit({ type: 'auth-error', message: err.message }));
     socket.on('disconnect', (reason: string) => this.emit({ type: 'disconnected', reason }));
-    socket.on(EVENTS.serverError, (e: { message?: string }) => this.emit({ type: 'error', message: String(e?.message ?? 'server error') }));
+    socket.on(EVENTS.serverError, (e: { message?: string }) =>
+      this.emit({ type: 'error', message: String(e?.message ?? 'server error') }),
+    );
     socket.on(EVENTS.roundStart, (raw: unknown) => {
       const msg = RoundStartSchema.safeParse(raw);
       if (!msg.success) return this.emit({ type: 'error', message: 'malformed round start from server' });
@@ -138,7 +157,10 @@ export class FederationClient {
     // Only whether there is data: the count itself is private (it would be metadata outside ε under DP).
     const ready: ClientReady = { backend: this.trainer.backend, hasData: this.trainer.numExamples() > 0 };
     try {
-      const ack = (await this.socket.timeout(this.ackTimeout).emitWithAck(EVENTS.ready, ready)) as Ack<{ modelVersion: number; modelConfig: ModelConfig }>;
+      const ack = (await this.socket.timeout(this.ackTimeout).emitWithAck(EVENTS.ready, ready)) as Ack<{
+        modelVersion: number;
+        modelConfig: ModelConfig;
+      }>;
       if (!ack.ok) return this.emit({ type: 'error', message: `ready refused: ${ack.reason}` });
       await this.trainer.setModelConfig?.(ack.modelConfig);
       this.emit({ type: 'ready', modelVersion: ack.modelVersion, modelConfig: ack.modelConfig });
@@ -154,7 +176,9 @@ export class FederationClient {
       this.emit({ type: 'model', version, cached: true, bytes: 0 });
       return cached;
     }
-    const ack = (await this.socket.timeout(this.ackTimeout).emitWithAck(EVENTS.getModel, { version })) as Ack<ModelPayload>;
+    const ack = (await this.socket
+      .timeout(this.ackTimeout)
+      .emitWithAck(EVENTS.getModel, { version })) as Ack<ModelPayload>;
     if (!ack.ok) throw new Error(`model download refused: ${ack.reason}`);
     const bytes = toBytes(ack.weights);
     if (!bytes) throw new Error('model download was not binary');
@@ -182,7 +206,8 @@ export class FederationClient {
         steps: result.steps,
         delta: float32ToBytes(result.delta),
       };
-      if (await this.send(EVENTS.submitUpdate, msg, round.roundId)) this.emit({ type: 'submitted', roundId: round.roundId, bytes: result.delta.byteLength });
+      if (await this.send(EVENTS.submitUpdate, msg, round.roundId))
+        this.emit({ type: 'submitted', roundId: round.roundId, bytes: result.delta.byteLength });
     } catch (err) {
       this.emit({ type: 'error', message: (err as Error).message });
     } finally {
@@ -213,7 +238,8 @@ export class FederationClient {
     if (!secure) return;
     try {
       const shares = await secure.shareKeys(msg);
-      if (await this.send(SECAGG_EVENTS.shareKeys, shares, secure.roundId)) this.emit({ type: 'secagg', roundId: secure.roundId, step: 'shared-keys' });
+      if (await this.send(SECAGG_EVENTS.shareKeys, shares, secure.roundId))
+        this.emit({ type: 'secagg', roundId: secure.roundId, step: 'shared-keys' });
     } catch (err) {
       this.emit({ type: 'error', message: `share keys: ${(err as Error).message}` });
     }
@@ -244,7 +270,8 @@ export class FederationClient {
     const secure = this.current(msg);
     if (!secure) return;
     try {
-      if (await this.send(SECAGG_EVENTS.unmask, secure.unmask(msg), secure.roundId)) this.emit({ type: 'secagg', roundId: secure.roundId, step: 'unmasked' });
+      if (await this.send(SECAGG_EVENTS.unmask, secure.unmask(msg), secure.roundId))
+        this.emit({ type: 'secagg', roundId: secure.roundId, step: 'unmasked' });
     } catch (err) {
       this.emit({ type: 'error', message: `unmask: ${(err as Error).message}` });
     }

@@ -4,7 +4,14 @@ import { GaussianStream } from '../privacy/gaussian';
 import type { SecAggRoundInfo } from '../protocol/secagg-messages';
 
 const seed = (b: number) => new Uint8Array(32).fill(b);
-const base: SecAggRoundInfo = { sessionId: 'session-xyz', threshold: 2, degree: 2, clipNorm: 1, bits: 16, weightCap: 1000 };
+const base: SecAggRoundInfo = {
+  sessionId: 'session-xyz',
+  threshold: 2,
+  degree: 2,
+  clipNorm: 1,
+  bits: 16,
+  weightCap: 1000,
+};
 
 describe('client encoding under DP (findings 3, 4, 5)', () => {
   it('distributed DP at z = 2, m = 10: the quantization range is wide enough that < 1e-6 of noised coordinates clamp', () => {
@@ -12,7 +19,11 @@ describe('client encoding under DP (findings 3, 4, 5)', () => {
     const m = 10;
     const info: SecAggRoundInfo = { ...base, clientNoiseStd: (2 * base.clipNorm) / Math.sqrt(m), uniformWeights: true };
     const g = new GaussianStream(seed(1));
-    const { x } = encodeForSecAgg({ delta: new Float32Array(d), meanLoss: 1, steps: 1, numExamples: 100 }, info, (out, std) => g.fill(out, std));
+    const { x } = encodeForSecAgg(
+      { delta: new Float32Array(d), meanLoss: 1, steps: 1, numExamples: 100 },
+      info,
+      (out, std) => g.fill(out, std),
+    );
     // A clamped coordinate lands on the first or last level (rounding alone reaches them with negligible probability).
     const L = 2 ** base.bits - 1;
     let edge = 0;
@@ -25,7 +36,11 @@ describe('client encoding under DP (findings 3, 4, 5)', () => {
     const d = 8;
     const info: SecAggRoundInfo = { ...base, clientNoiseStd: 0.1, uniformWeights: true };
     const g = new GaussianStream(seed(2));
-    const a = encodeForSecAgg({ delta: new Float32Array(d), meanLoss: 1, steps: 1, numExamples: 100 }, info, (out, std) => g.fill(out, std));
+    const a = encodeForSecAgg(
+      { delta: new Float32Array(d), meanLoss: 1, steps: 1, numExamples: 100 },
+      info,
+      (out, std) => g.fill(out, std),
+    );
     // d words: nothing but the noised delta (no bit or loss asked for, no weight under DP).
     expect(a.x.length).toBe(d);
   });

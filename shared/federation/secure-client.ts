@@ -51,12 +51,31 @@ export class SecureClientRound {
   private maskedSent = false;
 
   /** `d`: the model's parameter count; the vector length follows from the round's layout. */
-  constructor(readonly roundId: number, readonly clientId: string, readonly info: SecAggRoundInfo, d: number) {
+  constructor(
+    readonly roundId: number,
+    readonly clientId: string,
+    readonly info: SecAggRoundInfo,
+    d: number,
+  ) {
     this.sa = new SecAggClient({
-      id: clientId, round: roundId, sessionId: info.sessionId, threshold: info.threshold, degree: info.degree,
+      id: clientId,
+      round: roundId,
+      sessionId: info.sessionId,
+      threshold: info.threshold,
+      degree: info.degree,
       vectorLength: layoutForRound(info, d).length,
-      ...(info.cohortSize !== undefined && info.dropoutRate !== undefined && info.corruptFraction !== undefined && info.failureTarget !== undefined
-        ? { announced: { n: info.cohortSize, dropoutRate: info.dropoutRate, corruptFraction: info.corruptFraction, failureTarget: info.failureTarget } }
+      ...(info.cohortSize !== undefined &&
+      info.dropoutRate !== undefined &&
+      info.corruptFraction !== undefined &&
+      info.failureTarget !== undefined
+        ? {
+            announced: {
+              n: info.cohortSize,
+              dropoutRate: info.dropoutRate,
+              corruptFraction: info.corruptFraction,
+              failureTarget: info.failureTarget,
+            },
+          }
         : {}),
     });
   }
@@ -79,7 +98,8 @@ export class SecureClientRound {
   }
 
   /** The masked-input message when both prerequisites are met (once), else undefined. */
-  maybeMaskedInput(): { msg: ReturnType<SecAggClient['maskedInput']>; result: LocalRoundResult; clipped: boolean } | undefined {
+  maybeMaskedInput():
+    { msg: ReturnType<SecAggClient['maskedInput']>; result: LocalRoundResult; clipped: boolean } | undefined {
     if (this.maskedSent || !this.routed || !this.trained) return undefined;
     this.maskedSent = true;
     const { x, clipped } = encodeForSecAgg(this.trained, this.info);

@@ -1,28 +1,32 @@
 import { z } from 'zod';
 
 /** Architecture of the SimCLR encoder + projection head. Part of every round config. */
-export const ModelConfigSchema = z.object({
-  inputShape: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]),
-  convFilters: z.array(z.number().int().positive()).min(1).max(8),
-  convStrides: z.array(z.number().int().min(1).max(4)).min(1).max(8),
-  kernelSize: z.number().int().min(1).max(7),
-  headUnits: z.array(z.number().int().positive()).min(1).max(4),
-  /** 'group': conv (no bias) → GroupNorm → ReLU; absent or 'none': conv + bias → ReLU. */
-  norm: z.enum(['none', 'group']).optional(),
-  /** GroupNorm groups; every conv's filter count must divide by it. Default 8. */
-  groups: z.number().int().min(1).max(64).optional(),
-  /**
-   * The last feature map is average-pooled to poolGrid × poolGrid cells and flattened:
-   * 1 (or absent) is global average pooling; 2 keeps coarse layout (4× the dimensions).
-   */
-  poolGrid: z.number().int().min(1).max(4).optional(),
-}).refine((c) => c.convFilters.length === c.convStrides.length, {
-  message: 'convFilters and convStrides must have the same length',
-}).refine((c) => c.norm !== 'group' || c.convFilters.every((f) => f % (c.groups ?? 8) === 0), {
-  message: 'every conv filter count must be divisible by the GroupNorm groups',
-}).refine((c) => finalSide(c) % (c.poolGrid ?? 1) === 0, {
-  message: 'the last feature map side must be divisible by poolGrid',
-});
+export const ModelConfigSchema = z
+  .object({
+    inputShape: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]),
+    convFilters: z.array(z.number().int().positive()).min(1).max(8),
+    convStrides: z.array(z.number().int().min(1).max(4)).min(1).max(8),
+    kernelSize: z.number().int().min(1).max(7),
+    headUnits: z.array(z.number().int().positive()).min(1).max(4),
+    /** 'group': conv (no bias) → GroupNorm → ReLU; absent or 'none': conv + bias → ReLU. */
+    norm: z.enum(['none', 'group']).optional(),
+    /** GroupNorm groups; every conv's filter count must divide by it. Default 8. */
+    groups: z.number().int().min(1).max(64).optional(),
+    /**
+     * The last feature map is average-pooled to poolGrid × poolGrid cells and flattened:
+     * 1 (or absent) is global average pooling; 2 keeps coarse layout (4× the dimensions).
+     */
+    poolGrid: z.number().int().min(1).max(4).optional(),
+  })
+  .refine((c) => c.convFilters.length === c.convStrides.length, {
+    message: 'convFilters and convStrides must have the same length',
+  })
+  .refine((c) => c.norm !== 'group' || c.convFilters.every((f) => f % (c.groups ?? 8) === 0), {
+    message: 'every conv filter count must be divisible by the GroupNorm groups',
+  })
+  .refine((c) => finalSide(c) % (c.poolGrid ?? 1) === 0, {
+    message: 'the last feature map side must be divisible by poolGrid',
+  });
 export type ModelConfig = z.infer<typeof ModelConfigSchema>;
 
 /**

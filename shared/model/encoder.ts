@@ -16,8 +16,7 @@ export interface SimclrModel {
 export function createSimclrModel(config: ModelConfig = DEFAULT_MODEL_CONFIG, seed?: number): SimclrModel {
   const cfg = ModelConfigSchema.parse(config);
   // tfjs treats a seed of 0 as "no seed", so offset every layer's seed to stay non-zero.
-  const init = (i: number) =>
-    tf.initializers.heNormal(seed === undefined ? {} : { seed: seed * 1000 + i + 1 });
+  const init = (i: number) => tf.initializers.heNormal(seed === undefined ? {} : { seed: seed * 1000 + i + 1 });
   const encoder = tf.sequential({ name: 'encoder' });
   const grouped = cfg.norm === 'group';
   cfg.convFilters.forEach((filters, i) => {

@@ -22,7 +22,8 @@ export class GroupNormalization extends tf.layers.Layer {
 
   constructor(args: GroupNormArgs) {
     super(args.name ? { name: args.name } : {});
-    if (!Number.isInteger(args.groups) || args.groups < 1) throw new Error(`GroupNormalization: groups must be a positive integer, got ${args.groups}`);
+    if (!Number.isInteger(args.groups) || args.groups < 1)
+      throw new Error(`GroupNormalization: groups must be a positive integer, got ${args.groups}`);
     this.groups = args.groups;
     this.epsilon = args.epsilon ?? 1e-5;
   }

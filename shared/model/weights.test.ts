@@ -26,7 +26,14 @@ describe('encoder factory', () => {
     expect(h).toEqual([2, 512]);
     expect(z).toEqual([2, 128]);
     // conv 1→32→64→128→128 (3x3, no bias) + GroupNorm γ, β per channel + dense 512→256→128
-    const expected = 9 * 1 * 32 + 9 * 32 * 64 + 9 * 64 * 128 + 9 * 128 * 128 + 2 * (32 + 64 + 128 + 128) + (512 * 256 + 256) + (256 * 128 + 128);
+    const expected =
+      9 * 1 * 32 +
+      9 * 32 * 64 +
+      9 * 64 * 128 +
+      9 * 128 * 128 +
+      2 * (32 + 64 + 128 + 128) +
+      (512 * 256 + 256) +
+      (256 * 128 + 128);
     expect(countParameters(m)).toBe(expected);
     disposeSimclrModel(m);
   });
@@ -35,7 +42,14 @@ describe('encoder factory', () => {
     const m = createSimclrModel(DEFAULT_MODEL_CONFIG);
     const h = tf.tidy(() => (m.encoder.predict(tf.zeros([2, 28, 28, 1])) as tf.Tensor).shape);
     expect(h).toEqual([2, 128]);
-    const expected = (9 * 1 * 32 + 32) + (9 * 32 * 64 + 64) + (9 * 64 * 128 + 128) + (9 * 128 * 128 + 128) + (128 * 128 + 128) + (128 * 64 + 64);
+    const expected =
+      9 * 1 * 32 +
+      32 +
+      (9 * 32 * 64 + 64) +
+      (9 * 64 * 128 + 128) +
+      (9 * 128 * 128 + 128) +
+      (128 * 128 + 128) +
+      (128 * 64 + 64);
     expect(countParameters(m)).toBe(expected);
     disposeSimclrModel(m);
   });
@@ -64,8 +78,14 @@ describe('flatten / unflatten', () => {
     const fa = flattenWeights(a);
     const fb = flattenWeights(b);
     expect(fa.layout.entries.map((e) => e.name)).toEqual([
-      'enc_conv1/kernel', 'enc_conv1/bias', 'enc_conv2/kernel', 'enc_conv2/bias',
-      'head_dense1/kernel', 'head_dense1/bias', 'head_dense2/kernel', 'head_dense2/bias',
+      'enc_conv1/kernel',
+      'enc_conv1/bias',
+      'enc_conv2/kernel',
+      'enc_conv2/bias',
+      'head_dense1/kernel',
+      'head_dense1/bias',
+      'head_dense2/kernel',
+      'head_dense2/bias',
     ]);
     expect(fa.layout.hash).toBe(fb.layout.hash);
     expect(fa.data).not.toEqual(fb.data);

@@ -52,7 +52,9 @@ export function layoutFromEntries(entries: { name: string; shape: number[] }[]):
 }
 
 export function weightLayout(model: SimclrModel): WeightLayout {
-  return layoutFromEntries(trainableVariables(model).map(({ name, variable }) => ({ name, shape: variable.shape as number[] })));
+  return layoutFromEntries(
+    trainableVariables(model).map(({ name, variable }) => ({ name, shape: variable.shape as number[] })),
+  );
 }
 
 /** Throws with the first differing entry when two layouts disagree. */

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../data/rng';
-import { AdaptiveClipper, defaultBitNoiseStd, effectiveNoiseMultiplier, unclippedBit, updateClipNorm } from './adaptive-clip';
+import {
+  AdaptiveClipper,
+  defaultBitNoiseStd,
+  effectiveNoiseMultiplier,
+  unclippedBit,
+  updateClipNorm,
+} from './adaptive-clip';
 
 const seed = (b: number) => new Uint8Array(32).fill(b);
 

@@ -32,7 +32,8 @@ export function defaultBitNoiseStd(expectedClients: number): number {
  * budget of a total multiplier z (paper, Thm. 1): z_Δ = (z⁻² − (2σ_b)⁻²)^(−1/2).
  */
 export function effectiveNoiseMultiplier(z: number, bitNoiseStd: number): number {
-  if (!(z > 0) || !Number.isFinite(z)) throw new Error(`adaptive-clip: noise multiplier must be positive and finite, got ${z}`);
+  if (!(z > 0) || !Number.isFinite(z))
+    throw new Error(`adaptive-clip: noise multiplier must be positive and finite, got ${z}`);
   if (!(bitNoiseStd > 0)) throw new Error(`adaptive-clip: bit noise std must be positive, got ${bitNoiseStd}`);
   const inner = z ** -2 - (2 * bitNoiseStd) ** -2;
   if (!(inner > 0)) {
@@ -46,7 +47,12 @@ export function effectiveNoiseMultiplier(z: number, bitNoiseStd: number): number
 }
 
 /** The geometric update C·exp(−η(b̄ − γ)). */
-export function updateClipNorm(clipNorm: number, unclippedFraction: number, targetQuantile: number, learningRate: number): number {
+export function updateClipNorm(
+  clipNorm: number,
+  unclippedFraction: number,
+  targetQuantile: number,
+  learningRate: number,
+): number {
   return clipNorm * Math.exp(-learningRate * (unclippedFraction - targetQuantile));
 }
 
@@ -80,10 +86,13 @@ export class AdaptiveClipper {
 
   constructor(opts: AdaptiveClipOptions) {
     const { initialClipNorm, targetQuantile = 0.5, learningRate = 0.2, bitNoiseStd, seed } = opts;
-    if (!(initialClipNorm > 0) || !Number.isFinite(initialClipNorm)) throw new Error(`adaptive-clip: initial clip norm must be positive, got ${initialClipNorm}`);
-    if (!(targetQuantile >= 0 && targetQuantile <= 1)) throw new Error(`adaptive-clip: target quantile must be in [0, 1], got ${targetQuantile}`);
+    if (!(initialClipNorm > 0) || !Number.isFinite(initialClipNorm))
+      throw new Error(`adaptive-clip: initial clip norm must be positive, got ${initialClipNorm}`);
+    if (!(targetQuantile >= 0 && targetQuantile <= 1))
+      throw new Error(`adaptive-clip: target quantile must be in [0, 1], got ${targetQuantile}`);
     if (!(learningRate > 0)) throw new Error(`adaptive-clip: learning rate must be positive, got ${learningRate}`);
-    if (bitNoiseStd !== undefined && !(bitNoiseStd >= 0)) throw new Error(`adaptive-clip: bit noise std must be >= 0, got ${bitNoiseStd}`);
+    if (bitNoiseStd !== undefined && !(bitNoiseStd >= 0))
+      throw new Error(`adaptive-clip: bit noise std must be >= 0, got ${bitNoiseStd}`);
     this.c = initialClipNorm;
     this.targetQuantile = targetQuantile;
     this.learningRate = learningRate;
@@ -106,22 +115,39 @@ export class AdaptiveClipper {
    * clients already added it (distributed DP). It is decided per round, so turning DP
    * on later takes effect at once.
    */
-  update(centredBitSum: number, expectedClients: number, bitNoiseStd: number = this.bitNoiseStd(expectedClients)): ClipUpdate {
-    if (!(expectedClients > 0)) throw new Error(`adaptive-clip: expected clients must be positive, got ${expectedClients}`);
-    if (!Number.isFinite(centredBitSum)) throw new Error(`adaptive-clip: centred bit sum must be finite, got ${centredBitSum}`);
+  update(
+    centredBitSum: number,
+    expectedClients: number,
+    bitNoiseStd: number = this.bitNoiseStd(expectedClients),
+  ): ClipUpdate {
+    if (!(expectedClients > 0))
+      throw new Error(`adaptive-clip: expected clients must be positive, got ${expectedClients}`);
+    if (!Number.isFinite(centredBitSum))
+      throw new Error(`adaptive-clip: centred bit sum must be finite, got ${centredBitSum}`);
     if (!(bitNoiseStd >= 0)) throw new Error(`adaptive-clip: bit noise std must be >= 0, got ${bitNoiseStd}`);
-    const unclippedFraction = (centredBitSum + (bitNoiseStd > 0 ? bitNoiseStd * this.noise.next() : 0)) / expectedClients + 0.5;
+    const unclippedFraction =
+      (centredBitSum + (bitNoiseStd > 0 ? bitNoiseStd * this.noise.next() : 0)) / expectedClients + 0.5;
     const previousClipNorm = this.c;
     this.c = updateClipNorm(this.c, unclippedFraction, this.targetQuantile, this.learningRate);
     return { unclippedFraction, previousClipNorm, clipNorm: this.c, bitNoiseStd };
   }
 
   toJSON(): { clipNorm: number; targetQuantile: number; learningRate: number; bitNoiseStd: number | null } {
-    return { clipNorm: this.c, targetQuantile: this.targetQuantile, learningRate: this.learningRate, bitNoiseStd: this.bitNoiseStdOverride ?? null };
+    return {
+      clipNorm: this.c,
+      targetQuantile: this.targetQuantile,
+      learningRate: this.learningRate,
+      bitNoiseStd: this.bitNoiseStdOverride ?? null,
+    };
   }
 
   /** Restores the clip norm from a checkpoint (noise is freshly seeded). */
-  static fromJSON(json: { clipNorm: number; targetQuantile: number; learningRate: number; bitNoiseStd: number | null }): AdaptiveClipper {
+  static fromJSON(json: {
+    clipNorm: number;
+    targetQuantile: number;
+    learningRate: number;
+    bitNoiseStd: number | null;
+  }): AdaptiveClipper {
     return new AdaptiveClipper({
       initialClipNorm: json.clipNorm,
       targetQuantile: json.targetQuantile,

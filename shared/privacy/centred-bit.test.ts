@@ -7,7 +7,16 @@ import { decodeMaskedSum } from '../secagg/masked-vector-layout';
 import { encodingParamsForRound, layoutForRound } from '../protocol/round-layout';
 import type { SecAggRoundInfo } from '../protocol/secagg-messages';
 
-const info: SecAggRoundInfo = { sessionId: 'session-xyz', threshold: 2, degree: 2, clipNorm: 1, bits: 24, weightCap: 100, reportUnclipped: true, uniformWeights: true };
+const info: SecAggRoundInfo = {
+  sessionId: 'session-xyz',
+  threshold: 2,
+  degree: 2,
+  clipNorm: 1,
+  bits: 24,
+  weightCap: 100,
+  reportUnclipped: true,
+  uniformWeights: true,
+};
 
 /** What one client contributes to the server's decoded bit sum, through the real client encoder and server decoder. */
 function bitContribution(clipped: boolean): number {
@@ -38,6 +47,8 @@ describe('adaptive clipping: the centred bit (finding 2)', () => {
     expect(Math.abs(truth - reported)).toBeLessThan(1e-6);
     // The uncentred bit (sensitivity 1) would have been ≈ 52.8, not the reported ≈ 13.3.
     expect(reported).toBeCloseTo(13.335, 2);
-    expect(computeEpsilon(q, combinedNoiseMultiplier(zDelta, [{ sensitivity: 1, std: sigmaB }]), T, delta).epsilon).toBeCloseTo(52.84, 1);
+    expect(
+      computeEpsilon(q, combinedNoiseMultiplier(zDelta, [{ sensitivity: 1, std: sigmaB }]), T, delta).epsilon,
+    ).toBeCloseTo(52.84, 1);
   });
 });

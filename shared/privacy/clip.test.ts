@@ -31,7 +31,11 @@ describe('clipToNorm', () => {
   });
 
   it('scales larger vectors to exactly C, keeping the direction', () => {
-    for (const [n, C] of [[1000, 1], [100_000, 0.1], [10, 1.2]] as const) {
+    for (const [n, C] of [
+      [1000, 1],
+      [100_000, 0.1],
+      [10, 1.2],
+    ] as const) {
       const v = randomVector(n, 1, n);
       const before = l2Norm(v);
       expect(before).toBeGreaterThan(C);

@@ -27,7 +27,7 @@ describe('gaussianNoise', () => {
     const m = moments(v);
     expect(Math.abs(m.std - z * C) / (z * C)).toBeLessThan(0.01);
     // Standard error of the mean is std/√n ≈ 0.0024; allow 5 SE.
-    expect(Math.abs(m.mean)).toBeLessThan(5 * (z * C) / Math.sqrt(1e5));
+    expect(Math.abs(m.mean)).toBeLessThan((5 * (z * C)) / Math.sqrt(1e5));
     // Gaussian shape, not merely the right variance (uniform would give 1.8).
     expect(Math.abs(m.kurtosis - 3)).toBeLessThan(0.1);
   });

@@ -36,15 +36,18 @@ export class GaussianStream {
 
   /** key: 32 bytes (default: fresh from the CSPRNG). nonce: 12 bytes (default zeros) to split one key into streams. */
   constructor(key?: Uint8Array, nonce?: Uint8Array) {
-    if (key !== undefined && key.length !== KEY_BYTES) throw new Error(`gaussian: seed must be ${KEY_BYTES} bytes, got ${key.length}`);
-    if (nonce !== undefined && nonce.length !== NONCE_BYTES) throw new Error(`gaussian: nonce must be ${NONCE_BYTES} bytes, got ${nonce.length}`);
+    if (key !== undefined && key.length !== KEY_BYTES)
+      throw new Error(`gaussian: seed must be ${KEY_BYTES} bytes, got ${key.length}`);
+    if (nonce !== undefined && nonce.length !== NONCE_BYTES)
+      throw new Error(`gaussian: nonce must be ${NONCE_BYTES} bytes, got ${nonce.length}`);
     this.key = key ? Uint8Array.from(key) : randomSeed();
     this.nonce = nonce ? Uint8Array.from(nonce) : new Uint8Array(NONCE_BYTES);
   }
 
   private refill(): void {
     // RFC 8439 has a 32-bit block counter: 256 GiB per (key, nonce), far beyond any model size.
-    if (this.counter + CHUNK_BYTES / BLOCK_BYTES > 2 ** 32) throw new Error('gaussian: keystream exhausted for this (key, nonce)');
+    if (this.counter + CHUNK_BYTES / BLOCK_BYTES > 2 ** 32)
+      throw new Error('gaussian: keystream exhausted for this (key, nonce)');
     chacha20(this.key, this.nonce, this.zeros, this.bytes, this.counter);
     this.counter += CHUNK_BYTES / BLOCK_BYTES;
     this.pos = 0;

@@ -19,19 +19,22 @@ export interface SideQuery {
 }
 
 function ratioSq(q: SideQuery): number {
-  if (!(q.sensitivity >= 0) || !(q.std > 0)) throw new Error(`noise split: a side query needs sensitivity ≥ 0 and std > 0, got ${q.sensitivity}/${q.std}`);
+  if (!(q.sensitivity >= 0) || !(q.std > 0))
+    throw new Error(`noise split: a side query needs sensitivity ≥ 0 and std > 0, got ${q.sensitivity}/${q.std}`);
   return (q.sensitivity / q.std) ** 2;
 }
 
 /** The multiplier of the combined release: (z_Δ⁻² + Σ (s_j/σ_j)²)^(−1/2). */
 export function combinedNoiseMultiplier(deltaMultiplier: number, sides: readonly SideQuery[] = []): number {
-  if (!(deltaMultiplier > 0)) throw new Error(`noise split: delta noise multiplier must be positive, got ${deltaMultiplier}`);
+  if (!(deltaMultiplier > 0))
+    throw new Error(`noise split: delta noise multiplier must be positive, got ${deltaMultiplier}`);
   return (deltaMultiplier ** -2 + sides.reduce((a, q) => a + ratioSq(q), 0)) ** -0.5;
 }
 
 /** What is left for the delta when the side queries share a total multiplier z: (z⁻² − Σ (s_j/σ_j)²)^(−1/2). */
 export function deltaNoiseMultiplierFor(z: number, sides: readonly SideQuery[] = []): number {
-  if (!(z > 0) || !Number.isFinite(z)) throw new Error(`noise split: noise multiplier must be positive and finite, got ${z}`);
+  if (!(z > 0) || !Number.isFinite(z))
+    throw new Error(`noise split: noise multiplier must be positive and finite, got ${z}`);
   const used = sides.reduce((a, q) => a + ratioSq(q), 0);
   const inner = z ** -2 - used;
   if (!(inner > 0)) {

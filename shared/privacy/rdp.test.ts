@@ -25,14 +25,30 @@ interface RefCase {
 interface RefFile {
   about: string;
   cases: RefCase[];
-  rdp_per_step?: { q: number; noise_multiplier: number; steps: number; orders: number[]; rdp_total: number[]; note?: string };
+  rdp_per_step?: {
+    q: number;
+    noise_multiplier: number;
+    steps: number;
+    orders: number[];
+    rdp_total: number[];
+    note?: string;
+  };
 }
 
 const refPath = resolve(import.meta.dirname, 'fixtures/rdp_cases.json');
 const ref = JSON.parse(readFileSync(refPath, 'utf8')) as RefFile;
 
 const relErr = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
-const KNOWN_FIELDS = new Set(['label', 'q', 'noise_multiplier', 'steps', 'delta', 'epsilon', 'best_order', 'epsilon_classic_conversion']);
+const KNOWN_FIELDS = new Set([
+  'label',
+  'q',
+  'noise_multiplier',
+  'steps',
+  'delta',
+  'epsilon',
+  'best_order',
+  'epsilon_classic_conversion',
+]);
 
 /** Half a unit in the last printed decimal of a JSON number (e.g. 1.26 → 0.005). */
 function halfUlpOfPrinted(x: number): number {
@@ -50,7 +66,7 @@ function logANumeric(q: number, sigma: number, alpha: number): number {
   let sum = 0;
   for (let k = 0; k <= n; k++) {
     const x = lo + k * h;
-    const logMix = Math.log((1 - q) + q * Math.exp((2 * x - 1) / (2 * sigma * sigma)));
+    const logMix = Math.log(1 - q + q * Math.exp((2 * x - 1) / (2 * sigma * sigma)));
     const w = k === 0 || k === n ? 0.5 : 1;
     sum += w * Math.exp(logNorm - (x * x) / (2 * sigma * sigma) + alpha * logMix);
   }
@@ -75,7 +91,9 @@ describe('reference cases (rdp_cases.json)', () => {
         // Given to few decimals: check it to the precision it was printed with.
         const rdp = computeRdp(c.q, c.noise_multiplier, c.steps);
         const classic = rdpToEpsilonClassic(DEFAULT_RDP_ORDERS, rdp, c.delta);
-        expect(Math.abs(classic.epsilon - c.epsilon_classic_conversion)).toBeLessThanOrEqual(halfUlpOfPrinted(c.epsilon_classic_conversion));
+        expect(Math.abs(classic.epsilon - c.epsilon_classic_conversion)).toBeLessThanOrEqual(
+          halfUlpOfPrinted(c.epsilon_classic_conversion),
+        );
         expect(classic.epsilon).toBeGreaterThan(r.epsilon); // the improved conversion is tighter
       }
     });
@@ -182,7 +200,11 @@ describe('RdpAccountant', () => {
     acc.step(0.01, 1.1, 100);
     const a = computeRdp(0.01, 1.1, 400);
     const b = computeRdp(0.02, 2.0, 200);
-    const want = rdpToEpsilon(DEFAULT_RDP_ORDERS, a.map((v, k) => v + b[k]!), delta);
+    const want = rdpToEpsilon(
+      DEFAULT_RDP_ORDERS,
+      a.map((v, k) => v + b[k]!),
+      delta,
+    );
     expect(relErr(acc.epsilon(delta).epsilon, want.epsilon)).toBeLessThan(1e-9);
     const onlyA = computeEpsilon(0.01, 1.1, 400, delta).epsilon;
     expect(acc.epsilon(delta).epsilon).toBeGreaterThan(onlyA);

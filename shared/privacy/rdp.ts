@@ -18,7 +18,8 @@ export const DEFAULT_RDP_ORDERS: readonly number[] = Object.freeze([
 
 function checkParams(q: number, sigma: number): void {
   if (!(q >= 0 && q <= 1)) throw new Error(`rdp: sampling rate q must be in [0, 1], got ${q}`);
-  if (!(sigma >= 0) || !Number.isFinite(sigma)) throw new Error(`rdp: noise multiplier must be finite and >= 0, got ${sigma}`);
+  if (!(sigma >= 0) || !Number.isFinite(sigma))
+    throw new Error(`rdp: noise multiplier must be finite and >= 0, got ${sigma}`);
 }
 
 /** log A_α for integer α: log Σ_i C(α,i) q^i (1-q)^(α-i) exp((i²-i)/(2σ²)). */
@@ -127,7 +128,8 @@ export interface EpsilonResult {
  *   ε = min_α  rdp(α) + log1p(-1/α) - (log δ + log α)/(α - 1),  clamped at 0.
  */
 export function rdpToEpsilon(orders: readonly number[], rdp: readonly number[], delta: number): EpsilonResult {
-  if (orders.length !== rdp.length) throw new Error(`rdpToEpsilon: ${orders.length} orders but ${rdp.length} RDP values`);
+  if (orders.length !== rdp.length)
+    throw new Error(`rdpToEpsilon: ${orders.length} orders but ${rdp.length} RDP values`);
   if (!(delta > 0 && delta < 1)) throw new Error(`rdpToEpsilon: delta must be in (0, 1), got ${delta}`);
   let best = Infinity;
   let bestOrder = NaN;
@@ -147,7 +149,8 @@ export function rdpToEpsilon(orders: readonly number[], rdp: readonly number[], 
 
 /** Classic conversion ε = min_α rdp(α) - log δ / (α - 1) (Mironov 2017); looser, kept for comparison. */
 export function rdpToEpsilonClassic(orders: readonly number[], rdp: readonly number[], delta: number): EpsilonResult {
-  if (orders.length !== rdp.length) throw new Error(`rdpToEpsilonClassic: ${orders.length} orders but ${rdp.length} RDP values`);
+  if (orders.length !== rdp.length)
+    throw new Error(`rdpToEpsilonClassic: ${orders.length} orders but ${rdp.length} RDP values`);
   if (!(delta > 0 && delta < 1)) throw new Error(`rdpToEpsilonClassic: delta must be in (0, 1), got ${delta}`);
   let best = Infinity;
   let bestOrder = NaN;
@@ -215,7 +218,8 @@ export class RdpAccountant {
 
   /** Records `steps` rounds of the sampled Gaussian mechanism at (q, z). */
   step(q: number, noiseMultiplier: number, steps = 1): void {
-    if (!Number.isInteger(steps) || steps < 0) throw new Error(`RdpAccountant.step: steps must be a non-negative integer, got ${steps}`);
+    if (!Number.isInteger(steps) || steps < 0)
+      throw new Error(`RdpAccountant.step: steps must be a non-negative integer, got ${steps}`);
     if (steps === 0) return;
     const r = this.perStep(q, noiseMultiplier);
     for (let k = 0; k < this.rdp.length; k++) this.rdp[k] = this.rdp[k]! + steps * r[k]!;
@@ -245,7 +249,11 @@ export class RdpAccountant {
     }
     if (extraSteps === 0) return this.epsilon(delta);
     const r = this.perStep(q, noiseMultiplier);
-    return rdpToEpsilon(this.orders, this.rdp.map((v, k) => v + extraSteps * r[k]!), delta);
+    return rdpToEpsilon(
+      this.orders,
+      this.rdp.map((v, k) => v + extraSteps * r[k]!),
+      delta,
+    );
   }
 
   toJSON(): RdpAccountantJson {
@@ -286,8 +294,10 @@ export interface SolveNoiseResult extends EpsilonResult {
  */
 export function solveNoiseMultiplier(opts: SolveNoiseOptions): SolveNoiseResult {
   const { targetEpsilon, q, steps, delta, orders = DEFAULT_RDP_ORDERS, tolerance = 1e-6 } = opts;
-  if (!(targetEpsilon > 0) || !Number.isFinite(targetEpsilon)) throw new Error(`solveNoiseMultiplier: targetEpsilon must be a positive number, got ${targetEpsilon}`);
-  if (!Number.isInteger(steps) || steps < 1) throw new Error(`solveNoiseMultiplier: steps must be a positive integer, got ${steps}`);
+  if (!(targetEpsilon > 0) || !Number.isFinite(targetEpsilon))
+    throw new Error(`solveNoiseMultiplier: targetEpsilon must be a positive number, got ${targetEpsilon}`);
+  if (!Number.isInteger(steps) || steps < 1)
+    throw new Error(`solveNoiseMultiplier: steps must be a positive integer, got ${steps}`);
   const eps = (z: number) => computeEpsilon(q, z, steps, delta, orders);
   if (q === 0) return { noiseMultiplier: 0, ...eps(0) };
   // ε(z) decreases in z: find an upper end of the bracket by doubling.
@@ -333,10 +343,16 @@ export interface SolveStepsResult extends EpsilonResult {
  */
 export function solveMaxSteps(opts: SolveStepsOptions): SolveStepsResult {
   const { targetEpsilon, q, noiseMultiplier, delta, orders = DEFAULT_RDP_ORDERS } = opts;
-  if (!(targetEpsilon > 0) || !Number.isFinite(targetEpsilon)) throw new Error(`solveMaxSteps: targetEpsilon must be a positive number, got ${targetEpsilon}`);
+  if (!(targetEpsilon > 0) || !Number.isFinite(targetEpsilon))
+    throw new Error(`solveMaxSteps: targetEpsilon must be a positive number, got ${targetEpsilon}`);
   if (!(delta > 0 && delta < 1)) throw new Error(`solveMaxSteps: delta must be in (0, 1), got ${delta}`);
   const perStep = computeRdp(q, noiseMultiplier, 1, orders);
-  const at = (steps: number) => rdpToEpsilon(orders, perStep.map((r) => r * steps), delta);
+  const at = (steps: number) =>
+    rdpToEpsilon(
+      orders,
+      perStep.map((r) => r * steps),
+      delta,
+    );
   if (perStep.every((r) => r === 0)) return { steps: Infinity, ...at(0) };
   let best = 0;
   for (let k = 0; k < orders.length; k++) {

@@ -172,7 +172,13 @@ export const CoordinatorStatusSchema = z.object({
   connectedClients: z.number(),
   eligibleClients: z.number(),
   privacy: z
-    .object({ epsilon: z.number(), target: z.number(), delta: z.number(), steps: z.number(), exhausted: z.string().optional() })
+    .object({
+      epsilon: z.number(),
+      target: z.number(),
+      delta: z.number(),
+      steps: z.number(),
+      exhausted: z.string().optional(),
+    })
     .optional(),
   /** The last secure round's degree k, threshold t and predicted failure probability (null for a hand-set degree). */
   secagg: z.object({ n: z.number(), k: z.number(), t: z.number(), predictedFailure: z.number().nullable() }).optional(),

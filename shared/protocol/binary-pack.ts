@@ -51,10 +51,18 @@ export interface UnpackLimits {
 }
 
 /** Generous defaults for messages whose size is not known better (server→client relays). */
-export const DEFAULT_UNPACK_LIMITS: UnpackLimits = { maxPlaceholders: 4096, maxBytes: 64 * 1024 * 1024, maxDepth: 16, maxNodes: 100_000 };
+export const DEFAULT_UNPACK_LIMITS: UnpackLimits = {
+  maxPlaceholders: 4096,
+  maxBytes: 64 * 1024 * 1024,
+  maxDepth: 16,
+  maxNodes: 100_000,
+};
 
 export class UnpackError extends Error {
-  constructor(readonly code: 'malformed' | 'too_large', message: string) {
+  constructor(
+    readonly code: 'malformed' | 'too_large',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -66,7 +74,8 @@ export class UnpackError extends Error {
  * O(its own size) before it is refused; the second pass returns views, not copies.
  */
 export function unpackBinary(raw: unknown, limits: UnpackLimits = DEFAULT_UNPACK_LIMITS): unknown {
-  if (raw === null || typeof raw !== 'object' || !('p' in raw) || !('b' in raw)) throw new UnpackError('malformed', 'expected a packed message {p, b}');
+  if (raw === null || typeof raw !== 'object' || !('p' in raw) || !('b' in raw))
+    throw new UnpackError('malformed', 'expected a packed message {p, b}');
   const blob = toBytes((raw as { b: unknown }).b);
   if (!blob) throw new UnpackError('malformed', 'packed message has no binary part');
   const root = (raw as { p: unknown }).p;
@@ -81,8 +90,10 @@ export function unpackBinary(raw: unknown, limits: UnpackLimits = DEFAULT_UNPACK
   const stack: [unknown, number][] = [[root, 0]];
   while (stack.length) {
     const [v, depth] = stack.pop()!;
-    if (++nodes > limits.maxNodes) throw new UnpackError('too_large', `packed message has more than ${limits.maxNodes} fields`);
-    if (depth > limits.maxDepth) throw new UnpackError('too_large', `packed message nested deeper than ${limits.maxDepth}`);
+    if (++nodes > limits.maxNodes)
+      throw new UnpackError('too_large', `packed message has more than ${limits.maxNodes} fields`);
+    if (depth > limits.maxDepth)
+      throw new UnpackError('too_large', `packed message nested deeper than ${limits.maxDepth}`);
     if (v === null || typeof v !== 'object') continue;
     const ref = isRef(v);
     if (ref) {
@@ -90,9 +101,11 @@ export function unpackBinary(raw: unknown, limits: UnpackLimits = DEFAULT_UNPACK
       if (!Number.isInteger(off) || !Number.isInteger(len) || off < 0 || len < 0 || off + len > blob.byteLength) {
         throw new UnpackError('malformed', 'binary placeholder out of range');
       }
-      if (++placeholders > limits.maxPlaceholders) throw new UnpackError('too_large', `packed message has more than ${limits.maxPlaceholders} binary fields`);
+      if (++placeholders > limits.maxPlaceholders)
+        throw new UnpackError('too_large', `packed message has more than ${limits.maxPlaceholders} binary fields`);
       bytes += len;
-      if (bytes > limits.maxBytes) throw new UnpackError('too_large', `packed message references more than ${limits.maxBytes} bytes`);
+      if (bytes > limits.maxBytes)
+        throw new UnpackError('too_large', `packed message references more than ${limits.maxBytes} bytes`);
       continue;
     }
     for (const x of Array.isArray(v) ? v : Object.values(v)) stack.push([x, depth + 1]);

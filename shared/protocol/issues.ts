@@ -9,7 +9,10 @@ export interface IssueFormat {
 }
 
 /** One readable line per zod issue, `path: message`, for acks, HTTP 400s, logs and the console. */
-export function formatIssues(error: z.ZodError, { root = 'message', max = 5, separator = '; ' }: IssueFormat = {}): string {
+export function formatIssues(
+  error: z.ZodError,
+  { root = 'message', max = 5, separator = '; ' }: IssueFormat = {},
+): string {
   const shown = error.issues.slice(0, max).map((i) => `${i.path.join('.') || root}: ${i.message}`);
   const more = error.issues.length - shown.length;
   return shown.join(separator) + (more > 0 ? `${separator}(+${more} more)` : '');

@@ -96,10 +96,34 @@ export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; c
  * (shared/secagg) and transport refusals all draw from this list.
  */
 export const ERROR_CODES = [
-  'invalid_message', 'unauthenticated', 'stale_round', 'not_selected', 'duplicate', 'wrong_length', 'non_finite',
-  'norm_too_large', 'wrong_version', 'no_model', 'internal_error', 'rate_limited', 'too_large', 'disconnected',
-  'wrong_phase', 'unknown_client', 'wrong_session', 'sender_mismatch', 'malformed', 'bad_key', 'not_neighbour',
-  'missing_share', 'bad_length', 'not_eligible', 'both_shares', 'too_few', 'decrypt_failed', 'bad_params',
+  'invalid_message',
+  'unauthenticated',
+  'stale_round',
+  'not_selected',
+  'duplicate',
+  'wrong_length',
+  'non_finite',
+  'norm_too_large',
+  'wrong_version',
+  'no_model',
+  'internal_error',
+  'rate_limited',
+  'too_large',
+  'disconnected',
+  'wrong_phase',
+  'unknown_client',
+  'wrong_session',
+  'sender_mismatch',
+  'malformed',
+  'bad_key',
+  'not_neighbour',
+  'missing_share',
+  'bad_length',
+  'not_eligible',
+  'both_shares',
+  'too_few',
+  'decrypt_failed',
+  'bad_params',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -91,52 +91,79 @@ export const RobustAggregationSchema = z.object({
 });
 
 /** Server-side round settings, editable by the admin. */
-export const RoundConfigSchema = z.object({
-  training: TrainingConfigSchema.default(TrainingConfigSchema.parse({})),
-  cohort: CohortSchema.default({ mode: 'fixed', size: 4 }),
-  /** Wait for this many eligible connected clients before selecting a cohort. */
-  minClients: z.number().int().min(1).default(3),
-  /** A round commits only if at least this many updates arrive. */
-  minSurvivors: z.number().int().min(1).default(2),
-  /** Milliseconds allowed for local training + upload. */
-  trainDeadlineMs: z.number().int().min(1000).max(MAX_TIMER_MS).default(120_000),
-  /** Milliseconds allowed for each secure-aggregation phase. */
-  phaseDeadlineMs: z.number().int().min(500).max(MAX_TIMER_MS).default(30_000),
-  /** Updates with a larger L2 norm are rejected as implausible. */
-  maxUpdateNorm: z.number().positive().default(1e4),
-  /** Pause between rounds. */
-  roundIntervalMs: z.number().int().min(0).max(MAX_TIMER_MS).default(1000),
-  /** SecAgg+: the server only sees the sum of clipped, quantized, masked updates. */
-  secureAggregation: SecureAggregationConfigSchema.default(SecureAggregationConfigSchema.parse({})),
-  privacy: PrivacyConfigSchema.default(PrivacyConfigSchema.parse({})),
-  /**
-   * Plain mode only (the server must see each update): 'mean' is the example-weighted mean
-   * (counts capped at secureAggregation.weightCap); 'trimmed-mean' and 'median' combine
-   * norm-bounded deltas coordinate-wise and ignore the claimed counts.
-   */
-  robustAggregation: RobustAggregationSchema.default(RobustAggregationSchema.parse({})),
-}).superRefine((c, ctx) => {
-  if (c.privacy.enabled) {
-    // The accountant models Poisson sampling; a fixed-size cohort would make its ε wrong.
-    if (c.cohort.mode !== 'poisson') ctx.addIssue({ code: 'custom', path: ['cohort', 'mode'], message: 'differential privacy needs Poisson sampling (cohort.mode "poisson"): the RDP accountant assumes it' });
-    if (!c.secureAggregation.enabled) ctx.addIssue({ code: 'custom', path: ['secureAggregation', 'enabled'], message: 'differential privacy runs on top of secure aggregation (its clip and capped weights bound the sensitivity)' });
-  }
-  if (c.robustAggregation.method !== 'mean' && c.secureAggregation.enabled) {
-    ctx.addIssue({ code: 'custom', path: ['robustAggregation', 'method'], message: 'robust aggregation needs plain mode: with secure aggregation the server sees only the sum' });
-  }
-  if (!c.secureAggregation.enabled) return;
-  // Shamir needs a threshold t ≥ 2, so a secure round needs at least 3 clients.
-  if (c.minClients < 3) ctx.addIssue({ code: 'custom', path: ['minClients'], message: 'secure aggregation needs minClients ≥ 3 (Shamir threshold ≥ 2)' });
-  if (c.cohort.mode === 'fixed' && c.cohort.size < 3) ctx.addIssue({ code: 'custom', path: ['cohort', 'size'], message: 'secure aggregation needs a cohort of at least 3' });
-  // A fixed cohort's largest sum is known now: refuse a width that could wrap modulo 2^32.
-  if (c.cohort.mode === 'fixed' && c.secureAggregation.bits !== undefined) {
-    try {
-      assertNoOverflow(c.cohort.size, c.secureAggregation.bits);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', path: ['secureAggregation', 'bits'], message: (err as Error).message });
+export const RoundConfigSchema = z
+  .object({
+    training: TrainingConfigSchema.default(TrainingConfigSchema.parse({})),
+    cohort: CohortSchema.default({ mode: 'fixed', size: 4 }),
+    /** Wait for this many eligible connected clients before selecting a cohort. */
+    minClients: z.number().int().min(1).default(3),
+    /** A round commits only if at least this many updates arrive. */
+    minSurvivors: z.number().int().min(1).default(2),
+    /** Milliseconds allowed for local training + upload. */
+    trainDeadlineMs: z.number().int().min(1000).max(MAX_TIMER_MS).default(120_000),
+    /** Milliseconds allowed for each secure-aggregation phase. */
+    phaseDeadlineMs: z.number().int().min(500).max(MAX_TIMER_MS).default(30_000),
+    /** Updates with a larger L2 norm are rejected as implausible. */
+    maxUpdateNorm: z.number().positive().default(1e4),
+    /** Pause between rounds. */
+    roundIntervalMs: z.number().int().min(0).max(MAX_TIMER_MS).default(1000),
+    /** SecAgg+: the server only sees the sum of clipped, quantized, masked updates. */
+    secureAggregation: SecureAggregationConfigSchema.default(SecureAggregationConfigSchema.parse({})),
+    privacy: PrivacyConfigSchema.default(PrivacyConfigSchema.parse({})),
+    /**
+     * Plain mode only (the server must see each update): 'mean' is the example-weighted mean
+     * (counts capped at secureAggregation.weightCap); 'trimmed-mean' and 'median' combine
+     * norm-bounded deltas coordinate-wise and ignore the claimed counts.
+     */
+    robustAggregation: RobustAggregationSchema.default(RobustAggregationSchema.parse({})),
+  })
+  .superRefine((c, ctx) => {
+    if (c.privacy.enabled) {
+      // The accountant models Poisson sampling; a fixed-size cohort would make its ε wrong.
+      if (c.cohort.mode !== 'poisson')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['cohort', 'mode'],
+          message: 'differential privacy needs Poisson sampling (cohort.mode "poisson"): the RDP accountant assumes it',
+        });
+      if (!c.secureAggregation.enabled)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['secureAggregation', 'enabled'],
+          message:
+            'differential privacy runs on top of secure aggregation (its clip and capped weights bound the sensitivity)',
+        });
     }
-  }
-});
+    if (c.robustAggregation.method !== 'mean' && c.secureAggregation.enabled) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['robustAggregation', 'method'],
+        message: 'robust aggregation needs plain mode: with secure aggregation the server sees only the sum',
+      });
+    }
+    if (!c.secureAggregation.enabled) return;
+    // Shamir needs a threshold t ≥ 2, so a secure round needs at least 3 clients.
+    if (c.minClients < 3)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['minClients'],
+        message: 'secure aggregation needs minClients ≥ 3 (Shamir threshold ≥ 2)',
+      });
+    if (c.cohort.mode === 'fixed' && c.cohort.size < 3)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cohort', 'size'],
+        message: 'secure aggregation needs a cohort of at least 3',
+      });
+    // A fixed cohort's largest sum is known now: refuse a width that could wrap modulo 2^32.
+    if (c.cohort.mode === 'fixed' && c.secureAggregation.bits !== undefined) {
+      try {
+        assertNoOverflow(c.cohort.size, c.secureAggregation.bits);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['secureAggregation', 'bits'], message: (err as Error).message });
+      }
+    }
+  });
 export type RoundConfig = z.infer<typeof RoundConfigSchema>;
 /** What an operator writes: every field optional, defaults filled in by the schema. */
 export type RoundConfigInput = z.input<typeof RoundConfigSchema>;

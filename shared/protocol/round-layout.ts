@@ -3,7 +3,12 @@ import { maskedVectorLayout, type EncodingParams, type MaskedVectorLayout } from
 import type { SecAggRoundInfo } from './secagg-messages';
 
 export function layoutForRound(info: SecAggRoundInfo, d: number): MaskedVectorLayout {
-  return maskedVectorLayout({ d, weight: !info.uniformWeights, bit: Boolean(info.reportUnclipped), loss: info.lossMax !== undefined });
+  return maskedVectorLayout({
+    d,
+    weight: !info.uniformWeights,
+    bit: Boolean(info.reportUnclipped),
+    loss: info.lossMax !== undefined,
+  });
 }
 
 export function encodingParamsForRound(info: SecAggRoundInfo): EncodingParams {

@@ -67,10 +67,15 @@ export class SecAggClient {
   private held = new Map<string, HeldShares>();
 
   constructor(opts: SecAggClientOptions) {
-    if (!Number.isInteger(opts.threshold) || opts.threshold < 2) throw new Error(`SecAggClient: threshold must be an integer ≥ 2, got ${opts.threshold}`);
+    if (!Number.isInteger(opts.threshold) || opts.threshold < 2)
+      throw new Error(`SecAggClient: threshold must be an integer ≥ 2, got ${opts.threshold}`);
     if (opts.degree !== undefined) {
       // Refuse parameters that void the either-or rule, can never complete, or ignore the announced dropout rate.
-      const check = checkRosterParams({ k: opts.degree, t: opts.threshold, ...(opts.announced ? { announced: opts.announced } : {}) });
+      const check = checkRosterParams({
+        k: opts.degree,
+        t: opts.threshold,
+        ...(opts.announced ? { announced: opts.announced } : {}),
+      });
       if (!check.ok) throw new SecAggError('bad_params', `refusing the round: ${check.reason}`);
     }
     this.id = opts.id;
@@ -86,12 +91,15 @@ export class SecAggClient {
   }
 
   private expect(phase: ClientPhase, what: string): void {
-    if (this._phase !== phase) throw new SecAggError('wrong_phase', `${what} called in phase ${this._phase}, expected ${phase}`);
+    if (this._phase !== phase)
+      throw new SecAggError('wrong_phase', `${what} called in phase ${this._phase}, expected ${phase}`);
   }
 
   private checkHeader(m: { round: number; sessionId: string }): void {
-    if (m.sessionId !== this.sessionId) throw new SecAggError('wrong_session', `message for session ${m.sessionId}, this is ${this.sessionId}`);
-    if (m.round !== this.round) throw new SecAggError('stale_round', `message for round ${m.round}, this is round ${this.round}`);
+    if (m.sessionId !== this.sessionId)
+      throw new SecAggError('wrong_session', `message for session ${m.sessionId}, this is ${this.sessionId}`);
+    if (m.round !== this.round)
+      throw new SecAggError('stale_round', `message for round ${m.round}, this is round ${this.round}`);
   }
 
   private get ctx() {
@@ -133,15 +141,26 @@ export class SecAggClient {
       if (e.id === this.id) throw new SecAggError('malformed', 'roster contains this client');
       if (ids.has(e.id)) throw new SecAggError('duplicate', `roster lists ${e.id} twice`);
       ids.add(e.id);
-      if (!(e.cPk instanceof Uint8Array) || e.cPk.length !== 32 || !(e.sPk instanceof Uint8Array) || e.sPk.length !== 32)
+      if (
+        !(e.cPk instanceof Uint8Array) ||
+        e.cPk.length !== 32 ||
+        !(e.sPk instanceof Uint8Array) ||
+        e.sPk.length !== 32
+      )
         throw new SecAggError('bad_key', `bad public key for ${e.id}`);
       // Distinct keys (Bonawitz et al.): a repeated key signals a replay or a misbehaving relay.
-      for (const k of keys) if (bytesEqual(k, e.cPk) || bytesEqual(k, e.sPk)) throw new SecAggError('bad_key', `repeated public key for ${e.id}`);
+      for (const k of keys)
+        if (bytesEqual(k, e.cPk) || bytesEqual(k, e.sPk))
+          throw new SecAggError('bad_key', `repeated public key for ${e.id}`);
       keys.push(e.cPk, e.sPk);
     }
-    if (entries.length < this.threshold) throw new SecAggError('too_few', `${entries.length} neighbours < threshold ${this.threshold}`);
+    if (entries.length < this.threshold)
+      throw new SecAggError('too_few', `${entries.length} neighbours < threshold ${this.threshold}`);
     if (this.degree !== undefined && entries.length > this.degree)
-      throw new SecAggError('malformed', `roster lists ${entries.length} neighbours, more than the announced degree ${this.degree}`);
+      throw new SecAggError(
+        'malformed',
+        `roster lists ${entries.length} neighbours, more than the announced degree ${this.degree}`,
+      );
     this._phase = ClientPhase.SharedKeys;
     try {
       for (const e of entries) {
@@ -189,7 +208,8 @@ export class SecAggClient {
       }
       got.set(enc.from, { selfSeedShare: p.selfSeedShare, maskKeyShare: p.maskKeyShare });
     }
-    if (got.size < this.threshold) throw new SecAggError('too_few', `${got.size} live neighbours < threshold ${this.threshold}`);
+    if (got.size < this.threshold)
+      throw new SecAggError('too_few', `${got.size} live neighbours < threshold ${this.threshold}`);
     this.held = got;
     this._phase = ClientPhase.ReceivedShares;
   }
@@ -224,9 +244,11 @@ export class SecAggClient {
     this.checkHeader(req);
     const survivors = new Set(req.survivors);
     const dropped = new Set(req.dropped);
-    for (const d of dropped) if (survivors.has(d)) throw new SecAggError('both_shares', `${d} is listed as both survivor and dropped`);
+    for (const d of dropped)
+      if (survivors.has(d)) throw new SecAggError('both_shares', `${d} is listed as both survivor and dropped`);
     if (!survivors.has(this.id)) throw new SecAggError('not_eligible', 'this client is not listed as a survivor');
-    if (survivors.size < this.threshold) throw new SecAggError('too_few', `${survivors.size} survivors < threshold ${this.threshold}`);
+    if (survivors.size < this.threshold)
+      throw new SecAggError('too_few', `${survivors.size} survivors < threshold ${this.threshold}`);
     const selfSeedShares: OwnedShare[] = [];
     const maskKeyShares: OwnedShare[] = [];
     for (const [owner, h] of this.held) {
@@ -235,6 +257,13 @@ export class SecAggClient {
     }
     this._phase = ClientPhase.Done;
     this.held.clear();
-    return { type: 'unmask', round: this.round, sessionId: this.sessionId, from: this.id, selfSeedShares, maskKeyShares };
+    return {
+      type: 'unmask',
+      round: this.round,
+      sessionId: this.sessionId,
+      from: this.id,
+      selfSeedShares,
+      maskKeyShares,
+    };
   }
 }

@@ -21,7 +21,11 @@ export interface DropoutSimOptions {
   seed: number;
 }
 
-export function simulateDropoutRounds(o: DropoutSimOptions): { rounds: number; completed: number; successRate: number } {
+export function simulateDropoutRounds(o: DropoutSimOptions): {
+  rounds: number;
+  completed: number;
+  successRate: number;
+} {
   const rng = createRng(o.seed);
   const ids = Array.from({ length: o.n }, (_, i) => `c${String(i).padStart(6, '0')}`);
   const index = new Map(ids.map((id, i) => [id, i]));

@@ -7,10 +7,12 @@ function connected(g: Map<string, string[]>): boolean {
   const start = g.keys().next().value as string;
   const seen = new Set([start]);
   const queue = [start];
-  while (queue.length) for (const nb of g.get(queue.pop()!)!) if (!seen.has(nb)) {
-      seen.add(nb);
-      queue.push(nb);
-    }
+  while (queue.length)
+    for (const nb of g.get(queue.pop()!)!)
+      if (!seen.has(nb)) {
+        seen.add(nb);
+        queue.push(nb);
+      }
   return seen.size === g.size;
 }
 

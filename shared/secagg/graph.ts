@@ -65,7 +65,11 @@ export function neighbourGraph(clientIds: readonly string[], k: number, seed?: U
   if (!Number.isInteger(k) || k < 0) throw new Error(`neighbourGraph: k must be a non-negative integer, got ${k}`);
   const adj = new Map<string, string[]>();
   if (k >= n - 1) {
-    for (const id of ids) adj.set(id, ids.filter((o) => o !== id));
+    for (const id of ids)
+      adj.set(
+        id,
+        ids.filter((o) => o !== id),
+      );
     return adj;
   }
   if (k % 2 !== 0) throw new Error(`neighbourGraph: k must be even when k < n − 1 (got k=${k}, n=${n})`);

@@ -26,10 +26,23 @@ export {
   type RoundContext,
 } from './keys';
 export { SHARE_BYTES, ShamirError, reconstructSecret, shareSecret } from './shamir';
-export { decodeSharePlaintext, decryptShare, encodeSharePlaintext, encryptShare, encryptShares, type SharePlaintext } from './share-crypto';
+export {
+  decodeSharePlaintext,
+  decryptShare,
+  encodeSharePlaintext,
+  encryptShare,
+  encryptShares,
+  type SharePlaintext,
+} from './share-crypto';
 export { defaultDegree, defaultThreshold, effectiveDegree, neighbourGraph } from './graph';
 export { addMaskInPlace, maskInput, pairSign, unmaskSum, type PairSeed, type Sign, type UnmaskSeeds } from './mask';
 export * from './messages';
 export { SecAggClient, type SecAggClientOptions } from './client';
 export { SecAggServer, type RoundResult, type SecAggServerOptions } from './server';
-export { simulateRound, type DropPoint, type SimulateOptions, type SimulateOutcome, type SimulateTimings } from './simulate';
+export {
+  simulateRound,
+  type DropPoint,
+  type SimulateOptions,
+  type SimulateOutcome,
+  type SimulateTimings,
+} from './simulate';

@@ -35,7 +35,9 @@ describe('keys', () => {
     const u = generateKeyPair();
     const v = generateKeyPair();
     const ctx = { round: 1, sessionId: 's' };
-    expect(pairMaskSeed(u.secretKey, v.publicKey, { ...ctx, a: 'u', b: 'v' })).toEqual(pairMaskSeed(v.secretKey, u.publicKey, { ...ctx, a: 'v', b: 'u' }));
+    expect(pairMaskSeed(u.secretKey, v.publicKey, { ...ctx, a: 'u', b: 'v' })).toEqual(
+      pairMaskSeed(v.secretKey, u.publicKey, { ...ctx, a: 'v', b: 'u' }),
+    );
   });
 
   it('self-seed commitment binds seed, id and round', () => {

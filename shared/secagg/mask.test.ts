@@ -12,7 +12,7 @@ function chiSquareBytes(v: Uint32Array): number {
   for (const b of bytes) counts[b]! += 1;
   const expected = bytes.length / 256;
   let chi = 0;
-  for (const c of counts) chi += ((c - expected) ** 2) / expected;
+  for (const c of counts) chi += (c - expected) ** 2 / expected;
   return chi;
 }
 const CHI2_255_999 = 330.52; // 99.9% quantile of chi-square with 255 dof
@@ -36,7 +36,10 @@ describe('pairwise + self masking', () => {
     ids.forEach((id, u) => {
       const pairs = ids
         .filter((p) => p !== id)
-        .map((peer) => ({ peer, seed: pairMaskSeed(s[u]!.secretKey, s[ids.indexOf(peer)]!.publicKey, { ...ctx, a: id, b: peer }) }));
+        .map((peer) => ({
+          peer,
+          seed: pairMaskSeed(s[u]!.secretKey, s[ids.indexOf(peer)]!.publicKey, { ...ctx, a: id, b: peer }),
+        }));
       const y = maskInput(xs[u]!, selfSeeds[u]!, pairs, id);
       expect(y).not.toEqual(xs[u]);
       for (let i = 0; i < d; i++) sumY[i] = sumY[i]! + y[i]!;
@@ -53,7 +56,12 @@ describe('pairwise + self masking', () => {
     const ids = ['a', 'b', 'z'];
     const pair = (i: number, j: number) => seed(10 * Math.min(i, j) + Math.max(i, j) + 50);
     const y = [0, 1].map((u) =>
-      maskInput([x0!, x1!][u]!, seed(u + 1), [0, 1, 2].filter((p) => p !== u).map((p) => ({ peer: ids[p]!, seed: pair(u, p) })), ids[u]!),
+      maskInput(
+        [x0!, x1!][u]!,
+        seed(u + 1),
+        [0, 1, 2].filter((p) => p !== u).map((p) => ({ peer: ids[p]!, seed: pair(u, p) })),
+        ids[u]!,
+      ),
     );
     const sumY = new Uint32Array(d);
     for (const v of y) for (let i = 0; i < d; i++) sumY[i] = sumY[i]! + v[i]!;
@@ -74,7 +82,15 @@ describe('pairwise + self masking', () => {
     const d = 10_000;
     const delta = new Float32Array(d).map((_, i) => Math.sin(i) * 0.01);
     const x = encodeWeightedUpdate(delta, 0.8, { clipNorm: 1, bits: 16 }, seededUniformSource(seed(42)));
-    const y = maskInput(x, seed(7), [{ peer: 'b', seed: seed(8) }, { peer: 'c', seed: seed(9) }], 'a');
+    const y = maskInput(
+      x,
+      seed(7),
+      [
+        { peer: 'b', seed: seed(8) },
+        { peer: 'c', seed: seed(9) },
+      ],
+      'a',
+    );
     const chiMasked = chiSquareBytes(y);
     const chiPlain = chiSquareBytes(x);
     expect(chiMasked).toBeLessThan(CHI2_255_999);

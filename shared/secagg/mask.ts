@@ -30,7 +30,12 @@ export interface PairSeed {
 }
 
 /** Masks x (not modified) with the self seed and the pairwise seeds. */
-export function maskInput(x: Uint32Array, selfSeed: Uint8Array, pairSeeds: readonly PairSeed[], myId: string): Uint32Array {
+export function maskInput(
+  x: Uint32Array,
+  selfSeed: Uint8Array,
+  pairSeeds: readonly PairSeed[],
+  myId: string,
+): Uint32Array {
   const y = x.slice();
   const scratch = new Uint32Array(x.length);
   addMaskInPlace(y, selfSeed, 1, scratch);

@@ -75,8 +75,10 @@ interface Range {
 /** Quantization ranges of each coordinate class (shared by encode and decode). */
 export function coordinateRanges(p: EncodingParams): { delta: Range; weight: Range; bit: Range; loss: Range } {
   const pad = (s: number | undefined) => CLAMP_SIGMAS * (s ?? 0);
-  if (!(p.clipNorm > 0) || !Number.isFinite(p.clipNorm)) throw new Error(`layout: clipNorm must be positive, got ${p.clipNorm}`);
-  if (!(p.lossMax > 0) || !Number.isFinite(p.lossMax)) throw new Error(`layout: lossMax must be positive, got ${p.lossMax}`);
+  if (!(p.clipNorm > 0) || !Number.isFinite(p.clipNorm))
+    throw new Error(`layout: clipNorm must be positive, got ${p.clipNorm}`);
+  if (!(p.lossMax > 0) || !Number.isFinite(p.lossMax))
+    throw new Error(`layout: lossMax must be positive, got ${p.lossMax}`);
   const dr = p.clipNorm + pad(p.deltaNoiseStd);
   const br = 0.5 + pad(p.bitNoiseStd);
   const lr = p.lossMax / 2 + pad(p.lossNoiseStd);
@@ -106,7 +108,8 @@ export interface EncodeResult {
 const TWO32 = 4294967296;
 
 function levels(bits: number): number {
-  if (!Number.isInteger(bits) || bits < 1 || bits > 32) throw new Error(`layout: bits must be an integer in [1, 32], got ${bits}`);
+  if (!Number.isInteger(bits) || bits < 1 || bits > 32)
+    throw new Error(`layout: bits must be an integer in [1, 32], got ${bits}`);
   return 2 ** bits - 1;
 }
 
@@ -127,11 +130,15 @@ export function encodeMaskedVector(
   rng: UniformSource = cryptoUniformSource(),
   noise?: NoiseSource,
 ): EncodeResult {
-  if (c.delta.length !== layout.d) throw new Error(`layout: delta has ${c.delta.length} values, layout expects ${layout.d}`);
+  if (c.delta.length !== layout.d)
+    throw new Error(`layout: delta has ${c.delta.length} values, layout expects ${layout.d}`);
   if (!(c.weight >= 0 && c.weight <= 1)) throw new Error(`layout: weight must be in [0, 1], got ${c.weight}`);
-  if (!layout.weight && c.weight !== 1) throw new Error('layout: without a weight coordinate (DP: uniform weights) the weight must be 1');
-  if (layout.bit && c.unclipped === undefined) throw new Error('layout: the layout has a bit coordinate but no bit was given');
-  if (layout.loss && c.meanLoss === undefined) throw new Error('layout: the layout has a loss coordinate but no loss was given');
+  if (!layout.weight && c.weight !== 1)
+    throw new Error('layout: without a weight coordinate (DP: uniform weights) the weight must be 1');
+  if (layout.bit && c.unclipped === undefined)
+    throw new Error('layout: the layout has a bit coordinate but no bit was given');
+  if (layout.loss && c.meanLoss === undefined)
+    throw new Error('layout: the layout has a loss coordinate but no loss was given');
   const L = levels(p.bits);
   const ranges = coordinateRanges(p);
   const values = new Float64Array(layout.length);
@@ -154,7 +161,13 @@ export function encodeMaskedVector(
   if (layout.bit) addNoise(layout.bitIndex, layout.bitIndex + 1, p.bitNoiseStd);
   if (layout.loss) addNoise(layout.lossIndex, layout.lossIndex + 1, p.lossNoiseStd);
   const rangeOf = (i: number): Range =>
-    i < layout.d ? ranges.delta : i === layout.weightIndex ? ranges.weight : i === layout.bitIndex ? ranges.bit : ranges.loss;
+    i < layout.d
+      ? ranges.delta
+      : i === layout.weightIndex
+        ? ranges.weight
+        : i === layout.bitIndex
+          ? ranges.bit
+          : ranges.loss;
   const r = rng(layout.length);
   if (r.length < layout.length) throw new Error('layout: uniform source returned too few words');
   const x = new Uint32Array(layout.length);
@@ -190,8 +203,14 @@ export interface DecodedSum {
 }
 
 /** Decodes the (unmasked, modular) sum of n survivors' vectors. */
-export function decodeMaskedSum(layout: MaskedVectorLayout, sum: Uint32Array, n: number, p: EncodingParams): DecodedSum {
-  if (sum.length !== layout.length) throw new Error(`layout: sum has ${sum.length} words, layout expects ${layout.length}`);
+export function decodeMaskedSum(
+  layout: MaskedVectorLayout,
+  sum: Uint32Array,
+  n: number,
+  p: EncodingParams,
+): DecodedSum {
+  if (sum.length !== layout.length)
+    throw new Error(`layout: sum has ${sum.length} words, layout expects ${layout.length}`);
   assertNoOverflow(n, p.bits);
   const L = levels(p.bits);
   const ranges = coordinateRanges(p);

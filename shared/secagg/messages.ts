@@ -117,18 +117,27 @@ export interface UnmaskMsg extends MsgHeader {
 }
 
 export type SecAggMessage =
-  | AdvertiseMsg
-  | RosterMsg
-  | ShareKeysMsg
-  | RoutedSharesMsg
-  | MaskedInputMsg
-  | UnmaskRequestMsg
-  | UnmaskMsg;
+  AdvertiseMsg | RosterMsg | ShareKeysMsg | RoutedSharesMsg | MaskedInputMsg | UnmaskRequestMsg | UnmaskMsg;
 
 /** The SecAgg+ subset of the one wire vocabulary (shared/protocol/messages.ts). */
 export type RejectCode = Extract<
   ErrorCode,
-  'wrong_phase' | 'unknown_client' | 'wrong_session' | 'stale_round' | 'sender_mismatch' | 'duplicate' | 'malformed' | 'bad_key' | 'not_neighbour' | 'missing_share' | 'bad_length' | 'not_eligible' | 'both_shares' | 'too_few' | 'decrypt_failed' | 'bad_params'
+  | 'wrong_phase'
+  | 'unknown_client'
+  | 'wrong_session'
+  | 'stale_round'
+  | 'sender_mismatch'
+  | 'duplicate'
+  | 'malformed'
+  | 'bad_key'
+  | 'not_neighbour'
+  | 'missing_share'
+  | 'bad_length'
+  | 'not_eligible'
+  | 'both_shares'
+  | 'too_few'
+  | 'decrypt_failed'
+  | 'bad_params'
 >;
 
 export interface Rejection {

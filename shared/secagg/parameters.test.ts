@@ -35,7 +35,9 @@ describe('dropout-aware SecAgg+ parameters (Bell et al. 2020)', () => {
     const announced = { n: 1000, dropoutRate: 0.3, corruptFraction: 0.1, failureTarget: 1e-6 };
     const need = chooseSecAggParams(announced);
     expect(checkRosterParams({ k: need.k, t: need.t, announced })).toEqual({ ok: true });
-    expect(checkRosterParams({ k: need.k - 2, t: need.t - 1, announced }).reason).toMatch(new RegExp(`below the k=${need.k}`));
+    expect(checkRosterParams({ k: need.k - 2, t: need.t - 1, announced }).reason).toMatch(
+      new RegExp(`below the k=${need.k}`),
+    );
   });
 
   it('the simulation does see failures when k is too small (it can fail)', () => {
@@ -43,4 +45,3 @@ describe('dropout-aware SecAgg+ parameters (Bell et al. 2020)', () => {
     expect(sim.successRate).toBeLessThan(0.5);
   });
 });
-

@@ -84,7 +84,13 @@ export function thresholdFor(k: number): number {
 }
 
 /** Both union bounds for a given (n, k, t). */
-export function predictFailure(n: number, k: number, t: number, dropoutRate: number, corruptFraction: number): { predictedFailure: number; predictedCorruption: number } {
+export function predictFailure(
+  n: number,
+  k: number,
+  t: number,
+  dropoutRate: number,
+  corruptFraction: number,
+): { predictedFailure: number; predictedCorruption: number } {
   return {
     predictedFailure: Math.min(1, n * binomialTail(k, dropoutRate, k - t + 1)),
     predictedCorruption: Math.min(1, n * binomialTail(k, corruptFraction, t)),
@@ -135,17 +141,26 @@ export function checkRosterParams(p: {
   announced?: { n: number; dropoutRate: number; corruptFraction: number; failureTarget: number };
 }): RosterCheck {
   const { k, t, announced } = p;
-  if (!Number.isInteger(k) || !Number.isInteger(t)) return { ok: false, reason: `non-integer parameters k=${k}, t=${t}` };
-  if (2 * t <= k) return { ok: false, reason: `threshold t=${t} ≤ k/2 (k=${k}): a server could collect both shares of a client from honest neighbours` };
+  if (!Number.isInteger(k) || !Number.isInteger(t))
+    return { ok: false, reason: `non-integer parameters k=${k}, t=${t}` };
+  if (2 * t <= k)
+    return {
+      ok: false,
+      reason: `threshold t=${t} ≤ k/2 (k=${k}): a server could collect both shares of a client from honest neighbours`,
+    };
   if (t > k) return { ok: false, reason: `threshold t=${t} > degree k=${k}: no client can ever be reconstructed` };
   if (!announced) return { ok: true };
   const { n, dropoutRate, corruptFraction, failureTarget } = announced;
-  if (!Number.isInteger(n) || n < 3) return { ok: false, reason: `announced cohort of ${n} is too small for secure aggregation` };
+  if (!Number.isInteger(n) || n < 3)
+    return { ok: false, reason: `announced cohort of ${n} is too small for secure aggregation` };
   if (k > n - 1) return { ok: false, reason: `degree k=${k} exceeds the announced cohort of ${n}` };
   // Same cap as the server, which also bounds the client's work for any announced n.
   const need = chooseSecAggParams({ n, dropoutRate, corruptFraction, failureTarget, maxDegree: MAX_DEGREE });
   if (k < need.k) {
-    return { ok: false, reason: `degree k=${k} is below the k=${need.k} that n=${n}, dropout rate ${dropoutRate}, corrupt fraction ${corruptFraction} and failure target ${failureTarget} need` };
+    return {
+      ok: false,
+      reason: `degree k=${k} is below the k=${need.k} that n=${n}, dropout rate ${dropoutRate}, corrupt fraction ${corruptFraction} and failure target ${failureTarget} need`,
+    };
   }
   return { ok: true };
 }

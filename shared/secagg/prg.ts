@@ -14,7 +14,12 @@ const IS_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
  * @param nonce optional 12-byte nonce for domain separation (default all zero; seeds are already unique per round).
  * @param out optional destination (reused scratch buffer; must have exactly `length` words).
  */
-export function expandMask(seed32: Uint8Array, length: number, nonce: Uint8Array = ZERO_NONCE, out?: Uint32Array): Uint32Array {
+export function expandMask(
+  seed32: Uint8Array,
+  length: number,
+  nonce: Uint8Array = ZERO_NONCE,
+  out?: Uint32Array,
+): Uint32Array {
   if (!(seed32 instanceof Uint8Array) || seed32.length !== 32) throw new Error('expandMask: seed must be 32 bytes');
   if (nonce.length !== 12) throw new Error('expandMask: nonce must be 12 bytes');
   if (!Number.isSafeInteger(length) || length < 0) throw new Error(`expandMask: bad length ${length}`);

@@ -9,7 +9,7 @@ const cfg: QuantConfig = { clipNorm: 1, bits: 20 };
 const ids = Array.from({ length: N }, (_, i) => `client-${String(i).padStart(2, '0')}`);
 
 function lcg(s: number) {
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
 }
 
 /** Per-client clipped delta (L2 ≤ C) and weight in [0, 1]. */
@@ -87,7 +87,10 @@ describe('full SecAgg+ round, n = 10, in memory', () => {
       ['client-07', 'afterAdvertise'],
       ['client-05', 'beforeAdvertise'],
     ]);
-    checkSum(o, ids.filter((id) => !['client-03', 'client-05', 'client-07'].includes(id)));
+    checkSum(
+      o,
+      ids.filter((id) => !['client-03', 'client-05', 'client-07'].includes(id)),
+    );
     expect(o.result.dropped).toEqual([]); // they never shared keys, so no masks to remove
   });
 
@@ -96,7 +99,10 @@ describe('full SecAgg+ round, n = 10, in memory', () => {
       ['client-01', 'afterShareKeys'],
       ['client-08', 'afterShareKeys'],
     ]);
-    checkSum(o, ids.filter((id) => id !== 'client-01' && id !== 'client-08'));
+    checkSum(
+      o,
+      ids.filter((id) => id !== 'client-01' && id !== 'client-08'),
+    );
     expect(o.result.dropped).toEqual(['client-01', 'client-08']);
   });
 
@@ -114,7 +120,10 @@ describe('full SecAgg+ round, n = 10, in memory', () => {
       ['client-04', 'afterShareKeys'],
       ['client-06', 'afterMaskedInput'],
     ]);
-    checkSum(o, ids.filter((id) => id !== 'client-00' && id !== 'client-04'));
+    checkSum(
+      o,
+      ids.filter((id) => id !== 'client-00' && id !== 'client-04'),
+    );
     expect(o.result.dropped).toEqual(['client-04']);
   });
 

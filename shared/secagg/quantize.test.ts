@@ -20,7 +20,7 @@ function randomDelta(d: number, C: number, rng: () => number): Float32Array {
 }
 
 function lcg(s: number) {
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
 }
 
 describe('overflow check', () => {
@@ -104,7 +104,8 @@ describe('stochastic quantization', () => {
     }
     const dec = decodeSum(sum, n, c);
     let maxErr = 0;
-    for (let i = 0; i < d; i++) maxErr = Math.max(maxErr, Math.abs(dec.weightedSum[i]! - truth[i]!) - Math.abs(truth[i]!) * 2 ** -23);
+    for (let i = 0; i < d; i++)
+      maxErr = Math.max(maxErr, Math.abs(dec.weightedSum[i]! - truth[i]!) - Math.abs(truth[i]!) * 2 ** -23);
     expect(maxErr).toBeLessThanOrEqual(n * step);
     expect(maxErr).toBeGreaterThan(0);
     expect(Math.abs(dec.weightSum - wTrue)).toBeLessThanOrEqual(n / 65535);

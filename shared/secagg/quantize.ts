@@ -51,7 +51,8 @@ export function seededUniformSource(seed32: Uint8Array): UniformSource {
 }
 
 function checkBits(bits: number): void {
-  if (!Number.isInteger(bits) || bits < 1 || bits > 32) throw new Error(`quantize: bits must be an integer in [1, 32], got ${bits}`);
+  if (!Number.isInteger(bits) || bits < 1 || bits > 32)
+    throw new Error(`quantize: bits must be an integer in [1, 32], got ${bits}`);
 }
 
 function levels(bits: number): number {
@@ -61,7 +62,8 @@ function levels(bits: number): number {
 
 /** Quantization step 2C / (2^b − 1) for the delta coordinates. */
 export function quantStep(cfg: QuantConfig): number {
-  if (!(cfg.clipNorm > 0) || !Number.isFinite(cfg.clipNorm)) throw new Error(`quantize: clipNorm must be a positive number, got ${cfg.clipNorm}`);
+  if (!(cfg.clipNorm > 0) || !Number.isFinite(cfg.clipNorm))
+    throw new Error(`quantize: clipNorm must be a positive number, got ${cfg.clipNorm}`);
   return (2 * cfg.clipNorm) / levels(cfg.bits);
 }
 
@@ -130,7 +132,11 @@ export function encodeWeightedUpdate(
  * Decodes the modular sum of n encoded updates: weightedSum ≈ Σ w_i·δ_i,
  * weightSum ≈ Σ w_i (see the error bound above).
  */
-export function decodeSum(sum: Uint32Array, n: number, cfg: QuantConfig): { weightedSum: Float32Array; weightSum: number } {
+export function decodeSum(
+  sum: Uint32Array,
+  n: number,
+  cfg: QuantConfig,
+): { weightedSum: Float32Array; weightSum: number } {
   assertNoOverflow(n, cfg.bits);
   if (sum.length < 1) throw new Error('decodeSum: empty sum');
   const step = quantStep(cfg);

@@ -25,7 +25,8 @@ export type Reconstructor = (jobs: ReconstructJob[]) => Promise<ReconstructOutco
 export async function runReconstructJob(j: ReconstructJob): Promise<ReconstructOutcome> {
   const verify =
     j.what === 'self seed'
-      ? (s: Uint8Array) => bytesEqual(selfSeedCommitment(s, { round: j.round, sessionId: j.sessionId, id: j.owner }), j.expect)
+      ? (s: Uint8Array) =>
+          bytesEqual(selfSeedCommitment(s, { round: j.round, sessionId: j.sessionId, id: j.owner }), j.expect)
       : (s: Uint8Array) => bytesEqual(publicKeyOf(s), j.expect);
   try {
     return { secret: await reconstructSecret(j.shares, j.threshold, verify) };

@@ -12,7 +12,9 @@ describe('client-side roster checks (finding 7)', () => {
   it('refuses a degree below what the announced dropout rate needs', () => {
     // k = 2⌈log2 1000⌉ = 20, the old default: each client survives only 9 lost neighbours.
     const announced = { n: 1000, dropoutRate: 0.3, corruptFraction: 0.1, failureTarget: 1e-6 };
-    expect(() => new SecAggClient({ ...base, threshold: 11, degree: 20, announced })).toThrow(/below the k=\d+ that n=1000, dropout rate 0.3/);
+    expect(() => new SecAggClient({ ...base, threshold: 11, degree: 20, announced })).toThrow(
+      /below the k=\d+ that n=1000, dropout rate 0.3/,
+    );
   });
   it('refuses a roster with more neighbours than the announced degree', async () => {
     const c = new SecAggClient({ ...base, threshold: 2, degree: 2 });

@@ -19,8 +19,20 @@ function expectOk(r: Result | Result<unknown>): void {
 
 /** A round with k = 4 (so non-neighbours exist), driven up to `until`. */
 async function setup(round = 1, until: Phase = Phase.Unmask) {
-  const server = new SecAggServer({ round, sessionId: SESSION, clients: ids, k: 4, vectorLength: L, graphSeed: new Uint8Array([9]) });
-  const clients = new Map(ids.map((id) => [id, new SecAggClient({ id, round, sessionId: SESSION, threshold: server.threshold, vectorLength: L })]));
+  const server = new SecAggServer({
+    round,
+    sessionId: SESSION,
+    clients: ids,
+    k: 4,
+    vectorLength: L,
+    graphSeed: new Uint8Array([9]),
+  });
+  const clients = new Map(
+    ids.map((id) => [
+      id,
+      new SecAggClient({ id, round, sessionId: SESSION, threshold: server.threshold, vectorLength: L }),
+    ]),
+  );
   const adv = new Map(ids.map((id) => [id, clients.get(id)!.advertise()]));
   for (const id of ids) expectOk(server.onAdvertise(id, adv.get(id)!));
   if (until === Phase.AdvertiseKeys) return { server, clients, adv };
@@ -50,7 +62,9 @@ describe('SecAggServer rejections', () => {
   it('rejects a masked vector of the wrong length', async () => {
     const { server, masked } = await setup(1, Phase.MaskedInput);
     const m = masked!.get('c0')!;
-    expect(rejected(server.onMaskedInput('c0', { ...m, y: new Uint32Array(L - 1) }), 'bad_length')).toMatch(/63 words, expected 64/);
+    expect(rejected(server.onMaskedInput('c0', { ...m, y: new Uint32Array(L - 1) }), 'bad_length')).toMatch(
+      /63 words, expected 64/,
+    );
     rejected(server.onMaskedInput('c0', { ...m, y: new Float32Array(L) as unknown as Uint32Array }), 'malformed');
     expectOk(server.onMaskedInput('c0', m)); // the honest one is still accepted afterwards
   });
@@ -109,7 +123,13 @@ describe('SecAggServer rejections', () => {
     // @ts-expect-error an unmask message without its shares
     rejected(server.onUnmask('c0', { type: 'unmask', round: 1, sessionId: SESSION, from: 'c0' }), 'wrong_phase');
     // @ts-expect-error a masked input without its vector
-    rejected(server.onMaskedInput('c0', { type: 'maskedInput', round: 1, sessionId: SESSION, from: 'c0' }), 'malformed');
+    const noVector: Parameters<typeof server.onMaskedInput>[1] = {
+      type: 'maskedInput',
+      round: 1,
+      sessionId: SESSION,
+      from: 'c0',
+    };
+    rejected(server.onMaskedInput('c0', noVector), 'malformed');
     expect(() => server.closeAdvertise()).toThrow(SecAggError);
   });
 
@@ -122,7 +142,9 @@ describe('SecAggServer rejections', () => {
   });
 
   it('refuses configurations with t ≤ k/2', () => {
-    expect(() => new SecAggServer({ round: 1, sessionId: SESSION, clients: ids, k: 4, threshold: 2, vectorLength: L })).toThrow(/k\/2 < t/);
+    expect(
+      () => new SecAggServer({ round: 1, sessionId: SESSION, clients: ids, k: 4, threshold: 2, vectorLength: L }),
+    ).toThrow(/k\/2 < t/);
   });
 });
 
@@ -154,6 +176,8 @@ describe('SecAggClient refusals', () => {
     const c = new SecAggClient({ id: 'a', round: 3, sessionId: SESSION, threshold: 2 });
     expect(() => c.maskedInput(new Uint32Array(4))).toThrow(/wrong_phase/);
     c.advertise();
-    await expect(c.shareKeys({ type: 'roster', round: 2, sessionId: SESSION, to: 'a', neighbours: [] })).rejects.toThrow(/stale_round/);
+    await expect(
+      c.shareKeys({ type: 'roster', round: 2, sessionId: SESSION, to: 'a', neighbours: [] }),
+    ).rejects.toThrow(/stale_round/);
   });
 });

@@ -102,7 +102,8 @@ export class SecAggServer {
     const n = opts.clients.length;
     if (new Set(opts.clients).size !== n) throw new Error('SecAggServer: client ids must be distinct');
     if (n < 3) throw new Error(`SecAggServer: need at least 3 clients, got ${n}`);
-    if (!Number.isSafeInteger(opts.vectorLength) || opts.vectorLength < 1) throw new Error(`SecAggServer: bad vectorLength ${opts.vectorLength}`);
+    if (!Number.isSafeInteger(opts.vectorLength) || opts.vectorLength < 1)
+      throw new Error(`SecAggServer: bad vectorLength ${opts.vectorLength}`);
     const k = effectiveDegree(n, opts.k ?? defaultDegree(n));
     if (k < 2 || k > 255) throw new Error(`SecAggServer: degree must be in [2, 255], got ${k}`);
     const t = opts.threshold ?? defaultThreshold(k);
@@ -143,12 +144,17 @@ export class SecAggServer {
     return this.guard(() => {
       const bad = this.common(id, msg, Phase.AdvertiseKeys, 'advertise', this.cohort.has(id), this.adv.has(id));
       if (bad) return bad;
-      for (const [name, v] of [['cPk', msg.cPk], ['sPk', msg.sPk], ['selfSeedCommit', msg.selfSeedCommit]] as const)
+      for (const [name, v] of [
+        ['cPk', msg.cPk],
+        ['sPk', msg.sPk],
+        ['selfSeedCommit', msg.selfSeedCommit],
+      ] as const)
         if (!(v instanceof Uint8Array) || v.length !== 32) return reject('bad_key', `${name} must be 32 bytes`);
       if (bytesEqual(msg.cPk, msg.sPk)) return reject('bad_key', 'cPk and sPk must differ');
       const cHex = bytesToHex(msg.cPk);
       const sHex = bytesToHex(msg.sPk);
-      if (this.usedKeys.has(cHex) || this.usedKeys.has(sHex)) return reject('bad_key', 'public key already used by another client');
+      if (this.usedKeys.has(cHex) || this.usedKeys.has(sHex))
+        return reject('bad_key', 'public key already used by another client');
       this.usedKeys.add(cHex).add(sHex);
       this.adv.set(id, { cPk: msg.cPk, sPk: msg.sPk, commit: msg.selfSeedCommit });
       return { ok: true };
@@ -167,7 +173,8 @@ export class SecAggServer {
         if (!roster.has(s.to)) return reject('not_neighbour', `share addressed to ${s.to}, not a neighbour of ${id}`);
         if (seen.has(s.to)) return reject('duplicate', `two shares addressed to ${s.to}`);
         seen.add(s.to);
-        if (!(s.nonce instanceof Uint8Array) || s.nonce.length !== 12) return reject('malformed', 'nonce must be 12 bytes');
+        if (!(s.nonce instanceof Uint8Array) || s.nonce.length !== 12)
+          return reject('malformed', 'nonce must be 12 bytes');
         if (!(s.ciphertext instanceof Uint8Array) || s.ciphertext.length < 16 || s.ciphertext.length > MAX_CIPHERTEXT)
           return reject('malformed', 'bad ciphertext length');
       }
@@ -182,7 +189,8 @@ export class SecAggServer {
       const bad = this.common(id, msg, Phase.MaskedInput, 'maskedInput', this.u2.has(id), this.u3.has(id));
       if (bad) return bad;
       if (!(msg.y instanceof Uint32Array)) return reject('malformed', 'y must be a Uint32Array');
-      if (msg.y.length !== this.vectorLength) return reject('bad_length', `y has ${msg.y.length} words, expected ${this.vectorLength}`);
+      if (msg.y.length !== this.vectorLength)
+        return reject('bad_length', `y has ${msg.y.length} words, expected ${this.vectorLength}`);
       const acc = this.acc;
       const y = msg.y;
       for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + y[i]!;
@@ -195,14 +203,20 @@ export class SecAggServer {
     return this.guard(() => {
       const bad = this.common(id, msg, Phase.Unmask, 'unmask', this.u3.has(id), this.responded.has(id));
       if (bad) return bad;
-      if (!Array.isArray(msg.selfSeedShares) || !Array.isArray(msg.maskKeyShares)) return reject('malformed', 'share lists must be arrays');
+      if (!Array.isArray(msg.selfSeedShares) || !Array.isArray(msg.maskKeyShares))
+        return reject('malformed', 'share lists must be arrays');
       const nbs = new Set(this.graph.get(id) ?? []);
       const selfOwners = new Set<string>();
       const keyOwners = new Set<string>();
       const check = (s: OwnedShare, owners: Set<string>, allowed: Set<string>, kind: string): Rejection | undefined => {
-        if (!(s.share instanceof Uint8Array) || s.share.length !== SHARE_BYTES) return reject('malformed', `${kind} share must be ${SHARE_BYTES} bytes`);
+        if (!(s.share instanceof Uint8Array) || s.share.length !== SHARE_BYTES)
+          return reject('malformed', `${kind} share must be ${SHARE_BYTES} bytes`);
         if (!nbs.has(s.owner)) return reject('not_neighbour', `${s.owner} is not a neighbour of ${id}`);
-        if (!allowed.has(s.owner)) return reject('not_eligible', `${kind} share for ${s.owner}, who is not ${kind === 'self-seed' ? 'a survivor' : 'dropped'}`);
+        if (!allowed.has(s.owner))
+          return reject(
+            'not_eligible',
+            `${kind} share for ${s.owner}, who is not ${kind === 'self-seed' ? 'a survivor' : 'dropped'}`,
+          );
         if (owners.has(s.owner)) return reject('duplicate', `two ${kind} shares for ${s.owner}`);
         owners.add(s.owner);
         return undefined;
@@ -249,14 +263,14 @@ export class SecAggServer {
     this.expectPhase(Phase.ShareKeys, 'closeShareKeys');
     this.u2 = new Set(this.shareMsgs.keys());
     this.requireAtLeastT(this.u2.size, 'shared keys');
-    for (const [, shares] of this.shareMsgs)
-      for (const s of shares) if (this.u2.has(s.to)) push(this.inbox, s.to, s);
+    for (const [, shares] of this.shareMsgs) for (const s of shares) if (this.u2.has(s.to)) push(this.inbox, s.to, s);
     this.shareMsgs.clear();
     this._phase = Phase.MaskedInput;
   }
 
   routedSharesFor(id: string): Result<RoutedSharesMsg> {
-    if (this._phase !== Phase.MaskedInput) return reject('wrong_phase', `routed shares requested in phase ${this._phase}`);
+    if (this._phase !== Phase.MaskedInput)
+      return reject('wrong_phase', `routed shares requested in phase ${this._phase}`);
     if (!this.u2.has(id)) return reject('not_eligible', `${id} did not share keys`);
     const shares = this.inbox.get(id) ?? [];
     return { ok: true, value: { type: 'routedShares', round: this.round, sessionId: this.sessionId, to: id, shares } };
@@ -284,15 +298,26 @@ export class SecAggServer {
    * Reconstructs the survivors' self seeds and the dropped clients' mask keys, removes all masks, and returns Σ x.
    * `unmasker` removes the masks described by the plan (default: in this thread); the server passes a worker pool.
    */
-  async finish(unmasker: Unmasker = inThreadUnmasker, reconstructor: Reconstructor = inThreadReconstructor): Promise<RoundResult> {
+  async finish(
+    unmasker: Unmasker = inThreadUnmasker,
+    reconstructor: Reconstructor = inThreadReconstructor,
+  ): Promise<RoundResult> {
     this.expectPhase(Phase.Unmask, 'finish');
     const ctx = { round: this.round, sessionId: this.sessionId };
     try {
       const jobs: ReconstructJob[] = [];
-      const job = (owner: string, what: ReconstructJob['what'], shares: Uint8Array[] | undefined, expect: Uint8Array) => {
+      const job = (
+        owner: string,
+        what: ReconstructJob['what'],
+        shares: Uint8Array[] | undefined,
+        expect: Uint8Array,
+      ) => {
         const got = shares ?? [];
         if (got.length < this.threshold)
-          throw new RoundFailed('reconstruction_failed', `${what} of ${owner}: ${got.length} shares < threshold ${this.threshold}`);
+          throw new RoundFailed(
+            'reconstruction_failed',
+            `${what} of ${owner}: ${got.length} shares < threshold ${this.threshold}`,
+          );
         jobs.push({ ...ctx, owner, what, shares: got, threshold: this.threshold, expect });
       };
       const survivors = [...this.u3];
@@ -311,7 +336,9 @@ export class SecAggServer {
         dropped: dropped.map((u, i) => ({
           id: u,
           maskKey: secrets[survivors.length + i]!,
-          survivors: (this.graph.get(u) ?? []).filter((v) => this.u3.has(v)).map((v) => ({ id: v, sPk: this.adv.get(v)!.sPk })),
+          survivors: (this.graph.get(u) ?? [])
+            .filter((v) => this.u3.has(v))
+            .map((v) => ({ id: v, sPk: this.adv.get(v)!.sPk })),
         })),
       };
       const sum = await unmasker(this.acc, plan);
@@ -338,17 +365,29 @@ export class SecAggServer {
   }
 
   private expectPhase(p: Phase, what: string): void {
-    if (this._phase !== p) throw new SecAggError('wrong_phase', `${what} called in phase ${this._phase}, expected ${p}`);
+    if (this._phase !== p)
+      throw new SecAggError('wrong_phase', `${what} called in phase ${this._phase}, expected ${p}`);
   }
 
   /** Checks shared by all handlers: phase, session/round (replays), eligibility, sender, duplicates. */
-  private common(id: string, msg: MsgHeader & { type: string; from: string }, phase: Phase, type: string, eligible: boolean, seen: boolean): Rejection | undefined {
+  private common(
+    id: string,
+    msg: MsgHeader & { type: string; from: string },
+    phase: Phase,
+    type: string,
+    eligible: boolean,
+    seen: boolean,
+  ): Rejection | undefined {
     if (!msg || typeof msg !== 'object') return reject('malformed', 'message must be an object');
     if (msg.type !== type) return reject('malformed', `expected a ${type} message, got ${String(msg.type)}`);
     // Round first: a replay from an earlier round also has an old session id, and "stale round" says why.
     if (msg.round !== this.round)
-      return reject('stale_round', `message for round ${msg.round}, this is round ${this.round}${msg.round < this.round ? ' (replay of an earlier round)' : ''}`);
-    if (msg.sessionId !== this.sessionId) return reject('wrong_session', `message for session ${msg.sessionId}, this is ${this.sessionId}`);
+      return reject(
+        'stale_round',
+        `message for round ${msg.round}, this is round ${this.round}${msg.round < this.round ? ' (replay of an earlier round)' : ''}`,
+      );
+    if (msg.sessionId !== this.sessionId)
+      return reject('wrong_session', `message for session ${msg.sessionId}, this is ${this.sessionId}`);
     if (this._phase !== phase) return reject('wrong_phase', `${type} received in phase ${this._phase}`);
     if (!this.cohort.has(id)) return reject('unknown_client', `${id} is not in this round's cohort`);
     if (msg.from !== id) return reject('sender_mismatch', `message from ${id} claims to be from ${msg.from}`);

@@ -20,11 +20,16 @@ export class ShamirError extends Error {
 export const SHARE_BYTES = 33;
 
 /** Splits `secret` among `holders` (2..255 distinct ids) with threshold t (2..holders.length). */
-export async function shareSecret(secret: Uint8Array, holders: readonly string[], t: number): Promise<Map<string, Uint8Array>> {
+export async function shareSecret(
+  secret: Uint8Array,
+  holders: readonly string[],
+  t: number,
+): Promise<Map<string, Uint8Array>> {
   const k = holders.length;
   if (new Set(holders).size !== k) throw new ShamirError('holders must be distinct');
   if (k < 2 || k > 255) throw new ShamirError(`need 2..255 holders, got ${k}`);
-  if (!Number.isInteger(t) || t < 2 || t > k) throw new ShamirError(`threshold must be an integer in [2, ${k}], got ${t}`);
+  if (!Number.isInteger(t) || t < 2 || t > k)
+    throw new ShamirError(`threshold must be an integer in [2, ${k}], got ${t}`);
   if (secret.length < 1) throw new ShamirError('empty secret');
   const shares = await split(secret, k, t);
   const out = new Map<string, Uint8Array>();
@@ -60,4 +65,3 @@ export async function reconstructSecret(
   if (verify && !verify(secret)) throw new ShamirError('reconstructed secret failed verification');
   return secret;
 }
-

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { randomSeed } from './keys';
 import { decodeSharePlaintext, decryptShare, encodeSharePlaintext, encryptShare } from './share-crypto';
 
-const plain = { from: 'alice', to: 'bob', selfSeedShare: new Uint8Array(33).fill(1), maskKeyShare: new Uint8Array(33).fill(2) };
+const plain = {
+  from: 'alice',
+  to: 'bob',
+  selfSeedShare: new Uint8Array(33).fill(1),
+  maskKeyShare: new Uint8Array(33).fill(2),
+};
 const ctx = { round: 7, sessionId: 'sess' };
 
 describe('share encryption', () => {

@@ -31,7 +31,9 @@ export function encodeSharePlaintext(p: SharePlaintext): Uint8Array {
   const to = utf8enc.encode(p.to);
   if (from.length > 0xffff || to.length > 0xffff) throw new Error('share plaintext: id too long');
   if (p.selfSeedShare.length > 255 || p.maskKeyShare.length > 255) throw new Error('share plaintext: share too long');
-  const out = new Uint8Array(1 + 2 + from.length + 2 + to.length + 1 + p.selfSeedShare.length + 1 + p.maskKeyShare.length);
+  const out = new Uint8Array(
+    1 + 2 + from.length + 2 + to.length + 1 + p.selfSeedShare.length + 1 + p.maskKeyShare.length,
+  );
   const v = new DataView(out.buffer);
   let o = 0;
   out[o++] = VERSION;
@@ -92,7 +94,10 @@ export function encryptShare(encKey: Uint8Array, p: SharePlaintext, ctx: RoundCo
   return { from: p.from, to: p.to, nonce, ciphertext };
 }
 
-export function encryptShares(items: readonly { encKey: Uint8Array; plaintext: SharePlaintext }[], ctx: RoundContext): EncryptedShare[] {
+export function encryptShares(
+  items: readonly { encKey: Uint8Array; plaintext: SharePlaintext }[],
+  ctx: RoundContext,
+): EncryptedShare[] {
   return items.map((it) => encryptShare(it.encKey, it.plaintext, ctx));
 }
 
@@ -100,9 +105,14 @@ export function encryptShares(items: readonly { encKey: Uint8Array; plaintext: S
  * Decrypts a bundle addressed to `ctx.me`; throws if the tag fails (wrong key,
  * tampered, other round/session, redirected) or the inner ids disagree.
  */
-export function decryptShare(encKey: Uint8Array, enc: EncryptedShare, ctx: RoundContext & { me: string }): SharePlaintext {
+export function decryptShare(
+  encKey: Uint8Array,
+  enc: EncryptedShare,
+  ctx: RoundContext & { me: string },
+): SharePlaintext {
   if (enc.to !== ctx.me) throw new Error(`decryptShare: bundle is addressed to ${enc.to}, not ${ctx.me}`);
-  if (!(enc.nonce instanceof Uint8Array) || enc.nonce.length !== 12) throw new Error('decryptShare: nonce must be 12 bytes');
+  if (!(enc.nonce instanceof Uint8Array) || enc.nonce.length !== 12)
+    throw new Error('decryptShare: nonce must be 12 bytes');
   const plain = chacha20poly1305(encKey, enc.nonce, aad(ctx, enc.from, enc.to)).decrypt(enc.ciphertext);
   const p = decodeSharePlaintext(plain);
   if (p.from !== enc.from || p.to !== enc.to) throw new Error('decryptShare: inner ids do not match the envelope');

@@ -59,7 +59,16 @@ export async function simulateRound(o: SimulateOptions): Promise<SimulateOutcome
   const drop = (id: string) => o.drops?.get(id);
   const clients = new Map<string, SecAggClient>();
   for (const id of o.clientIds)
-    clients.set(id, new SecAggClient({ id, round: o.round, sessionId: o.sessionId, threshold: server.threshold, vectorLength: o.vectorLength }));
+    clients.set(
+      id,
+      new SecAggClient({
+        id,
+        round: o.round,
+        sessionId: o.sessionId,
+        threshold: server.threshold,
+        vectorLength: o.vectorLength,
+      }),
+    );
   const tc = { advertise: 0, shareKeys: 0, receiveShares: 0, maskedInput: 0, unmask: 0 };
   const ts = { advertise: 0, shareKeys: 0, maskedInput: 0, unmask: 0, finish: 0 };
   let t0 = 0;

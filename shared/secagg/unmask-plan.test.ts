@@ -11,7 +11,11 @@ function plan(): UnmaskPlan {
     round: 3,
     sessionId: 'sess-abc',
     selfSeeds: [randomSeed(), randomSeed(), randomSeed()],
-    dropped: [0, 1].map((u) => ({ id: ids[u]!, maskKey: keys[u]!.secretKey, survivors: [2, 3, 4, 5].map((v) => ({ id: ids[v]!, sPk: keys[v]!.publicKey })) })),
+    dropped: [0, 1].map((u) => ({
+      id: ids[u]!,
+      maskKey: keys[u]!.secretKey,
+      survivors: [2, 3, 4, 5].map((v) => ({ id: ids[v]!, sPk: keys[v]!.publicKey })),
+    })),
   };
 }
 
@@ -20,9 +24,14 @@ describe('unmask plan', () => {
     const p = plan();
     const acc = new Uint32Array(100).map((_, i) => i * 7919);
     const droppedPairSeeds = p.dropped.flatMap((u) =>
-      u.survivors.map((v) => ({ seed: pairMaskSeed(u.maskKey, v.sPk, { round: 3, sessionId: 'sess-abc', a: u.id, b: v.id }), sign: pairSign(v.id, u.id) })),
+      u.survivors.map((v) => ({
+        seed: pairMaskSeed(u.maskKey, v.sPk, { round: 3, sessionId: 'sess-abc', a: u.id, b: v.id }),
+        sign: pairSign(v.id, u.id),
+      })),
     );
-    expect(subtractTotal(acc, maskTotal(p, 100))).toEqual(unmaskSum(acc, { survivorSelfSeeds: p.selfSeeds, droppedPairSeeds }));
+    expect(subtractTotal(acc, maskTotal(p, 100))).toEqual(
+      unmaskSum(acc, { survivorSelfSeeds: p.selfSeeds, droppedPairSeeds }),
+    );
   });
 
   it('any split into parts gives the same total and covers the same work', () => {

@@ -47,7 +47,12 @@ export function planCost(p: UnmaskPlan): number {
 }
 
 /** Σ of the masks in `plan`, mod 2^32, written into a fresh (or given, zeroed) array. */
-export function maskTotal(plan: UnmaskPlan, length: number, out: Uint32Array = new Uint32Array(length), prims: UnmaskPrimitives = sharedPrimitives): Uint32Array {
+export function maskTotal(
+  plan: UnmaskPlan,
+  length: number,
+  out: Uint32Array = new Uint32Array(length),
+  prims: UnmaskPrimitives = sharedPrimitives,
+): Uint32Array {
   const scratch = new Uint32Array(length);
   const add = (seed: Uint8Array, sign: 1 | -1) => {
     prims.expand(seed, scratch);
@@ -58,7 +63,12 @@ export function maskTotal(plan: UnmaskPlan, length: number, out: Uint32Array = n
   for (const u of plan.dropped) {
     for (const v of u.survivors) {
       // v masked with +sign(v, u)·PRG(s_uv); s_uv from u's secret key and v's public key.
-      const { maskSeed } = derivePairSecrets(prims.agree(u.maskKey, v.sPk), { round: plan.round, sessionId: plan.sessionId, a: u.id, b: v.id });
+      const { maskSeed } = derivePairSecrets(prims.agree(u.maskKey, v.sPk), {
+        round: plan.round,
+        sessionId: plan.sessionId,
+        a: u.id,
+        b: v.id,
+      });
       add(maskSeed, pairSign(v.id, u.id));
     }
   }
@@ -84,13 +94,19 @@ export function splitPlan(plan: UnmaskPlan, parts: number): UnmaskPlan[] {
     // Chunks of ≤ 16 survivors keep the pieces small enough to balance.
     ...plan.dropped.flatMap((u) => {
       const out: { dropped: DroppedKey }[] = [];
-      for (let i = 0; i < u.survivors.length; i += 16) out.push({ dropped: { ...u, survivors: u.survivors.slice(i, i + 16) } });
+      for (let i = 0; i < u.survivors.length; i += 16)
+        out.push({ dropped: { ...u, survivors: u.survivors.slice(i, i + 16) } });
       return out;
     }),
   ];
   const cost = (x: { self?: Uint8Array; dropped?: DroppedKey }) => (x.self ? 1 : x.dropped!.survivors.length);
   units.sort((a, b) => cost(b) - cost(a));
-  const out: UnmaskPlan[] = Array.from({ length: Math.min(parts, Math.max(1, units.length)) }, () => ({ round: plan.round, sessionId: plan.sessionId, selfSeeds: [], dropped: [] }));
+  const out: UnmaskPlan[] = Array.from({ length: Math.min(parts, Math.max(1, units.length)) }, () => ({
+    round: plan.round,
+    sessionId: plan.sessionId,
+    selfSeeds: [],
+    dropped: [],
+  }));
   const load = new Array<number>(out.length).fill(0);
   for (const x of units) {
     let j = 0;

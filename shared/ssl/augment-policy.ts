@@ -1,7 +1,6 @@
 /** The augmentation policy (zod schema and defaults), kept free of tfjs so pages can import it. */
 import { z } from 'zod';
 
-
 // ---------------------------------------------------------------------------
 // Policy schema
 // ---------------------------------------------------------------------------
@@ -11,9 +10,7 @@ const prob = z.number().min(0).max(1);
 /** A [min, max] pair with lo ≤ min ≤ max ≤ hi. */
 function range(lo: number, hi: number, opts: { exclusiveLo?: boolean } = {}) {
   const bound = opts.exclusiveLo ? z.number().gt(lo).lte(hi) : z.number().gte(lo).lte(hi);
-  return z
-    .tuple([bound, bound])
-    .refine(([a, b]) => a <= b, { message: 'range must be [min, max] with min <= max' });
+  return z.tuple([bound, bound]).refine(([a, b]) => a <= b, { message: 'range must be [min, max] with min <= max' });
 }
 
 const CropSchema = z

@@ -55,8 +55,8 @@ export function sampleTransforms(
       sx = Math.min(1, Math.sqrt(area * ratio));
       sy = Math.min(1, Math.sqrt(area / ratio));
       // Centre offset that keeps the crop inside the image.
-      dx = uniform(rng, -1, 1) * ((1 - sx) * width) / 2;
-      dy = uniform(rng, -1, 1) * ((1 - sy) * height) / 2;
+      dx = (uniform(rng, -1, 1) * ((1 - sx) * width)) / 2;
+      dy = (uniform(rng, -1, 1) * ((1 - sy) * height)) / 2;
     }
     let theta = 0;
     if (affine.enabled) {
@@ -190,7 +190,16 @@ function gaussianBlur(x: tf.Tensor4D, policy: AugmentationPolicy, rng: Rng): tf.
     }
   }
   const folded = tf.reshape<tf.Rank.R4>(tf.transpose(x, [1, 2, 0, 3]), [1, h, w, n * c]);
-  const padded = tf.mirrorPad(folded, [[0, 0], [r, r], [r, r], [0, 0]], 'reflect');
+  const padded = tf.mirrorPad(
+    folded,
+    [
+      [0, 0],
+      [r, r],
+      [r, r],
+      [0, 0],
+    ],
+    'reflect',
+  );
   const kx = tf.tensor4d(taps, [1, k, n * c, 1]);
   const ky = tf.tensor4d(taps, [k, 1, n * c, 1]);
   const blurred = tf.depthwiseConv2d(tf.depthwiseConv2d(padded, kx, 1, 'valid'), ky, 1, 'valid');
@@ -228,11 +237,7 @@ function resolveRng(opts: AugmentOptions): Rng {
  * [0,1], every image with its own random parameters. The result is a new tensor the
  * caller owns; intermediates are released.
  */
-export function augmentBatch(
-  x: tf.Tensor4D,
-  policy: AugmentationPolicy,
-  opts: AugmentOptions = {},
-): tf.Tensor4D {
+export function augmentBatch(x: tf.Tensor4D, policy: AugmentationPolicy, opts: AugmentOptions = {}): tf.Tensor4D {
   if (x.rank !== 4) throw new Error(`augmentBatch: expected NHWC rank-4 input, got rank ${x.rank}`);
   if (x.dtype !== 'float32') throw new Error(`augmentBatch: expected float32, got ${x.dtype}`);
   const rng = resolveRng(opts);

@@ -26,7 +26,8 @@ describe('symmetric eigen-solver', () => {
       q.push(v.map((x) => x / norm));
     }
     const a = new Float64Array(d * d);
-    for (let r = 0; r < d; r++) for (let c = 0; c < d; c++) for (let k = 0; k < d; k++) a[r * d + c]! += q[k]![r]! * spectrum[k]! * q[k]![c]!;
+    for (let r = 0; r < d; r++)
+      for (let c = 0; c < d; c++) for (let k = 0; k < d; k++) a[r * d + c]! += q[k]![r]! * spectrum[k]! * q[k]![c]!;
     const eig = Array.from(symmetricEigenvalues(a, d)).sort((x, y) => y - x);
     eig.forEach((e, i) => expect(e).toBeCloseTo(spectrum[i]!, 8));
   });
@@ -98,7 +99,14 @@ describe('embeddingDrift', () => {
     const drift = embeddingDrift(a, b, n, d);
     expect(drift).toBeGreaterThan(0.7);
     expect(drift).toBeLessThan(1.3);
-    expect(embeddingDrift(a, a.map((x) => -x), n, d)).toBeCloseTo(2, 6);
+    expect(
+      embeddingDrift(
+        a,
+        a.map((x) => -x),
+        n,
+        d,
+      ),
+    ).toBeCloseTo(2, 6);
   });
 
   it('grows with the size of a perturbation', () => {

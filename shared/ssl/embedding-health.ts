@@ -30,7 +30,8 @@ export interface EmbeddingHealth {
 }
 
 function checkShape(x: Float32Array, n: number, d: number, what: string): void {
-  if (!Number.isInteger(n) || !Number.isInteger(d) || n < 1 || d < 1) throw new Error(`${what}: n and d must be positive integers`);
+  if (!Number.isInteger(n) || !Number.isInteger(d) || n < 1 || d < 1)
+    throw new Error(`${what}: n and d must be positive integers`);
   if (x.length !== n * d) throw new Error(`${what}: expected ${n}×${d} = ${n * d} values, got ${x.length}`);
 }
 
@@ -146,7 +147,11 @@ export function embeddingHealth(
   const stdRatio = meanStd * Math.sqrt(d);
   const effectiveRank = effectiveRankOf(symmetricEigenvalues(cov, d));
   return {
-    meanStd, stdRatio, effectiveRank, n, d,
+    meanStd,
+    stdRatio,
+    effectiveRank,
+    n,
+    d,
     collapsed: stdRatio < opts.minStdRatio || effectiveRank < opts.minEffectiveRank,
   };
 }

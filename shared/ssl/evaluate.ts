@@ -27,13 +27,22 @@ function firstN(ds: ImageDataset, n: number): ImageDataset {
   return { ...ds, count, images: ds.images.subarray(0, count * per), labels: ds.labels.subarray(0, count) };
 }
 
-export async function probeAccuracy(model: { encoder: tf.LayersModel }, split: DatasetSplit, opts: ProbeComparisonOptions = {}): Promise<{ accuracy: number; trainCount: number; testCount: number }> {
+export async function probeAccuracy(
+  model: { encoder: tf.LayersModel },
+  split: DatasetSplit,
+  opts: ProbeComparisonOptions = {},
+): Promise<{ accuracy: number; trainCount: number; testCount: number }> {
   const train = firstN(split.train, opts.maxTrain ?? 2000);
   const test = firstN(split.test, opts.maxTest ?? 1000);
   const shape = [train.height, train.width, train.channels] as const;
   const a = await extractFeatures(model.encoder, train.images, train.count, shape);
   const b = await extractFeatures(model.encoder, test.images, test.count, shape);
-  const r = await linearProbe({ features: a.features, labels: train.labels, dim: a.dim }, { features: b.features, labels: test.labels, dim: b.dim }, train.numClasses, opts);
+  const r = await linearProbe(
+    { features: a.features, labels: train.labels, dim: a.dim },
+    { features: b.features, labels: test.labels, dim: b.dim },
+    train.numClasses,
+    opts,
+  );
   return { accuracy: r.testAccuracy, trainCount: train.count, testCount: test.count };
 }
 
@@ -51,7 +60,13 @@ export async function compareWithRandomInit(
     unflattenWeights(trainedModel, layout, weights);
     const t = await probeAccuracy(trainedModel, split, opts);
     const r = await probeAccuracy(randomModel, split, opts);
-    return { trained: t.accuracy, randomInit: r.accuracy, gain: t.accuracy - r.accuracy, trainCount: t.trainCount, testCount: t.testCount };
+    return {
+      trained: t.accuracy,
+      randomInit: r.accuracy,
+      gain: t.accuracy - r.accuracy,
+      trainCount: t.trainCount,
+      testCount: t.testCount,
+    };
   } finally {
     disposeSimclrModel(trainedModel);
     disposeSimclrModel(randomModel);

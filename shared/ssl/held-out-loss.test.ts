@@ -20,7 +20,10 @@ describe('held-out SimCLR loss', () => {
 
   it('is deterministic for fixed weights, near ln(2N − 1) at init, and does not leak tensors', () => {
     const model = createSimclrModel(TINY_MODEL_CONFIG, 3);
-    const x = batch(split.test, Array.from({ length: 64 }, (_, i) => i));
+    const x = batch(
+      split.test,
+      Array.from({ length: 64 }, (_, i) => i),
+    );
     const before = tf.memory().numTensors;
     const a = heldOutLoss(model, x, policy, 0.5);
     expect(heldOutLoss(model, x, policy, 0.5)).toBe(a);
@@ -31,14 +34,20 @@ describe('held-out SimCLR loss', () => {
   });
 
   it('falls by a wide margin under training and not under gradient ascent (a broken trainer)', async () => {
-    const x = batch(split.test, Array.from({ length: 64 }, (_, i) => i));
+    const x = batch(
+      split.test,
+      Array.from({ length: 64 }, (_, i) => i),
+    );
     const drops: number[] = [];
     for (const lr of [3e-3, -3e-3]) {
       const model = createSimclrModel(TINY_MODEL_CONFIG, 5);
       const before = heldOutLoss(model, x, policy, 0.5);
       const trainer = createTrainer(model, { learningRate: lr, temperature: 0.5, policy, augmentSeed: 11 });
       for (let s = 0; s < 30; s++) {
-        const b = batch(split.train, Array.from({ length: 32 }, (_, i) => (s * 32 + i) % split.train.count));
+        const b = batch(
+          split.train,
+          Array.from({ length: 32 }, (_, i) => (s * 32 + i) % split.train.count),
+        );
         await trainer.step(b);
         b.dispose();
       }

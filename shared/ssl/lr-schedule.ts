@@ -11,7 +11,8 @@ export interface WarmupCosine {
 }
 
 export function warmupCosineLr(t: number, s: WarmupCosine): number {
-  if (!(s.totalSteps >= 1) || s.warmupSteps < 0 || s.warmupSteps > s.totalSteps) throw new Error('warmupCosineLr: need 0 ≤ warmupSteps ≤ totalSteps, totalSteps ≥ 1');
+  if (!(s.totalSteps >= 1) || s.warmupSteps < 0 || s.warmupSteps > s.totalSteps)
+    throw new Error('warmupCosineLr: need 0 ≤ warmupSteps ≤ totalSteps, totalSteps ≥ 1');
   const step = Math.min(Math.max(t, 0), s.totalSteps - 1);
   if (step < s.warmupSteps) return (s.peak * (step + 1)) / s.warmupSteps;
   const span = Math.max(1, s.totalSteps - s.warmupSteps - 1);

@@ -38,9 +38,7 @@ describe('NT-Xent against the reference cases', () => {
           const g = tf.grad((z1: tf.Tensor) => ntXentLoss(z1 as tf.Tensor2D, z2, c.temperature));
           return g(tf.tensor2d(c.z1)).arraySync() as number[][];
         });
-        expected.forEach((row, i) =>
-          row.forEach((v, j) => expect(Math.abs(grad[i]![j]! - v)).toBeLessThan(1e-5)),
-        );
+        expected.forEach((row, i) => row.forEach((v, j) => expect(Math.abs(grad[i]![j]! - v)).toBeLessThan(1e-5)));
       });
     }
   }

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../data/rng';
 import {
-  accuracy, fitLogisticRegression, logRegLossGrad, meanSd, predictLogReg, runProbeProtocol, standardize,
+  accuracy,
+  fitLogisticRegression,
+  logRegLossGrad,
+  meanSd,
+  predictLogReg,
+  runProbeProtocol,
+  standardize,
 } from './probe-protocol';
 
 /** Seeded Gaussian blobs: class k centred at 2·e_k (first `classes` dims), unit noise. */
@@ -41,9 +47,12 @@ describe('multinomial logistic regression', () => {
     const scratch = new Float64Array(size);
     for (let i = 0; i < size; i++) {
       const h = 1e-5;
-      const wp = Float64Array.from(w); wp[i]! += h;
-      const wm = Float64Array.from(w); wm[i]! -= h;
-      const fd = (logRegLossGrad(wp, x, y, 4, 3, 0.5, scratch) - logRegLossGrad(wm, x, y, 4, 3, 0.5, scratch)) / (2 * h);
+      const wp = Float64Array.from(w);
+      wp[i]! += h;
+      const wm = Float64Array.from(w);
+      wm[i]! -= h;
+      const fd =
+        (logRegLossGrad(wp, x, y, 4, 3, 0.5, scratch) - logRegLossGrad(wm, x, y, 4, 3, 0.5, scratch)) / (2 * h);
       expect(g[i]).toBeCloseTo(fd, 6);
     }
   });
@@ -96,12 +105,22 @@ it('picks C on the validation rows, never on the test rows', () => {
   const train = blobs(60, 40, 3, 11);
   const val = blobs(300, 40, 3, 12);
   const test = blobs(300, 40, 3, 13);
-  const r = runProbeProtocol({ features: train.x, labels: train.y }, { features: test.x, labels: test.y }, 40, 3, 60, { cGrid: [1e-3, 1e3], validation: { features: val.x, labels: val.y } });
+  const r = runProbeProtocol({ features: train.x, labels: train.y }, { features: test.x, labels: test.y }, 40, 3, 60, {
+    cGrid: [1e-3, 1e3],
+    validation: { features: val.x, labels: val.y },
+  });
   expect(r.validation?.map((v) => v.C)).toEqual([1e-3, 1e3]);
   const best = r.validation!.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
   expect(r.C).toBe(best.C);
   // Without a validation split the grid is ignored and C stays as given.
-  const plain = runProbeProtocol({ features: train.x, labels: train.y }, { features: test.x, labels: test.y }, 40, 3, 60, { cGrid: [1e-3, 1e3], C: 0.5 });
+  const plain = runProbeProtocol(
+    { features: train.x, labels: train.y },
+    { features: test.x, labels: test.y },
+    40,
+    3,
+    60,
+    { cGrid: [1e-3, 1e3], C: 0.5 },
+  );
   expect(plain.C).toBe(0.5);
   expect(plain.validation).toBeUndefined();
 });

@@ -18,7 +18,8 @@ export interface Standardized {
 
 /** (x − mean) / std per feature, statistics from the training rows only. */
 export function standardize(train: Float32Array, test: Float32Array, dim: number): Standardized {
-  if (dim <= 0 || train.length % dim !== 0 || test.length % dim !== 0) throw new Error(`standardize: arrays are not multiples of dim ${dim}`);
+  if (dim <= 0 || train.length % dim !== 0 || test.length % dim !== 0)
+    throw new Error(`standardize: arrays are not multiples of dim ${dim}`);
   const n = train.length / dim;
   if (n < 2) throw new Error('standardize: need at least 2 training rows');
   const mean = new Float64Array(dim);
@@ -82,7 +83,13 @@ export interface LogRegModel {
 
 /** J and ∇J of the scaled objective above. Weights are regularised, biases not. */
 export function logRegLossGrad(
-  params: Float64Array, x: Float32Array, y: Uint8Array, dim: number, classes: number, C: number, grad: Float64Array,
+  params: Float64Array,
+  x: Float32Array,
+  y: Uint8Array,
+  dim: number,
+  classes: number,
+  C: number,
+  grad: Float64Array,
 ): number {
   const n = y.length;
   const wSize = dim * classes;
@@ -143,14 +150,21 @@ const maxAbs = (a: Float64Array) => {
  * backtracking Armijo line search. Deterministic: starts from zero.
  */
 export function fitLogisticRegression(
-  x: Float32Array, y: Uint8Array, dim: number, classes: number, options: Partial<LogRegOptions> = {},
+  x: Float32Array,
+  y: Uint8Array,
+  dim: number,
+  classes: number,
+  options: Partial<LogRegOptions> = {},
   /** Replaces the plain-JS objective (e.g. with matrix products on a tfjs backend). */
   makeLossGrad?: (x: Float32Array, y: Uint8Array, dim: number, classes: number, C: number) => LossGrad,
 ): LogRegModel {
   const o = { ...DEFAULT_LOGREG_OPTIONS, ...options };
-  if (x.length !== y.length * dim) throw new Error(`fitLogisticRegression: ${x.length} values for ${y.length} rows of dim ${dim}`);
+  if (x.length !== y.length * dim)
+    throw new Error(`fitLogisticRegression: ${x.length} values for ${y.length} rows of dim ${dim}`);
   for (const l of y) if (l >= classes) throw new Error(`fitLogisticRegression: label ${l} ≥ classes ${classes}`);
-  const lossGrad: LossGrad = makeLossGrad ? makeLossGrad(x, y, dim, classes, o.C) : (p, gr) => logRegLossGrad(p, x, y, dim, classes, o.C, gr);
+  const lossGrad: LossGrad = makeLossGrad
+    ? makeLossGrad(x, y, dim, classes, o.C)
+    : (p, gr) => logRegLossGrad(p, x, y, dim, classes, o.C, gr);
   const size = dim * classes + classes;
   let w = new Float64Array(size);
   let g = new Float64Array(size);
@@ -173,7 +187,10 @@ export function fitLogisticRegression(
       const yi = Y[i]!;
       for (let j = 0; j < size; j++) dir[j]! -= alpha[i]! * yi[j]!;
     }
-    const gamma = S.length > 0 ? dot(S[S.length - 1]!, Y[Y.length - 1]!) / dot(Y[Y.length - 1]!, Y[Y.length - 1]!) : 1 / Math.max(1, maxAbs(g));
+    const gamma =
+      S.length > 0
+        ? dot(S[S.length - 1]!, Y[Y.length - 1]!) / dot(Y[Y.length - 1]!, Y[Y.length - 1]!)
+        : 1 / Math.max(1, maxAbs(g));
     for (let j = 0; j < size; j++) dir[j]! *= gamma;
     for (let i = 0; i < S.length; i++) {
       const beta = rho[i]! * dot(Y[i]!, dir);
@@ -184,7 +201,9 @@ export function fitLogisticRegression(
     let slope = dot(g, dir);
     if (!(slope < 0)) {
       // Not a descent direction (numerical trouble): restart from steepest descent.
-      S.length = 0; Y.length = 0; rho.length = 0;
+      S.length = 0;
+      Y.length = 0;
+      rho.length = 0;
       for (let j = 0; j < size; j++) dir[j] = -g[j]!;
       slope = dot(g, dir);
     }
@@ -210,8 +229,14 @@ export function fitLogisticRegression(
     }
     const sy = dot(s, yv);
     if (sy > 1e-12) {
-      S.push(s); Y.push(yv); rho.push(1 / sy);
-      if (S.length > o.history) { S.shift(); Y.shift(); rho.shift(); }
+      S.push(s);
+      Y.push(yv);
+      rho.push(1 / sy);
+      if (S.length > o.history) {
+        S.shift();
+        Y.shift();
+        rho.shift();
+      }
     }
     [w, g] = [Float64Array.from(wNew), Float64Array.from(gNew)];
     f = fNew;
@@ -274,7 +299,10 @@ export function runProbeProtocol(
   dim: number,
   classes: number,
   trainCount: number,
-  options: Partial<LogRegOptions> & { cGrid?: readonly number[]; validation?: { features: Float32Array; labels: Uint8Array } } = {},
+  options: Partial<LogRegOptions> & {
+    cGrid?: readonly number[];
+    validation?: { features: Float32Array; labels: Uint8Array };
+  } = {},
   makeLossGrad?: Parameters<typeof fitLogisticRegression>[5],
 ): ProbeProtocolResult {
   const n = Math.min(trainCount, train.labels.length);

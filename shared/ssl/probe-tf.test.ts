@@ -10,7 +10,9 @@ beforeAll(async () => {
 
 it('the tfjs objective equals the plain-JS one (value and gradient) and leaks nothing', () => {
   const rng = createRng(9);
-  const n = 50, dim = 7, k = 4;
+  const n = 50,
+    dim = 7,
+    k = 4;
   const x = Float32Array.from({ length: n * dim }, () => rng.normal());
   const y = Uint8Array.from({ length: n }, (_, i) => i % k);
   const p = Float64Array.from({ length: dim * k + k }, () => 0.2 * rng.normal());

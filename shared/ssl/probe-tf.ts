@@ -6,7 +6,13 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LossGrad } from './probe-protocol';
 
-export function tfLossGrad(x: Float32Array, y: Uint8Array, dim: number, classes: number, C: number): LossGrad & { dispose(): void } {
+export function tfLossGrad(
+  x: Float32Array,
+  y: Uint8Array,
+  dim: number,
+  classes: number,
+  C: number,
+): LossGrad & { dispose(): void } {
   const n = y.length;
   const X = tf.tensor2d(x, [n, dim]);
   const Y = tf.tidy(() => tf.oneHot(tf.tensor1d(y, 'int32'), classes).toFloat());

@@ -11,7 +11,7 @@ beforeAll(async () => {
 /** Gaussian blobs around well separated class centres. */
 function blobs(n: number, dim: number, classes: number, spread: number, seed: number): FeatureSet {
   let s = seed;
-  const rand = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const rand = () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
   const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
   const features = new Float32Array(n * dim);
   const labels = new Uint8Array(n);

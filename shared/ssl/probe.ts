@@ -28,13 +28,17 @@ export async function extractFeatures(
   batchSize = 256,
 ): Promise<{ features: Float32Array; dim: number }> {
   const per = shape[0] * shape[1] * shape[2];
-  if (images.length !== count * per) throw new Error(`extractFeatures: ${images.length} bytes for ${count} images of ${shape.join('x')}`);
+  if (images.length !== count * per)
+    throw new Error(`extractFeatures: ${images.length} bytes for ${count} images of ${shape.join('x')}`);
   let dim = 0;
   let out = new Float32Array(0);
   for (let start = 0; start < count; start += batchSize) {
     const n = Math.min(batchSize, count - start);
     const feats = tf.tidy(() => {
-      const x = tf.tensor4d(images.subarray(start * per, (start + n) * per), [n, ...shape], 'int32').toFloat().div(255);
+      const x = tf
+        .tensor4d(images.subarray(start * per, (start + n) * per), [n, ...shape], 'int32')
+        .toFloat()
+        .div(255);
       return encoder.predict(x) as tf.Tensor2D;
     });
     if (start === 0) {
@@ -99,7 +103,10 @@ export async function linearProbe(
       for (let i = 0; i < labels.length; i++) if (pred[i] === labels[i]) hit++;
       return hit / labels.length;
     };
-    const result = { trainAccuracy: await accuracy(xTrain, train.labels), testAccuracy: await accuracy(xTest, test.labels) };
+    const result = {
+      trainAccuracy: await accuracy(xTrain, train.labels),
+      testAccuracy: await accuracy(xTest, test.labels),
+    };
     tf.dispose([xTrain, yTrain, xTest]);
     return result;
   } finally {

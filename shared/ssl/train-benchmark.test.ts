@@ -54,7 +54,13 @@ describe('training-step benchmark', () => {
 
   it('stops timing at the budget once the minimum steps ran', async () => {
     const r = await benchmarkTrainStep({
-      model: TINY_MODEL_CONFIG, pairs: 4, warmupSteps: 0, timedSteps: 50, budgetMs: 0, minTimedSteps: 2, profile: false,
+      model: TINY_MODEL_CONFIG,
+      pairs: 4,
+      warmupSteps: 0,
+      timedSteps: 50,
+      budgetMs: 0,
+      minTimedSteps: 2,
+      profile: false,
     });
     expect(r.stepMs).toHaveLength(2);
     expect(r.kernels).toEqual([]);

@@ -13,7 +13,13 @@ beforeAll(async () => {
 it('a scheduled trainer steps Adam with the warm-up + cosine learning rate of each step', async () => {
   const m = createSimclrModel(TINY_MODEL_CONFIG, 1);
   const schedule = { peak: 1e-2, totalSteps: 4, warmupSteps: 2, finalFraction: 0.1 };
-  const trainer = createTrainer(m, { learningRate: 1, temperature: 0.2, policy: grayscaleRecipePolicy({ flip: true }), augmentSeed: 3, schedule });
+  const trainer = createTrainer(m, {
+    learningRate: 1,
+    temperature: 0.2,
+    policy: grayscaleRecipePolicy({ flip: true }),
+    augmentSeed: 3,
+    schedule,
+  });
   const x = tf.randomUniform([8, 28, 28, 1], 0, 1, 'float32', 5) as tf.Tensor4D;
   const seen: number[] = [];
   for (let t = 0; t < 4; t++) {

@@ -18,7 +18,10 @@ function patternBatch(n: number): tf.Tensor4D {
     const xs = tf.linspace(0, 1, 28).reshape([1, 28, 1, 1]);
     const ys = tf.linspace(0, 1, 28).reshape([1, 1, 28, 1]);
     const freq = tf.range(1, n + 1).reshape([n, 1, 1, 1]);
-    return tf.sin(tf.mul(tf.add(tf.mul(xs, freq), tf.mul(ys, tf.sub(n + 1, freq))), 6)).add(1).div(2) as tf.Tensor4D;
+    return tf
+      .sin(tf.mul(tf.add(tf.mul(xs, freq), tf.mul(ys, tf.sub(n + 1, freq))), 6))
+      .add(1)
+      .div(2) as tf.Tensor4D;
   });
 }
 
@@ -45,7 +48,10 @@ describe('SimCLR train step', () => {
     for (const e of before.layout.entries) {
       const a = before.data.subarray(e.offset, e.offset + e.size);
       const b = after.data.subarray(e.offset, e.offset + e.size);
-      expect(a.some((v, i) => v !== b[i]), `${e.name} unchanged`).toBe(true);
+      expect(
+        a.some((v, i) => v !== b[i]),
+        `${e.name} unchanged`,
+      ).toBe(true);
     }
     batch.dispose();
     trainer.dispose();
@@ -83,7 +89,12 @@ describe('seeded augmentation stream', () => {
   it('reproduces the same losses for the same seed and differs for another', async () => {
     const run = async (seed: number) => {
       const model = createSimclrModel(TINY_MODEL_CONFIG, 3);
-      const trainer = createTrainer(model, { learningRate: 1e-3, temperature: 0.5, policy: defaultPolicy(1), augmentSeed: seed });
+      const trainer = createTrainer(model, {
+        learningRate: 1e-3,
+        temperature: 0.5,
+        policy: defaultPolicy(1),
+        augmentSeed: seed,
+      });
       const batch = patternBatch(8);
       const losses: number[] = [];
       for (let i = 0; i < 3; i++) losses.push(await trainer.step(batch));

@@ -43,7 +43,8 @@ export function gatherColumns(
 ): void {
   const cin = g.inChannels;
   const taps = g.filterHeight * g.filterWidth * cin;
-  if (out.length < batchCount * g.outHeight * g.outWidth * taps) throw new Error('gatherColumns: output buffer too small');
+  if (out.length < batchCount * g.outHeight * g.outWidth * taps)
+    throw new Error('gatherColumns: output buffer too small');
   const rowStride = g.inWidth * cin;
   const imageStride = g.inHeight * rowStride;
   let o = 0;
@@ -129,7 +130,13 @@ export type ScatterGeometry = Omit<GatherGeometry, 'batchSize' | 'dilationHeight
  * Adds cols (rows (b, oh, ow) for images [b0, b0 + count), columns (i, j, c)) into
  * dx (NHWC, whole batch). Taps that land in the padding are dropped. Exported for tests.
  */
-export function scatterColumnsAdd(cols: Float32Array, g: ScatterGeometry, dx: Float32Array, b0: number, count: number): void {
+export function scatterColumnsAdd(
+  cols: Float32Array,
+  g: ScatterGeometry,
+  dx: Float32Array,
+  b0: number,
+  count: number,
+): void {
   const cin = g.inChannels;
   const taps = g.filterHeight * g.filterWidth * cin;
   const rowStride = g.inWidth * cin;

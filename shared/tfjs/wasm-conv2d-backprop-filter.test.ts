@@ -42,13 +42,24 @@ function filterGrad(
     const f = tf.tensor4d(fVals, fShape);
     const outShape = tf.conv2d(x, f, strides, pad).shape;
     const r = tf.tensor(randomValues(sizeOf(outShape), rng(rSeed)), outShape);
-    const g = tf.grad((ff: tf.Tensor) => tf.conv2d(x, ff as tf.Tensor4D, strides, pad).mul(r).sum())(f);
+    const g = tf.grad((ff: tf.Tensor) =>
+      tf
+        .conv2d(x, ff as tf.Tensor4D, strides, pad)
+        .mul(r)
+        .sum(),
+    )(f);
     return g.dataSync() as Float32Array;
   });
 }
 
 /** Runs the kernel itself (no gradient plumbing), for attrs tf.conv2d cannot express. */
-function runBackpropFilter(xVals: Float32Array, xShape: Shape4, dyVals: Float32Array, dyShape: Shape4, attrs: Conv2DBackpropFilterAttrs): Float32Array {
+function runBackpropFilter(
+  xVals: Float32Array,
+  xShape: Shape4,
+  dyVals: Float32Array,
+  dyShape: Shape4,
+  attrs: Conv2DBackpropFilterAttrs,
+): Float32Array {
   return tf.tidy(() => {
     const x = tf.tensor4d(xVals, xShape);
     const dy = tf.tensor4d(dyVals, dyShape);
@@ -73,7 +84,11 @@ describe('registration', () => {
     await tf.setBackend('wasm');
     const grad = () =>
       tf.tidy(() =>
-        tf.grad((f: tf.Tensor) => tf.conv2d(tf.ones([1, 4, 4, 1]) as tf.Tensor4D, f as tf.Tensor4D, 1, 'valid').sum())(tf.ones([2, 2, 1, 1])).dataSync(),
+        tf
+          .grad((f: tf.Tensor) => tf.conv2d(tf.ones([1, 4, 4, 1]) as tf.Tensor4D, f as tf.Tensor4D, 1, 'valid').sum())(
+            tf.ones([2, 2, 1, 1]),
+          )
+          .dataSync(),
       );
     unregisterKernel(Conv2DBackpropFilter, 'wasm');
     try {
@@ -133,7 +148,15 @@ describe('wasm Conv2DBackpropFilter matches cpu (tf.grad of conv2d wrt the filte
     const next = rng(4242);
     const xShape: Shape4 = [3, 14, 14, 64];
     const fShape: Shape4 = [3, 3, 64, 16];
-    const args = [randomValues(sizeOf(xShape), next), xShape, randomValues(sizeOf(fShape), next), fShape, 2, 'same', 99] as const;
+    const args = [
+      randomValues(sizeOf(xShape), next),
+      xShape,
+      randomValues(sizeOf(fShape), next),
+      fShape,
+      2,
+      'same',
+      99,
+    ] as const;
     const expected = await onBackend('cpu', () => filterGrad(...args));
     const actual = await onBackend('wasm', () => filterGrad(...args));
     expect(relError(actual, expected)).toBeLessThan(1e-4);
@@ -145,7 +168,12 @@ describe('wasm Conv2DBackpropFilter kernel attrs beyond tf.conv2d defaults', () 
   const next = rng(42);
   const xVals = randomValues(sizeOf(xShape), next);
 
-  async function compare(attrs: Conv2DBackpropFilterAttrs, x: Float32Array, xs: Shape4, dyShape: Shape4): Promise<void> {
+  async function compare(
+    attrs: Conv2DBackpropFilterAttrs,
+    x: Float32Array,
+    xs: Shape4,
+    dyShape: Shape4,
+  ): Promise<void> {
     const dyVals = randomValues(sizeOf(dyShape), next);
     const expected = await onBackend('cpu', () => runBackpropFilter(x, xs, dyVals, dyShape, attrs));
     const actual = await onBackend('wasm', () => runBackpropFilter(x, xs, dyVals, dyShape, attrs));
@@ -153,7 +181,12 @@ describe('wasm Conv2DBackpropFilter kernel attrs beyond tf.conv2d defaults', () 
   }
 
   it('explicit asymmetric padding', async () => {
-    const pad: Pad = [[0, 0], [2, 0], [1, 3], [0, 0]];
+    const pad: Pad = [
+      [0, 0],
+      [2, 0],
+      [1, 3],
+      [0, 0],
+    ];
     // out = floor((in + padBefore + padAfter - k) / stride) + 1
     const dyShape: Shape4 = [3, Math.floor((11 + 2 - 3) / 2) + 1, Math.floor((9 + 4 - 3) / 1) + 1, 5];
     await compare({ strides: [2, 1], pad, dataFormat: 'NHWC', filterShape: [3, 3, 4, 5] }, xVals, xShape, dyShape);
@@ -162,13 +195,25 @@ describe('wasm Conv2DBackpropFilter kernel attrs beyond tf.conv2d defaults', () 
   it('numeric pad with dimRoundingMode ceil (last window runs past the padding)', async () => {
     // ceil((11 + 2 - 3) / 3) + 1 = 5 rows: the last one reads row 13 of a 13-row padded input
     const dyShape: Shape4 = [3, 5, 4, 2];
-    await compare({ strides: 3, pad: 1, dataFormat: 'NHWC', dimRoundingMode: 'ceil', filterShape: [3, 3, 4, 2] }, xVals, xShape, dyShape);
+    await compare(
+      { strides: 3, pad: 1, dataFormat: 'NHWC', dimRoundingMode: 'ceil', filterShape: [3, 3, 4, 2] },
+      xVals,
+      xShape,
+      dyShape,
+    );
   });
 
   it('NCHW data format', async () => {
     const nchwShape: Shape4 = [3, 4, 11, 9];
-    const x = await onBackend('cpu', () => tf.tidy(() => tf.tensor4d(xVals, xShape).transpose([0, 3, 1, 2]).dataSync() as Float32Array));
-    await compare({ strides: 2, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 4, 6] }, x, nchwShape, [3, 6, 6, 5]);
+    const x = await onBackend('cpu', () =>
+      tf.tidy(() => tf.tensor4d(xVals, xShape).transpose([0, 3, 1, 2]).dataSync() as Float32Array),
+    );
+    await compare(
+      { strides: 2, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 4, 6] },
+      x,
+      nchwShape,
+      [3, 6, 6, 5],
+    );
   });
 
   it('gives the same result when the batch is split into column chunks', async () => {
@@ -196,14 +241,28 @@ describe('wasm Conv2DBackpropFilter kernel attrs beyond tf.conv2d defaults', () 
 function buildNet(): tf.LayersModel {
   const model = tf.sequential({
     layers: [
-      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 8, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }),
+      tf.layers.conv2d({
+        inputShape: [28, 28, 1],
+        filters: 8,
+        kernelSize: 3,
+        strides: 2,
+        padding: 'same',
+        activation: 'relu',
+      }),
       tf.layers.conv2d({ filters: 16, kernelSize: 3, padding: 'valid', activation: 'relu' }),
       tf.layers.globalAveragePooling2d({}),
       tf.layers.dense({ units: 10 }),
     ],
   });
   const next = rng(2024);
-  model.setWeights(model.getWeights().map((w) => tf.tensor(randomValues(w.size, next).map((v) => v * 0.5), w.shape)));
+  model.setWeights(
+    model.getWeights().map((w) =>
+      tf.tensor(
+        randomValues(w.size, next).map((v) => v * 0.5),
+        w.shape,
+      ),
+    ),
+  );
   return model;
 }
 

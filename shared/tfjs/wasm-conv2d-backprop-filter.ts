@@ -18,10 +18,27 @@
 //    copy in JS; only the arithmetic goes through a kernel (BatchMatMul).
 // Intermediates are plain TensorInfos freed with backend.disposeData, so
 // nothing is recorded on the engine's tape or tensor count.
-import { Add, backend_util, BatchMatMul, Conv2DBackpropFilter, getKernel, registerKernel, Reshape, Slice, Transpose } from '@tensorflow/tfjs-core';
+import {
+  Add,
+  backend_util,
+  BatchMatMul,
+  Conv2DBackpropFilter,
+  getKernel,
+  registerKernel,
+  Reshape,
+  Slice,
+  Transpose,
+} from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropFilterAttrs, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { gatherColumns, gatherColumnsTransposed, type GatherGeometry, type InputStrides } from './im2col';
-import { asWasmBackend, imagesPerChunk, runWasmKernel, ScratchTensors, WASM_BACKEND, type WasmHeapBackend } from './wasm-kernel-utils';
+import {
+  asWasmBackend,
+  imagesPerChunk,
+  runWasmKernel,
+  ScratchTensors,
+  WASM_BACKEND,
+  type WasmHeapBackend,
+} from './wasm-kernel-utils';
 
 export { setColumnChunkLimit } from './wasm-kernel-utils';
 export { gatherColumns, gatherColumnsTransposed } from './im2col';
@@ -85,7 +102,13 @@ function conv2DBackpropFilterImpl(
     if (dyT) {
       const cols = own(backend.makeOutput([n, k], 'float32'));
       // Views are taken after the allocation: a malloc may grow (and detach) the heap.
-      gatherColumns(backend.typedArrayFromHeap(x), geometry, backend.typedArrayFromHeap(cols) as Float32Array, b0, count);
+      gatherColumns(
+        backend.typedArrayFromHeap(x),
+        geometry,
+        backend.typedArrayFromHeap(cols) as Float32Array,
+        b0,
+        count,
+      );
       const dyCols =
         count === batchSize ? dyT : run(Slice, { x: dyT }, { begin: [0, b0 * perImage], size: [outChannels, n] });
       part = run(BatchMatMul, { a: dyCols, b: cols }, { transposeA: false, transposeB: false });

@@ -1,6 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Conv2DBackpropInput, getKernel, type Conv2DBackpropInputAttrs, type NamedAttrMap } from '@tensorflow/tfjs-core';
+import {
+  Conv2DBackpropInput,
+  getKernel,
+  type Conv2DBackpropInputAttrs,
+  type NamedAttrMap,
+} from '@tensorflow/tfjs-core';
 import {
   conv2DBackpropInputWasm,
   registerWasmConv2DBackpropInput,
@@ -29,7 +34,14 @@ async function inputGrad(
     const f = tf.tensor4d(seededValues(sizeOf(fShape), seed + 1), fShape);
     const outShape = tf.conv2d(x, f, strides, pad).shape;
     const r = tf.tensor(seededValues(sizeOf(outShape), seed + 2), outShape);
-    return tf.grad((xx: tf.Tensor) => tf.conv2d(xx as tf.Tensor4D, f, strides, pad).mul(r).sum())(x).dataSync() as Float32Array;
+    return tf
+      .grad((xx: tf.Tensor) =>
+        tf
+          .conv2d(xx as tf.Tensor4D, f, strides, pad)
+          .mul(r)
+          .sum(),
+      )(x)
+      .dataSync() as Float32Array;
   });
 }
 
@@ -44,16 +56,46 @@ afterAll(async () => {
 
 describe('scatterColumnsAdd (col2im)', () => {
   it('adds every tap once: all-ones columns count the windows covering each pixel', () => {
-    const g = { inHeight: 3, inWidth: 3, inChannels: 1, outHeight: 3, outWidth: 3, filterHeight: 3, filterWidth: 3, strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1 };
+    const g = {
+      inHeight: 3,
+      inWidth: 3,
+      inChannels: 1,
+      outHeight: 3,
+      outWidth: 3,
+      filterHeight: 3,
+      filterWidth: 3,
+      strideHeight: 1,
+      strideWidth: 1,
+      padTop: 1,
+      padLeft: 1,
+    };
     const dx = new Float32Array(9);
     scatterColumnsAdd(new Float32Array(9 * 9).fill(1), g, dx, 0, 1);
     expect(Array.from(dx)).toEqual([4, 6, 4, 6, 9, 6, 4, 6, 4]);
   });
 
   it('writes only its batch chunk and refuses short buffers', () => {
-    const g = { inHeight: 2, inWidth: 2, inChannels: 2, outHeight: 1, outWidth: 1, filterHeight: 2, filterWidth: 2, strideHeight: 2, strideWidth: 2, padTop: 0, padLeft: 0 };
+    const g = {
+      inHeight: 2,
+      inWidth: 2,
+      inChannels: 2,
+      outHeight: 1,
+      outWidth: 1,
+      filterHeight: 2,
+      filterWidth: 2,
+      strideHeight: 2,
+      strideWidth: 2,
+      padTop: 0,
+      padLeft: 0,
+    };
     const dx = new Float32Array(3 * 8);
-    scatterColumnsAdd(Float32Array.from({ length: 8 }, (_, i) => i + 1), g, dx, 1, 1);
+    scatterColumnsAdd(
+      Float32Array.from({ length: 8 }, (_, i) => i + 1),
+      g,
+      dx,
+      1,
+      1,
+    );
     expect(Array.from(dx.subarray(0, 8))).toEqual(new Array(8).fill(0));
     expect(Array.from(dx.subarray(8, 16))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(Array.from(dx.subarray(16))).toEqual(new Array(8).fill(0));
@@ -126,18 +168,27 @@ describe('fallback to the native kernel', () => {
   it('NCHW input still works (native path) and matches the NHWC result', async () => {
     await tf.setBackend('wasm');
     const dyShape: Shape4 = [2, 4, 4, 3];
-    const attrs = { inputShape: [2, 8, 8, 2], strides: 2, pad: 'same', dataFormat: 'NHWC' } as unknown as Conv2DBackpropInputAttrs;
+    const attrs = {
+      inputShape: [2, 8, 8, 2],
+      strides: 2,
+      pad: 'same',
+      dataFormat: 'NHWC',
+    } as unknown as Conv2DBackpropInputAttrs;
     const nhwc = tf.tidy(() => {
       const dy = tf.tensor4d(seededValues(sizeOf(dyShape), 3), dyShape);
       const f = tf.tensor4d(seededValues(3 * 3 * 2 * 3, 4), [3, 3, 2, 3]);
-      const out = tf.engine().runKernel(Conv2DBackpropInput, { dy, filter: f }, attrs as unknown as NamedAttrMap) as tf.Tensor;
+      const out = tf
+        .engine()
+        .runKernel(Conv2DBackpropInput, { dy, filter: f }, attrs as unknown as NamedAttrMap) as tf.Tensor;
       return out.dataSync() as Float32Array;
     });
     const nchw = tf.tidy(() => {
       const dy = tf.tensor4d(seededValues(sizeOf(dyShape), 3), dyShape).transpose([0, 3, 1, 2]);
       const f = tf.tensor4d(seededValues(3 * 3 * 2 * 3, 4), [3, 3, 2, 3]);
       const a = { ...attrs, inputShape: [2, 2, 8, 8], dataFormat: 'NCHW' };
-      const out = tf.engine().runKernel(Conv2DBackpropInput, { dy, filter: f }, a as unknown as NamedAttrMap) as tf.Tensor;
+      const out = tf
+        .engine()
+        .runKernel(Conv2DBackpropInput, { dy, filter: f }, a as unknown as NamedAttrMap) as tf.Tensor;
       return out.transpose([0, 2, 3, 1]).dataSync() as Float32Array;
     });
     expect(relError(nchw, nhwc)).toBeLessThan(1e-5);

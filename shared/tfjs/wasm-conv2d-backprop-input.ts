@@ -57,12 +57,27 @@ function conv2DBackpropInputImpl(
       const count = Math.min(chunk, batchSize - b0);
       const n = count * perImage;
       // Per-chunk intermediates are freed at once, so only one chunk's columns exist at a time.
-      const rows = count === batchSize ? dy2d : runWasmKernel(Slice, { x: dy2d }, { begin: [b0 * perImage, 0], size: [n, outChannels] }, backend, KERNEL);
+      const rows =
+        count === batchSize
+          ? dy2d
+          : runWasmKernel(Slice, { x: dy2d }, { begin: [b0 * perImage, 0], size: [n, outChannels] }, backend, KERNEL);
       let cols: TensorInfo | undefined;
       try {
-        cols = runWasmKernel(BatchMatMul, { a: rows, b: wT }, { transposeA: false, transposeB: false }, backend, KERNEL);
+        cols = runWasmKernel(
+          BatchMatMul,
+          { a: rows, b: wT },
+          { transposeA: false, transposeB: false },
+          backend,
+          KERNEL,
+        );
         // Views are taken after the allocations: a malloc may grow (and detach) the heap.
-        scatterColumnsAdd(backend.typedArrayFromHeap(cols) as Float32Array, geometry, backend.typedArrayFromHeap(dx) as Float32Array, b0, count);
+        scatterColumnsAdd(
+          backend.typedArrayFromHeap(cols) as Float32Array,
+          geometry,
+          backend.typedArrayFromHeap(dx) as Float32Array,
+          b0,
+          count,
+        );
       } finally {
         if (cols) backend.disposeData(cols.dataId);
         if (rows !== dy2d) backend.disposeData(rows.dataId);

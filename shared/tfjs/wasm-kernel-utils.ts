@@ -1,7 +1,15 @@
 // Helpers for kernels we add to tfjs-backend-wasm: they run its registered
 // kernels and copy data straight in its heap, as its own Slice/Concat do.
 import { getKernel, registerKernel, unregisterKernel } from '@tensorflow/tfjs-core';
-import type { DataId, DataType, KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type {
+  DataId,
+  DataType,
+  KernelConfig,
+  KernelFunc,
+  NamedAttrMap,
+  NamedTensorInfoMap,
+  TensorInfo,
+} from '@tensorflow/tfjs-core';
 
 export const WASM_BACKEND = 'wasm';
 

@@ -4,7 +4,10 @@ import { z } from 'zod';
 const STORAGE_KEY = 'fedssl.adminToken';
 
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -53,7 +56,12 @@ async function send(method: string, path: string, body?: unknown, token = sessio
 }
 
 /** A request whose JSON response must match `schema`; a mismatch is an error naming the route and the fields. */
-export async function api<S extends z.ZodType>(method: string, path: string, schema: S, body?: unknown): Promise<z.output<S>> {
+export async function api<S extends z.ZodType>(
+  method: string,
+  path: string,
+  schema: S,
+  body?: unknown,
+): Promise<z.output<S>> {
   const parsed = schema.safeParse(await (await send(method, path, body)).json());
   if (!parsed.success) throw new Error(`unexpected response from ${method} ${path}: ${z.prettifyError(parsed.error)}`);
   return parsed.data;

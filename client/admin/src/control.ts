@@ -4,7 +4,11 @@ import { scheduleRefresh } from './sync';
 
 /** Confirm, run, report, refresh: every button that changes the server goes through here. */
 export async function control(
-  title: string, text: string, run: () => Promise<unknown>, done: string, danger = false,
+  title: string,
+  text: string,
+  run: () => Promise<unknown>,
+  done: string,
+  danger = false,
 ): Promise<boolean> {
   if (!(await confirmAction(title, text, danger))) return false;
   try {

@@ -33,7 +33,13 @@ export function ago(at: number, now = Date.now()): string {
 export function time(at: number | null | undefined): string {
   if (!at) return '–';
   const d = new Date(at);
-  return d.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return d.toLocaleString(undefined, {
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
 }
 
 /** A table cell; text only (never HTML from the server). */
@@ -45,7 +51,9 @@ export function td(text: string | number, cls?: string): HTMLTableCellElement {
 }
 
 export function button(
-  label: string, onClick: () => void, opts: { cls?: string; testId?: string; disabled?: boolean; title?: string } = {},
+  label: string,
+  onClick: () => void,
+  opts: { cls?: string; testId?: string; disabled?: boolean; title?: string } = {},
 ): HTMLButtonElement {
   const b = document.createElement('button');
   b.textContent = label;

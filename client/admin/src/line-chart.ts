@@ -13,7 +13,13 @@ export interface SeriesSpec {
 export class LineChart {
   private readonly plot: uPlot;
 
-  constructor(private readonly el: HTMLElement, xLabel: string, yLabel: string, series: SeriesSpec[], rightLabel?: string) {
+  constructor(
+    private readonly el: HTMLElement,
+    xLabel: string,
+    yLabel: string,
+    series: SeriesSpec[],
+    rightLabel?: string,
+  ) {
     const height = 200;
     this.plot = new uPlot(
       {
@@ -28,8 +34,12 @@ export class LineChart {
         series: [
           {},
           ...series.map((s) => ({
-            label: s.label, stroke: s.stroke, width: 2, points: { show: true, size: 5 },
-            ...(s.right ? { scale: 'r' } : {}), ...(s.dash ? { dash: s.dash } : {}),
+            label: s.label,
+            stroke: s.stroke,
+            width: 2,
+            points: { show: true, size: 5 },
+            ...(s.right ? { scale: 'r' } : {}),
+            ...(s.dash ? { dash: s.dash } : {}),
           })),
         ],
         legend: { live: false },
@@ -45,6 +55,8 @@ export class LineChart {
     const data: uPlot.AlignedData = [xs, ...ys];
     this.plot.setData(data);
     // How many real points are drawn (tests read it).
-    this.el.dataset.points = String(ys.reduce((n, s) => n + s.filter((v) => v !== null && Number.isFinite(v)).length, 0));
+    this.el.dataset.points = String(
+      ys.reduce((n, s) => n + s.filter((v) => v !== null && Number.isFinite(v)).length, 0),
+    );
   }
 }

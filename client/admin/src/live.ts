@@ -2,7 +2,11 @@
 import { io, type Socket } from 'socket.io-client';
 import { z } from 'zod';
 import {
-  AdminSnapshotSchema, EvaluationStartedSchema, QualityWarningSchema, RejectedEventSchema, StatusEventSchema,
+  AdminSnapshotSchema,
+  EvaluationStartedSchema,
+  QualityWarningSchema,
+  RejectedEventSchema,
+  StatusEventSchema,
 } from '../../../shared/protocol/admin';
 import { byId } from './dom';
 import { toast } from './feedback';
@@ -18,7 +22,12 @@ export function setConnBadge(text: string, cls: '' | 'off' | 'warn'): void {
 }
 
 /** Subscribes to an event whose payload is checked first; a malformed one is reported and dropped. */
-function onParsed<S extends z.ZodType>(s: Socket, event: string, schema: S, apply: (payload: z.output<S>) => void): void {
+function onParsed<S extends z.ZodType>(
+  s: Socket,
+  event: string,
+  schema: S,
+  apply: (payload: z.output<S>) => void,
+): void {
   s.on(event, (raw: unknown) => {
     const parsed = schema.safeParse(raw);
     if (parsed.success) apply(parsed.data);
@@ -41,7 +50,10 @@ export function connectLive(token: string, onRefused: (message: string) => void)
   s.on('auth-expired', () => onRefused('Signed out: the admin token was revoked or expired.'));
   onParsed(s, 'snapshot', AdminSnapshotSchema, (snap) => {
     store.set({
-      clockSkew: snap.serverTime - Date.now(), status: snap.status, config: snap.config, evaluation: snap.evaluation,
+      clockSkew: snap.serverTime - Date.now(),
+      status: snap.status,
+      config: snap.config,
+      evaluation: snap.evaluation,
       warnings: [...store.get().warnings, ...(snap.evaluation.warnings ?? [])],
     });
   });

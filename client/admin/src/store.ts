@@ -1,7 +1,14 @@
 /** The console's one piece of mutable state: what the server last told it. Views subscribe to the keys they show. */
 import type { RoundConfig } from '../../../shared/protocol/round-config';
 import type {
-  AdminClientView, AuditRow, CoordinatorStatus, EvaluationState, QualityWarning, RoundRow, TokenRow, VersionRow,
+  AdminClientView,
+  AuditRow,
+  CoordinatorStatus,
+  EvaluationState,
+  QualityWarning,
+  RoundRow,
+  TokenRow,
+  VersionRow,
 } from '../../../shared/protocol/admin';
 
 export interface AdminState {
@@ -50,7 +57,14 @@ export function createStore(initial: AdminState): Store {
 }
 
 export const store = createStore({
-  clockSkew: 0, versions: [], rounds: [], clients: [], tokens: [], audit: [], evaluation: { enabled: false }, warnings: [],
+  clockSkew: 0,
+  versions: [],
+  rounds: [],
+  clients: [],
+  tokens: [],
+  audit: [],
+  evaluation: { enabled: false },
+  warnings: [],
 });
 
 /** The server's clock now, as far as this page knows. */

@@ -1,7 +1,12 @@
 /** Pulls the REST API's lists into the store: on sign-in, after live events and controls, and now and then. */
 import { z } from 'zod';
 import {
-  AdminClientViewSchema, AdminStatusResponseSchema, AuditRowSchema, RoundRowSchema, TokenRowSchema, VersionRowSchema,
+  AdminClientViewSchema,
+  AdminStatusResponseSchema,
+  AuditRowSchema,
+  RoundRowSchema,
+  TokenRowSchema,
+  VersionRowSchema,
 } from '../../../shared/protocol/admin';
 import { api, ApiError, session } from './api';
 import { toast } from './feedback';

@@ -1,6 +1,10 @@
 /** `npm run bench:train`'s way in: times training steps on this worker's backend with a fresh model. */
 import { DEFAULT_MODEL_CONFIG, TINY_MODEL_CONFIG } from '../../../shared/model/config';
-import { benchmarkTrainStep, type TrainBenchmarkOptions, type TrainBenchmarkResult } from '../../../shared/ssl/train-benchmark';
+import {
+  benchmarkTrainStep,
+  type TrainBenchmarkOptions,
+  type TrainBenchmarkResult,
+} from '../../../shared/ssl/train-benchmark';
 import type { BackendChoice } from '../backend';
 import type { WorkerSession } from './session';
 

@@ -26,7 +26,9 @@ export class FederationParticipant {
 
   /** One federated round on local data. */
   async trainRound(
-    globalWeights: Float32Array, training: TrainingConfig, onStep?: (step: number, loss: number) => void,
+    globalWeights: Float32Array,
+    training: TrainingConfig,
+    onStep?: (step: number, loss: number) => void,
   ): Promise<LocalRoundResult> {
     const model = this.model;
     if (!model) throw new Error('join the federation first (no server model config yet)');
@@ -35,7 +37,11 @@ export class FederationParticipant {
     if (this.session.running) throw new Error('pause local training before a federated round');
     return this.session.exclusive(() =>
       trainLocalRound({
-        model, layout: weightLayout(model), globalWeights, data: data.split.train, training,
+        model,
+        layout: weightLayout(model),
+        globalWeights,
+        data: data.split.train,
+        training,
         ...(onStep ? { onStep } : {}),
       }),
     );

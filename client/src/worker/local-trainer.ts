@@ -14,7 +14,14 @@ import { toFloatBatch } from '../../../shared/data/dataset';
 import { sampleWithoutReplacement } from '../../../shared/federation/local-round';
 import { loadCheckpoint, saveCheckpoint, deleteCheckpoint } from '../store';
 import type { WorkerSession } from './session';
-import { DEFAULT_TRAIN, type InitOptions, type ProbeReport, type Progress, type TrainerStatus, type TrainOptions } from './types';
+import {
+  DEFAULT_TRAIN,
+  type InitOptions,
+  type ProbeReport,
+  type Progress,
+  type TrainerStatus,
+  type TrainOptions,
+} from './types';
 
 export class LocalTrainer {
   private model?: SimclrModel;
@@ -98,7 +105,12 @@ export class LocalTrainer {
         this.lossHistory.push(loss);
         const mem = tf.memory();
         onProgress({
-          step: this.step, loss, imagesPerSec: (2 * n * 1000) / ms, msPerStep: ms, numTensors: mem.numTensors, numBytes: mem.numBytes,
+          step: this.step,
+          loss,
+          imagesPerSec: (2 * n * 1000) / ms,
+          msPerStep: ms,
+          numTensors: mem.numTensors,
+          numBytes: mem.numBytes,
         });
         if (this.step % opts.checkpointEvery === 0) await this.saveCheckpoint();
         // Yield so pause() and other messages get through between steps.
@@ -115,7 +127,8 @@ export class LocalTrainer {
 
   async probe(maxTrain = 2000, maxTest = 1000): Promise<ProbeReport> {
     const data = this.session.data;
-    if (!data || data.source === 'user') throw new Error('the linear probe needs a labelled dataset (MNIST or Fashion-MNIST)');
+    if (!data || data.source === 'user')
+      throw new Error('the linear probe needs a labelled dataset (MNIST or Fashion-MNIST)');
     if (this.session.running) throw new Error('pause training before running the probe');
     const t0 = performance.now();
     const model = this.requireModel();
@@ -125,8 +138,12 @@ export class LocalTrainer {
       const trained = await probeAccuracy(model, data.split, opts);
       const randomInit = await probeAccuracy(random, data.split, opts);
       return {
-        trained: trained.accuracy, randomInit: randomInit.accuracy, gain: trained.accuracy - randomInit.accuracy,
-        trainCount: trained.trainCount, testCount: trained.testCount, ms: performance.now() - t0,
+        trained: trained.accuracy,
+        randomInit: randomInit.accuracy,
+        gain: trained.accuracy - randomInit.accuracy,
+        trainCount: trained.trainCount,
+        testCount: trained.testCount,
+        ms: performance.now() - t0,
       };
     } finally {
       disposeSimclrModel(random);
@@ -184,7 +201,11 @@ export class LocalTrainer {
     const { layout, data } = await flattenWeightsAsync(model);
     const optWeights = this.trainer ? await this.trainer.optimizer.getWeights() : [];
     const optimizer = await Promise.all(
-      optWeights.map(async (w) => ({ name: w.name, shape: w.tensor.shape, data: Float32Array.from(await w.tensor.data()) })),
+      optWeights.map(async (w) => ({
+        name: w.name,
+        shape: w.tensor.shape,
+        data: Float32Array.from(await w.tensor.data()),
+      })),
     );
     // getWeights returns the live moment variables plus a fresh iteration scalar; free only the latter.
     tf.dispose(optWeights.map((w) => w.tensor).filter((t) => !(t instanceof tf.Variable)));

@@ -12,7 +12,9 @@ function createCharts() {
       { label: 'survivors', stroke: '#16a34a' },
       { label: 'dropouts', stroke: '#dc2626' },
     ]),
-    duration: new LineChart(byId('chart-duration'), 'round', 'seconds', [{ label: 'round duration', stroke: '#7c3aed' }]),
+    duration: new LineChart(byId('chart-duration'), 'round', 'seconds', [
+      { label: 'round duration', stroke: '#7c3aed' },
+    ]),
     bytes: new LineChart(byId('chart-bytes'), 'round', 'KiB per client', [
       { label: 'up (per survivor)', stroke: '#ea580c' },
       { label: 'down (per cohort member)', stroke: '#0891b2' },
@@ -21,11 +23,19 @@ function createCharts() {
       { label: 'global model', stroke: '#2563eb' },
       { label: 'random-init baseline', stroke: '#9ca3af', dash: [5, 5] },
     ]),
-    health: new LineChart(byId('chart-health'), 'version', 'std·√d', [
-      { label: 'std ratio (1 = isotropic)', stroke: '#0d9488' },
-      { label: 'effective rank', stroke: '#c026d3', right: true },
-    ], 'effective rank'),
-    drift: new LineChart(byId('chart-drift'), 'version', 'cosine distance', [{ label: 'drift from parent', stroke: '#b45309' }]),
+    health: new LineChart(
+      byId('chart-health'),
+      'version',
+      'std·√d',
+      [
+        { label: 'std ratio (1 = isotropic)', stroke: '#0d9488' },
+        { label: 'effective rank', stroke: '#c026d3', right: true },
+      ],
+      'effective rank',
+    ),
+    drift: new LineChart(byId('chart-drift'), 'version', 'cosine distance', [
+      { label: 'drift from parent', stroke: '#b45309' },
+    ]),
     epsilon: new LineChart(byId('chart-epsilon'), 'version', 'ε', [{ label: 'ε spent', stroke: '#dc2626' }]),
   };
 }
@@ -34,35 +44,53 @@ function render(charts: ReturnType<typeof createCharts>, { rounds, versions }: R
   // Oldest first; only rounds that ended have a duration and final counts.
   const ended = rounds.flatMap((r) => (r.ended_at === null ? [] : [{ ...r, ended_at: r.ended_at }])).reverse();
   const committed = ended.filter((r) => r.outcome === 'committed');
-  charts.loss.set(committed.map((r) => r.id), [committed.map((r) => r.mean_loss)]);
-  charts.participants.set(ended.map((r) => r.id), [
-    ended.map((r) => r.cohort_size), ended.map((r) => r.survivors), ended.map((r) => r.dropouts),
-  ]);
-  charts.duration.set(ended.map((r) => r.id), [ended.map((r) => (r.ended_at - r.started_at) / 1000)]);
-  charts.bytes.set(ended.map((r) => r.id), [
-    ended.map((r) => (r.survivors > 0 ? r.bytes_up / r.survivors / 1024 : null)),
-    ended.map((r) => (r.cohort_size > 0 ? r.bytes_down / r.cohort_size / 1024 : null)),
-  ]);
+  charts.loss.set(
+    committed.map((r) => r.id),
+    [committed.map((r) => r.mean_loss)],
+  );
+  charts.participants.set(
+    ended.map((r) => r.id),
+    [ended.map((r) => r.cohort_size), ended.map((r) => r.survivors), ended.map((r) => r.dropouts)],
+  );
+  charts.duration.set(
+    ended.map((r) => r.id),
+    [ended.map((r) => (r.ended_at - r.started_at) / 1000)],
+  );
+  charts.bytes.set(
+    ended.map((r) => r.id),
+    [
+      ended.map((r) => (r.survivors > 0 ? r.bytes_up / r.survivors / 1024 : null)),
+      ended.map((r) => (r.cohort_size > 0 ? r.bytes_down / r.cohort_size / 1024 : null)),
+    ],
+  );
   const vs = [...versions].reverse();
   const evaluated = vs.flatMap((v) =>
     v.probe_accuracy === null ? [] : [{ version: v.version, acc: v.probe_accuracy, random: v.probe_random }],
   );
-  charts.probe.set(evaluated.map((v) => v.version), [
-    evaluated.map((v) => 100 * v.acc), evaluated.map((v) => (v.random === null ? null : 100 * v.random)),
-  ]);
+  charts.probe.set(
+    evaluated.map((v) => v.version),
+    [evaluated.map((v) => 100 * v.acc), evaluated.map((v) => (v.random === null ? null : 100 * v.random))],
+  );
   const withHealth = vs.flatMap((v) => {
     const h = storedHealthOf(v);
     return h ? [{ version: v.version, h }] : [];
   });
-  charts.health.set(withHealth.map((x) => x.version), [
-    withHealth.map((x) => x.h.health.stdRatio), withHealth.map((x) => x.h.health.effectiveRank),
-  ]);
+  charts.health.set(
+    withHealth.map((x) => x.version),
+    [withHealth.map((x) => x.h.health.stdRatio), withHealth.map((x) => x.h.health.effectiveRank)],
+  );
   const latest = withHealth[withHealth.length - 1];
   byId('collapse-flag').hidden = !latest?.h.health.collapsed;
   const drifted = withHealth.filter((x) => x.h.drift !== null);
-  charts.drift.set(drifted.map((x) => x.version), [drifted.map((x) => x.h.drift)]);
+  charts.drift.set(
+    drifted.map((x) => x.version),
+    [drifted.map((x) => x.h.drift)],
+  );
   const withEps = vs.filter((v) => v.epsilon !== null);
-  charts.epsilon.set(withEps.map((v) => v.version), [withEps.map((v) => v.epsilon)]);
+  charts.epsilon.set(
+    withEps.map((v) => v.version),
+    [withEps.map((v) => v.epsilon)],
+  );
 }
 
 export function mountCharts(): void {

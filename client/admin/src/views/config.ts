@@ -25,11 +25,16 @@ async function saveConfig(): Promise<void> {
     errEl.textContent = formatIssues(parsed.error, { root: 'config', max: 20, separator: '\n' });
     return;
   }
-  await control('Update round config', 'Apply this round config? It takes effect at the next round.', async () => {
-    const saved = await api('PUT', '/api/admin/config', RoundConfigSchema, parsed.data);
-    store.set({ config: saved });
-    show(saved);
-  }, 'Round config saved');
+  await control(
+    'Update round config',
+    'Apply this round config? It takes effect at the next round.',
+    async () => {
+      const saved = await api('PUT', '/api/admin/config', RoundConfigSchema, parsed.data);
+      store.set({ config: saved });
+      show(saved);
+    },
+    'Round config saved',
+  );
 }
 
 export function mountConfig(): void {

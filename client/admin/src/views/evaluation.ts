@@ -9,8 +9,7 @@ function renderState({ evaluation }: Readonly<AdminState>): void {
   if (!evaluation.enabled) el.textContent = 'Model-quality evaluation is off on this server.';
   else if (evaluation.current != null) {
     el.textContent = `Evaluating v${evaluation.current} in the background (linear probe, embedding health, drift)…`;
-  }
-  else el.textContent = 'Model-quality evaluation: idle; every new version is scored in the background.';
+  } else el.textContent = 'Model-quality evaluation: idle; every new version is scored in the background.';
 }
 
 const shown = new Set<string>();
@@ -23,7 +22,10 @@ function showWarning(w: QualityWarning): void {
   box.dataset.testid = 'quality-warning';
   const msg = document.createElement('span');
   msg.textContent = `⚠ ${w.kind === 'collapse' ? 'Embedding collapse' : 'Quality drop'}: ${w.message}`;
-  box.append(msg, button('Dismiss', () => box.remove(), { cls: 'ghost' }));
+  box.append(
+    msg,
+    button('Dismiss', () => box.remove(), { cls: 'ghost' }),
+  );
   byId('warnings').append(box);
 }
 

@@ -16,7 +16,8 @@ function render({ status: st }: Readonly<AdminState>): void {
   byId('connected').textContent = String(st.connectedClients);
   byId('eligible').textContent = String(st.eligibleClients);
   const sa = st.secagg;
-  const failure = sa?.predictedFailure != null ? ` · P[fail] ≤ ${sa.predictedFailure.toExponential(1)}` : ' · degree set by hand';
+  const failure =
+    sa?.predictedFailure != null ? ` · P[fail] ≤ ${sa.predictedFailure.toExponential(1)}` : ' · degree set by hand';
   byId('secagg-params').textContent = sa ? `k=${sa.k}, t=${sa.t} (n=${sa.n})${failure}` : '–';
   const paused = byId('paused-state');
   paused.textContent = st.paused ? 'paused' : 'running';
@@ -39,12 +40,24 @@ function tickCountdown(): void {
 export function mountOverview(): void {
   store.on(['status', 'clockSkew'], render);
   setInterval(tickCountdown, 250);
-  byId('pause').addEventListener('click', () => void control(
-    'Pause rounds', 'Stop starting new rounds? A round in progress finishes normally.',
-    () => apiSend('POST', '/api/admin/rounds/pause'), 'Rounds paused',
-  ));
-  byId('resume').addEventListener('click', () => void control(
-    'Resume rounds', 'Start rounds again as soon as enough clients are eligible?',
-    () => apiSend('POST', '/api/admin/rounds/resume'), 'Rounds resumed',
-  ));
+  byId('pause').addEventListener(
+    'click',
+    () =>
+      void control(
+        'Pause rounds',
+        'Stop starting new rounds? A round in progress finishes normally.',
+        () => apiSend('POST', '/api/admin/rounds/pause'),
+        'Rounds paused',
+      ),
+  );
+  byId('resume').addEventListener(
+    'click',
+    () =>
+      void control(
+        'Resume rounds',
+        'Start rounds again as soon as enough clients are eligible?',
+        () => apiSend('POST', '/api/admin/rounds/resume'),
+        'Rounds resumed',
+      ),
+  );
 }

@@ -9,11 +9,17 @@ function render({ rounds }: Readonly<AdminState>): void {
       const tr = document.createElement('tr');
       tr.dataset.round = String(r.id);
       tr.append(
-        td(`#${r.id}`), td(r.outcome ?? 'running'),
-        td(`v${r.base_version} → ${r.new_version === null ? '–' : `v${r.new_version}`}`), td(r.sampling),
-        td(r.cohort_size, 'num'), td(r.survivors, 'num'), td(r.dropouts, 'num'), td(num(r.mean_loss, 4), 'num'),
+        td(`#${r.id}`),
+        td(r.outcome ?? 'running'),
+        td(`v${r.base_version} → ${r.new_version === null ? '–' : `v${r.new_version}`}`),
+        td(r.sampling),
+        td(r.cohort_size, 'num'),
+        td(r.survivors, 'num'),
+        td(r.dropouts, 'num'),
+        td(num(r.mean_loss, 4), 'num'),
         td(r.ended_at ? duration(r.ended_at - r.started_at) : '…', 'num'),
-        td(`${bytes(r.bytes_up)} / ${bytes(r.bytes_down)}`, 'num'), td(r.reason ?? ''),
+        td(`${bytes(r.bytes_up)} / ${bytes(r.bytes_down)}`, 'num'),
+        td(r.reason ?? ''),
       );
       return tr;
     }),

@@ -16,14 +16,29 @@ function render({ tokens }: Readonly<AdminState>): void {
       const state = t.revoked_at ? 'revoked' : t.expires_at !== null && t.expires_at <= now ? 'expired' : 'live';
       const actions = document.createElement('td');
       if (state === 'live' && t.kind !== 'admin') {
-        actions.append(button('Revoke', () => void control(
-          'Revoke token', `Revoke ${t.kind} token #${t.id}${t.label ? ` (${t.label})` : ''}? Devices using it can no longer join.`,
-          () => apiSend('DELETE', `/api/admin/tokens/${t.id}`), `Revoked token #${t.id}`, true,
-        ), { cls: 'danger', testId: `revoke-${t.id}` }));
+        actions.append(
+          button(
+            'Revoke',
+            () =>
+              void control(
+                'Revoke token',
+                `Revoke ${t.kind} token #${t.id}${t.label ? ` (${t.label})` : ''}? Devices using it can no longer join.`,
+                () => apiSend('DELETE', `/api/admin/tokens/${t.id}`),
+                `Revoked token #${t.id}`,
+                true,
+              ),
+            { cls: 'danger', testId: `revoke-${t.id}` },
+          ),
+        );
       }
       tr.append(
-        td(t.id), td(t.kind), td(t.label ?? ''), td(time(t.created_at)), td(t.expires_at ? time(t.expires_at) : 'never'),
-        td(state), actions,
+        td(t.id),
+        td(t.kind),
+        td(t.label ?? ''),
+        td(time(t.created_at)),
+        td(t.expires_at ? time(t.expires_at) : 'never'),
+        td(state),
+        actions,
       );
       return tr;
     }),
@@ -37,7 +52,8 @@ function createToken(): void {
   const body = { kind, ...(label ? { label } : {}), ...(hours > 0 ? { expiresInHours: hours } : {}) };
   const what = `${kind === 'client' ? 'join' : 'metrics'} token${label ? ` "${label}"` : ''}`;
   void control(
-    'Create token', `Create a ${what}${hours > 0 ? ` valid for ${hours} h` : ' that never expires'}?`,
+    'Create token',
+    `Create a ${what}${hours > 0 ? ` valid for ${hours} h` : ' that never expires'}?`,
     async () => {
       const created = await api('POST', '/api/admin/tokens', CreatedTokenSchema, body);
       byId('new-token').textContent = created.token;

@@ -21,22 +21,42 @@ function render({ versions, status }: Readonly<AdminState>): void {
         : '–';
       const actions = document.createElement('td');
       actions.append(
-        button('Download', () => void downloadVersion(v.version).then(
-          () => toast(`Downloading v${v.version} (tfjs layers format)`),
-          (e: unknown) => toast(`Download failed: ${errorMessage(e)}`, true),
-        ), { cls: 'ghost', testId: `download-${v.version}` }),
+        button(
+          'Download',
+          () =>
+            void downloadVersion(v.version).then(
+              () => toast(`Downloading v${v.version} (tfjs layers format)`),
+              (e: unknown) => toast(`Download failed: ${errorMessage(e)}`, true),
+            ),
+          { cls: 'ghost', testId: `download-${v.version}` },
+        ),
         document.createTextNode(' '),
-        button('Roll back', () => void control(
-          'Roll back the global model',
-          `Make v${v.version} the global model again? It is recorded as a new version with parent v${v.version}. Rounds must be idle (pause first).`,
-          () => apiSend('POST', '/api/admin/rollback', { version: v.version }), `Rolled back to v${v.version}`, true,
-        ), { testId: `rollback-${v.version}`, disabled: v.version === current }),
+        button(
+          'Roll back',
+          () =>
+            void control(
+              'Roll back the global model',
+              `Make v${v.version} the global model again? It is recorded as a new version with parent v${v.version}. Rounds must be idle (pause first).`,
+              () => apiSend('POST', '/api/admin/rollback', { version: v.version }),
+              `Rolled back to v${v.version}`,
+              true,
+            ),
+          { testId: `rollback-${v.version}`, disabled: v.version === current },
+        ),
       );
       tr.append(
-        td(`v${v.version}${v.version === current ? ' (current)' : ''}`), td(v.parent === null ? '–' : `v${v.parent}`),
-        td(v.round_id ?? '–'), td(v.participants ? `${v.survivors}/${v.participants}` : '–', 'num'),
-        td(num(v.epsilon, 3), 'num'), td(pct(v.probe_accuracy), 'num'), td(pct(v.probe_random), 'num'), td(healthText),
-        td(v.config_hash.slice(0, 10)), td(time(v.created_at)), td(v.note ?? ''), actions,
+        td(`v${v.version}${v.version === current ? ' (current)' : ''}`),
+        td(v.parent === null ? '–' : `v${v.parent}`),
+        td(v.round_id ?? '–'),
+        td(v.participants ? `${v.survivors}/${v.participants}` : '–', 'num'),
+        td(num(v.epsilon, 3), 'num'),
+        td(pct(v.probe_accuracy), 'num'),
+        td(pct(v.probe_random), 'num'),
+        td(healthText),
+        td(v.config_hash.slice(0, 10)),
+        td(time(v.created_at)),
+        td(v.note ?? ''),
+        actions,
       );
       return tr;
     }),
