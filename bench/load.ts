@@ -7,7 +7,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
@@ -17,6 +16,7 @@ import { DEFAULT_MODEL_CONFIG, TINY_MODEL_CONFIG } from '../shared/model/config'
 import type { ImageDataset } from '../shared/data/dataset';
 import { createRng } from '../shared/data/rng';
 import { AdminClient } from '../e2e/sim/admin-client';
+import { freePort, spawnServer } from '../e2e/sim/server-process';
 import type { RoundRow } from '../server/registry/registry';
 import { RoundOutcome } from '../shared/protocol/phases';
 import { SECAGG_EVENTS } from '../shared/protocol/secagg-messages';
@@ -44,15 +44,6 @@ const opts = new Command()
 const ROOT = resolve(import.meta.dirname, '..');
 const ADMIN = 'fa_bench-load-admin-token';
 const TICKS = 100; // USER_HZ on Linux
-
-async function freePort(): Promise<number> {
-  return new Promise((ok) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => ok(port));
-    });
-  });
-}
 
 /** utime + stime of a process in seconds (Linux /proc). */
 function cpuSeconds(pid: number): number {
@@ -170,29 +161,12 @@ async function scenario(name: 'quiet' | 'flood'): Promise<Result> {
   );
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const server = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'server/main.ts',
-      '--port',
-      String(port),
-      '--data-dir',
-      dataDir,
-      '--log-level',
-      'error',
-      '--round-config',
-      cfgFile,
-      '--model',
-      opts.model,
-    ],
-    {
-      cwd: ROOT,
-      env: { ...process.env, FEDSSL_ADMIN_TOKEN: ADMIN, FEDSSL_EVAL: '0', FEDSSL_DEVICES_PER_TOKEN: '1' },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
-  );
+  const server = spawnServer({
+    port,
+    dataDir,
+    args: ['--log-level', 'error', '--round-config', cfgFile, '--model', opts.model],
+    env: { FEDSSL_ADMIN_TOKEN: ADMIN, FEDSSL_EVAL: '0', FEDSSL_DEVICES_PER_TOKEN: '1' },
+  });
   const clients: NodeFederatedClient[] = [];
   let flood: ChildProcess | undefined;
   try {

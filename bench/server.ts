@@ -2,11 +2,10 @@
  * npm run bench:server — 200 protocol-level Node clients (no training) each send a
  * default-size delta; prints round latency, aggregation time, peak RSS and bytes.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { NodeFederatedClient } from '../server/federation/node-client';
@@ -14,6 +13,7 @@ import { DEFAULT_MODEL_CONFIG } from '../shared/model/config';
 import { countParameters, createSimclrModel, disposeSimclrModel } from '../shared/model/encoder';
 import type { ImageDataset } from '../shared/data/dataset';
 import { AdminClient } from '../e2e/sim/admin-client';
+import { freePort, spawnServer } from '../e2e/sim/server-process';
 import type { RoundRow } from '../server/registry/registry';
 import { RoundOutcome } from '../shared/protocol/phases';
 
@@ -23,21 +23,11 @@ const opts = new Command()
   .parse()
   .opts<{ clients: number; rounds: number }>();
 
-const ROOT = resolve(import.meta.dirname, '..');
 const ADMIN = 'fa_bench-admin-token';
 
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((ok) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => ok(port));
-    });
-  });
 }
 
 function rssKiB(pid: number): number {
@@ -72,27 +62,12 @@ async function main(): Promise<void> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   // The server runs in its own process so its RSS is measured alone.
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'server/main.ts',
-      '--port',
-      String(port),
-      '--data-dir',
-      dataDir,
-      '--log-level',
-      'warn',
-      '--round-config',
-      cfgFile,
-    ],
-    {
-      cwd: ROOT,
-      env: { ...process.env, FEDSSL_ADMIN_TOKEN: ADMIN, FEDSSL_DEVICES_PER_TOKEN: String(opts.clients) },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
-  );
+  const child = spawnServer({
+    port,
+    dataDir,
+    args: ['--log-level', 'warn', '--round-config', cfgFile],
+    env: { FEDSSL_ADMIN_TOKEN: ADMIN, FEDSSL_DEVICES_PER_TOKEN: String(opts.clients) },
+  });
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssKiB(child.pid!))), 100);
   const clients: NodeFederatedClient[] = [];

@@ -1,52 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { initWasmBackendForNode } from '../../shared/tfjs/wasm-node';
 import { TINY_MODEL_CONFIG } from '../../shared/model/config';
 import { RoundOutcome } from '../../shared/protocol/phases';
 import { Registry } from '../registry/registry';
 import { NodeFederatedClient } from './node-client';
 import { clientShards } from './test-harness';
+import { freePort, spawnServer } from '../../e2e/sim/server-process';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const ADMIN = 'fa_restart-test-admin-token';
 
-async function freePort(): Promise<number> {
-  return new Promise((ok) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => ok(port));
-    });
-  });
-}
-
 function startChild(port: number, dataDir: string, roundConfig: string): ChildProcess {
-  return spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'server/main.ts',
-      '--port',
-      String(port),
-      '--data-dir',
-      dataDir,
-      '--model',
-      'tiny',
-      '--log-level',
-      'warn',
-      '--round-config',
-      roundConfig,
-    ],
-    {
-      cwd: ROOT,
-      env: { ...process.env, FEDSSL_ADMIN_TOKEN: ADMIN },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  return spawnServer({
+    port,
+    dataDir,
+    args: ['--model', 'tiny', '--log-level', 'warn', '--round-config', roundConfig],
+    env: { FEDSSL_ADMIN_TOKEN: ADMIN },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 async function health(url: string): Promise<{ version: number } | undefined> {
