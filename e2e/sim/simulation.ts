@@ -7,7 +7,7 @@ import { AdminClient } from './admin-client';
 import type { RoundRow, VersionRow } from '../../server/registry/registry';
 import type { CoordinatorStatus } from '../../server/federation/coordinator';
 import { RoundOutcome } from '../../shared/protocol/phases';
-import { probeAccuracy } from '../../shared/ssl/evaluate';
+import { compareProbes } from '../../shared/ssl/evaluate';
 import { heldOutLoss } from '../../shared/ssl/held-out-loss';
 import { defaultPolicy } from '../../shared/ssl/augment';
 import { createSimclrModel, disposeSimclrModel } from '../../shared/model/encoder';
@@ -229,15 +229,7 @@ export async function probeVersion(admin: AdminClient, version: number, dataset:
   const encoder = await loadEncoder(admin, version);
   const baseline = await loadEncoder(admin, baselineVersion);
   try {
-    const trained = await probeAccuracy({ encoder }, split);
-    const random = await probeAccuracy({ encoder: baseline }, split);
-    return {
-      trained: trained.accuracy,
-      randomInit: random.accuracy,
-      gain: trained.accuracy - random.accuracy,
-      trainCount: trained.trainCount,
-      testCount: trained.testCount,
-    };
+    return await compareProbes({ encoder }, { encoder: baseline }, split);
   } finally {
     encoder.dispose();
     baseline.dispose();

@@ -27,6 +27,24 @@ function firstN(ds: ImageDataset, n: number): ImageDataset {
   return { ...ds, count, images: ds.images.subarray(0, count * per), labels: ds.labels.subarray(0, count) };
 }
 
+/** The same probe on a trained encoder and on its random-init baseline, side by side. */
+export async function compareProbes(
+  trained: { encoder: tf.LayersModel },
+  randomInit: { encoder: tf.LayersModel },
+  split: DatasetSplit,
+  opts: ProbeComparisonOptions = {},
+): Promise<ProbeComparison> {
+  const t = await probeAccuracy(trained, split, opts);
+  const r = await probeAccuracy(randomInit, split, opts);
+  return {
+    trained: t.accuracy,
+    randomInit: r.accuracy,
+    gain: t.accuracy - r.accuracy,
+    trainCount: t.trainCount,
+    testCount: t.testCount,
+  };
+}
+
 export async function probeAccuracy(
   model: { encoder: tf.LayersModel },
   split: DatasetSplit,
@@ -58,15 +76,7 @@ export async function compareWithRandomInit(
   const randomModel = createSimclrModel(config, opts.randomSeed ?? 12345);
   try {
     unflattenWeights(trainedModel, layout, weights);
-    const t = await probeAccuracy(trainedModel, split, opts);
-    const r = await probeAccuracy(randomModel, split, opts);
-    return {
-      trained: t.accuracy,
-      randomInit: r.accuracy,
-      gain: t.accuracy - r.accuracy,
-      trainCount: t.trainCount,
-      testCount: t.testCount,
-    };
+    return await compareProbes(trainedModel, randomModel, split, opts);
   } finally {
     disposeSimclrModel(trainedModel);
     disposeSimclrModel(randomModel);

@@ -8,7 +8,7 @@ import { DEFAULT_MODEL_CONFIG, TINY_MODEL_CONFIG, type ModelConfig } from '../..
 import { flattenWeightsAsync, unflattenWeights, weightLayout } from '../../../shared/model/weights';
 import { createTrainer, type SimclrTrainer } from '../../../shared/ssl/train-step';
 import { defaultPolicy } from '../../../shared/ssl/augment';
-import { probeAccuracy } from '../../../shared/ssl/evaluate';
+import { compareProbes } from '../../../shared/ssl/evaluate';
 import { heldOutLoss } from '../../../shared/ssl/held-out-loss';
 import { toFloatBatch } from '../../../shared/data/dataset';
 import { sampleWithoutReplacement } from '../../../shared/federation/local-round';
@@ -135,16 +135,7 @@ export class LocalTrainer {
     const random = createSimclrModel(model.config);
     try {
       const opts = { maxTrain, maxTest };
-      const trained = await probeAccuracy(model, data.split, opts);
-      const randomInit = await probeAccuracy(random, data.split, opts);
-      return {
-        trained: trained.accuracy,
-        randomInit: randomInit.accuracy,
-        gain: trained.accuracy - randomInit.accuracy,
-        trainCount: trained.trainCount,
-        testCount: trained.testCount,
-        ms: performance.now() - t0,
-      };
+      return { ...(await compareProbes(model, random, data.split, opts)), ms: performance.now() - t0 };
     } finally {
       disposeSimclrModel(random);
     }
