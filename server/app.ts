@@ -165,8 +165,10 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
       coordinator.stop();
       sessions.close();
       await adminServices.close();
-      await new Promise<void>((ok) => io.close(() => ok()));
+      // Fastify first: it destroys every open connection (forceCloseConnections). socket.io's close also closes the
+      // shared HTTP server and would otherwise wait on idle keep-alive sockets, which Fastify keeps for 72 s.
       await app.close().catch(() => undefined);
+      await new Promise<void>((ok) => io.close(() => ok()));
       registry.close();
     },
   };
