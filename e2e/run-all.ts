@@ -1,6 +1,6 @@
 /**
  * `npm test`: every suite, then one "N passed, N failed" line.
- * 1. locate (or install) Chromium, 2. build datasets + web app, 3. Vitest, 4. Playwright.
+ * 1. locate (or install) Chromium, 2. build datasets + web app, 3. lint, 4. Vitest, 5. Playwright.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
