@@ -13,7 +13,7 @@ import { Command } from 'commander';
 import { io } from 'socket.io-client';
 import { NodeFederatedClient } from '../server/federation/node-client';
 import { DEFAULT_MODEL_CONFIG, TINY_MODEL_CONFIG } from '../shared/model/config';
-import type { ImageDataset } from '../shared/data/dataset';
+import { placeholderDataset } from '../shared/data/dataset';
 import { createRng } from '../shared/data/rng';
 import { AdminClient } from '../e2e/sim/admin-client';
 import { freePort, spawnServer } from '../e2e/sim/server-process';
@@ -179,17 +179,7 @@ async function scenario(name: 'quiet' | 'flood'): Promise<Result> {
     const hostileTokens: string[] = [];
     if (name === 'flood')
       for (let i = 0; i < opts.hostile; i++) hostileTokens.push((await admin.createJoinToken(`hostile ${i}`)).token);
-    const dummy: ImageDataset = {
-      name: 'none',
-      width: 28,
-      height: 28,
-      channels: 1,
-      numClasses: 0,
-      classNames: [],
-      images: new Uint8Array(0),
-      labels: new Uint8Array(0),
-      count: 100,
-    };
+    const dummy = placeholderDataset(100);
     const drop = Math.round(opts.dropout * n);
     for (let i = 0; i < n; i++) {
       const token = (await admin.createJoinToken(`load ${i}`)).token;

@@ -11,7 +11,7 @@ import cliProgress from 'cli-progress';
 import { NodeFederatedClient } from '../server/federation/node-client';
 import { DEFAULT_MODEL_CONFIG } from '../shared/model/config';
 import { countParameters, createSimclrModel, disposeSimclrModel } from '../shared/model/encoder';
-import type { ImageDataset } from '../shared/data/dataset';
+import { placeholderDataset } from '../shared/data/dataset';
 import { AdminClient } from '../e2e/sim/admin-client';
 import { freePort, spawnServer } from '../e2e/sim/server-process';
 import type { RoundRow } from '../server/registry/registry';
@@ -84,17 +84,7 @@ async function main(): Promise<void> {
     console.log(
       `server pid ${child.pid} at ${url}, model v${status.modelVersion}, ${paramCount.toLocaleString()} parameters, ${opts.clients} clients`,
     );
-    const dummy: ImageDataset = {
-      name: 'none',
-      width: 28,
-      height: 28,
-      channels: 1,
-      numClasses: 0,
-      classNames: [],
-      images: new Uint8Array(0),
-      labels: new Uint8Array(0),
-      count: 100,
-    };
+    const dummy = placeholderDataset(100);
     // One token for every simulated device (the server allows as many devices per token as clients).
     const token = (await admin.createJoinToken('bench')).token;
     const bar = new cliProgress.SingleBar(

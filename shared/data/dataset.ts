@@ -46,6 +46,14 @@ export interface ImageDataset {
   count: number;
 }
 
+/**
+ * A 28×28 grayscale dataset that holds no pixels but reports `count` examples: for protocol-level clients whose
+ * training is overridden (load benchmarks), which need an example count and nothing else.
+ */
+export function placeholderDataset(count: number): ImageDataset {
+  return { name: 'none', width: 28, height: 28, channels: 1, numClasses: 0, classNames: [], images: new Uint8Array(0), labels: new Uint8Array(0), count };
+}
+
 export interface DatasetSplit {
   train: ImageDataset;
   test: ImageDataset;
