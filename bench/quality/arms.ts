@@ -15,7 +15,7 @@ import { extractFeatures } from '../../shared/ssl/probe';
 import { DEFAULT_C_GRID, runProbeProtocol, type ProbeProtocolResult } from '../../shared/ssl/probe-protocol';
 import { tfLossGrad } from '../../shared/ssl/probe-tf';
 import { createTrainer } from '../../shared/ssl/train-step';
-import { FLIP_VALID, grayscaleRecipePolicy, SIMCLR_RECIPE } from '../../shared/ssl/recipe';
+import { FLIP_VALID, grayscaleRecipePolicy, recipeSchedule, SIMCLR_RECIPE } from '../../shared/ssl/recipe';
 import { warmupCosineLr } from '../../shared/ssl/lr-schedule';
 import { createRng, deriveSeed } from '../../shared/data/rng';
 import { subset, toFloatBatch, type DatasetSplit, type ImageDataset } from '../../shared/data/dataset';
@@ -156,12 +156,7 @@ async function runCentral(
 ): Promise<number> {
   const batch = SIMCLR_RECIPE.batchSize;
   const steps = Math.max(1, Math.round(o.budget / batch));
-  const schedule = {
-    peak: SIMCLR_RECIPE.peakLearningRate,
-    totalSteps: steps,
-    warmupSteps: Math.round(SIMCLR_RECIPE.warmupFraction * steps),
-    finalFraction: SIMCLR_RECIPE.finalLrFraction,
-  };
+  const schedule = recipeSchedule(steps);
   const trainer = createTrainer(model, {
     learningRate: schedule.peak,
     temperature: SIMCLR_RECIPE.temperature,
@@ -214,12 +209,7 @@ async function runFederated(
   // Expected images per round: survivors × local steps × batch (clients with fewer images use them all).
   const perRound = shards.reduce((a, s) => a + o.localSteps * Math.min(o.clientBatch, s.count), 0) * (1 - dropout);
   const rounds = Math.max(1, Math.round(o.budget / perRound));
-  const schedule = {
-    peak: SIMCLR_RECIPE.peakLearningRate,
-    totalSteps: rounds,
-    warmupSteps: Math.round(SIMCLR_RECIPE.warmupFraction * rounds),
-    finalFraction: SIMCLR_RECIPE.finalLrFraction,
-  };
+  const schedule = recipeSchedule(rounds);
   const training = (round: number) => ({
     localSteps: o.localSteps,
     batchSize: o.clientBatch,

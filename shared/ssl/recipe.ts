@@ -3,6 +3,7 @@
  * README's bench:quality section for the measurements behind each choice).
  */
 import { type AugmentationPolicy, AugmentationPolicySchema } from './augment-policy';
+import type { WarmupCosine } from './lr-schedule';
 
 /**
  * Grayscale policy: the default crop/affine/blur/noise plus brightness/contrast jitter
@@ -36,3 +37,13 @@ export const SIMCLR_RECIPE: SimclrRecipe = {
   finalLrFraction: 0.05,
   batchSize: 256,
 };
+
+/** The recipe's warm-up + cosine schedule over `totalSteps` (optimizer steps centrally, rounds in federation). */
+export function recipeSchedule(totalSteps: number, recipe: SimclrRecipe = SIMCLR_RECIPE): WarmupCosine {
+  return {
+    peak: recipe.peakLearningRate,
+    totalSteps,
+    warmupSteps: Math.round(recipe.warmupFraction * totalSteps),
+    finalFraction: recipe.finalLrFraction,
+  };
+}
