@@ -1,24 +1,28 @@
 import type { Socket } from 'socket.io-client';
-import {
-  EVENTS,
-  RoundEndSchema,
-  RoundStartSchema,
-  type Ack,
-  type ClientReady,
-  type ModelPayload,
-  type RoundEnd,
-  type RoundStart,
-  type UpdateSubmitOut,
-} from '../protocol/messages';
-import { float32FromBytes, float32ToBytes, toBytes } from '../protocol/binary';
+import { EVENTS, type ClientReady, type RoundEnd, type RoundStart, type UpdateSubmitOut } from '../protocol/messages';
+import { float32FromBytes, float32ToBytes } from '../protocol/binary';
 import type { TrainingConfig } from '../protocol/round-config';
 import type { ModelConfig } from '../model/config';
 import { weightsHash } from '../model/weights-hash';
 import type { LocalRoundResult } from './local-round';
 import { SECAGG_EVENTS } from '../protocol/secagg-messages';
 import { packBinary, unpackBinary } from '../protocol/binary-pack';
+import { RoundPhase } from '../protocol/phases';
+import { formatIssues } from '../protocol/issues';
+import {
+  ModelAckSchema,
+  PlainAckSchema,
+  ReadyAckSchema,
+  WIRE_EVENTS,
+  parseWire,
+  type MessageOf,
+  type WireType,
+} from '../protocol/wire';
 import { SecureClientRound } from './secure-client';
 import type { RosterMsg, RoutedSharesMsg, UnmaskRequestMsg } from '../secagg/messages';
+
+/** The SecAgg+ phases whose message a client sends (the `secagg` progress event names the one just sent). */
+export type SentPhase = RoundPhase.AdvertiseKeys | RoundPhase.ShareKeys | RoundPhase.MaskedInput | RoundPhase.Unmask;
 
 /** Trains one round locally; implemented by the browser worker and by Node test clients. */
 export interface LocalTrainer {
@@ -58,7 +62,7 @@ export type FederationEvent =
   | {
       type: 'secagg';
       roundId: number;
-      step: 'advertised' | 'shared-keys' | 'masked-input' | 'unmasked';
+      step: SentPhase;
       clipped?: boolean;
     }
   | { type: 'round-end'; end: RoundEnd }
@@ -88,40 +92,38 @@ export class FederationClient {
     private readonly cache: ModelCache,
     private readonly opts: FederationClientOptions,
   ) {
-    const unpacked =
-      <T>(handler: (m: T) => Promise<void>) =>
-      (raw: unknown) => {
-        let msg: T;
-        try {
-          msg = unpackBinary(raw) as T;
-        } catch (err) {
-          return this.emit({
-            type: 'error',
-            message: `malformed secure-aggregation message: ${(err as Error).message}`,
-          });
-        }
-        void handler.call(this, msg);
-      };
-    socket.on(SECAGG_EVENTS.roster, unpacked<RosterMsg>(this.onRoster));
-    socket.on(SECAGG_EVENTS.routedShares, unpacked<RoutedSharesMsg>(this.onRoutedShares));
-    socket.on(SECAGG_EVENTS.unmaskRequest, unpacked<UnmaskRequestMsg>(this.onUnmaskRequest));
+    this.on('roster', this.onRoster);
+    this.on('routedShares', this.onRoutedShares);
+    this.on('unmaskRequest', this.onUnmaskRequest);
     socket.on('connect', () => {
       this.emit({ type: 'connected' });
       void this.announce();
     });
     socket.on('connect_error', (err: Error) => this.emit({ type: 'auth-error', message: err.message }));
     socket.on('disconnect', (reason: string) => this.emit({ type: 'disconnected', reason }));
-    socket.on(EVENTS.serverError, (e: { message?: string }) =>
-      this.emit({ type: 'error', message: String(e?.message ?? 'server error') }),
-    );
-    socket.on(EVENTS.roundStart, (raw: unknown) => {
-      const msg = RoundStartSchema.safeParse(raw);
-      if (!msg.success) return this.emit({ type: 'error', message: 'malformed round start from server' });
-      void this.runRound(msg.data);
-    });
-    socket.on(EVENTS.roundEnd, (raw: unknown) => {
-      const msg = RoundEndSchema.safeParse(raw);
-      if (msg.success) this.emit({ type: 'round-end', end: msg.data });
+    this.on('serverError', (e) => this.emit({ type: 'error', message: e.message }));
+    this.on('roundStart', (round) => this.runRound(round));
+    this.on('roundEnd', (end) => this.emit({ type: 'round-end', end }));
+  }
+
+  /**
+   * Listens for one server → client message: unpacked (SecAgg+ messages travel as one binary attachment)
+   * and parsed against the wire union before the handler sees it; a malformed message becomes an event.
+   */
+  private on<T extends WireType>(type: T, handler: (msg: MessageOf<T>) => Promise<void> | void): void {
+    const event: string = WIRE_EVENTS[type];
+    this.socket.on(event, (raw: unknown) => {
+      let payload = raw;
+      if (type in SECAGG_EVENTS) {
+        try {
+          payload = unpackBinary(raw);
+        } catch (err) {
+          return this.emit({ type: 'error', message: `malformed ${type} from server: ${(err as Error).message}` });
+        }
+      }
+      const parsed = parseWire(type, payload);
+      if (!parsed.ok) return this.emit({ type: 'error', message: `malformed ${type} from server: ${parsed.reason}` });
+      void handler.call(this, parsed.msg);
     });
   }
 
@@ -139,7 +141,9 @@ export class FederationClient {
     try {
       // Secure-aggregation messages carry many small binary fields: one attachment instead.
       const wire = event.startsWith('secagg:') ? packBinary(payload) : payload;
-      const ack = (await this.socket.timeout(this.ackTimeout).emitWithAck(event, wire)) as Ack;
+      const parsed = PlainAckSchema.safeParse(await this.socket.timeout(this.ackTimeout).emitWithAck(event, wire));
+      if (!parsed.success) throw new Error(`malformed ack: ${formatIssues(parsed.error, { root: 'ack' })}`);
+      const ack = parsed.data;
       if (!ack.ok) this.emit({ type: 'rejected', roundId, code: ack.code, reason: ack.reason });
       return ack.ok;
     } catch (err) {
@@ -157,10 +161,11 @@ export class FederationClient {
     // Only whether there is data: the count itself is private (it would be metadata outside ε under DP).
     const ready: ClientReady = { backend: this.trainer.backend, hasData: this.trainer.numExamples() > 0 };
     try {
-      const ack = (await this.socket.timeout(this.ackTimeout).emitWithAck(EVENTS.ready, ready)) as Ack<{
-        modelVersion: number;
-        modelConfig: ModelConfig;
-      }>;
+      const parsed = ReadyAckSchema.safeParse(
+        await this.socket.timeout(this.ackTimeout).emitWithAck(EVENTS.ready, ready),
+      );
+      if (!parsed.success) throw new Error(`malformed ack: ${formatIssues(parsed.error, { root: 'ack' })}`);
+      const ack = parsed.data;
       if (!ack.ok) return this.emit({ type: 'error', message: `ready refused: ${ack.reason}` });
       await this.trainer.setModelConfig?.(ack.modelConfig);
       this.emit({ type: 'ready', modelVersion: ack.modelVersion, modelConfig: ack.modelConfig });
@@ -176,12 +181,13 @@ export class FederationClient {
       this.emit({ type: 'model', version, cached: true, bytes: 0 });
       return cached;
     }
-    const ack = (await this.socket
-      .timeout(this.ackTimeout)
-      .emitWithAck(EVENTS.getModel, { version })) as Ack<ModelPayload>;
+    const parsed = ModelAckSchema.safeParse(
+      await this.socket.timeout(this.ackTimeout).emitWithAck(EVENTS.getModel, { version }),
+    );
+    if (!parsed.success) throw new Error(`malformed model ack: ${formatIssues(parsed.error, { root: 'ack' })}`);
+    const ack = parsed.data;
     if (!ack.ok) throw new Error(`model download refused: ${ack.reason}`);
-    const bytes = toBytes(ack.weights);
-    if (!bytes) throw new Error('model download was not binary');
+    const bytes = ack.weights;
     const weights = float32FromBytes(bytes);
     if (weightsHash(weights) !== hash) throw new Error(`downloaded weights do not match hash ${hash}`);
     await this.cache.put(hash, version, weights);
@@ -222,7 +228,7 @@ export class FederationClient {
     const secure = new SecureClientRound(round.roundId, this.opts.clientId, info, global.length);
     this.secure = secure;
     if (!(await this.send(SECAGG_EVENTS.advertise, secure.advertise(), round.roundId))) return;
-    this.emit({ type: 'secagg', roundId: round.roundId, step: 'advertised' });
+    this.emit({ type: 'secagg', roundId: round.roundId, step: RoundPhase.AdvertiseKeys });
     const result = await this.trainer.train(global, round.training, round);
     this.emit({ type: 'trained', roundId: round.roundId, meanLoss: result.meanLoss, steps: result.steps });
     secure.setTrained(result);
@@ -239,7 +245,7 @@ export class FederationClient {
     try {
       const shares = await secure.shareKeys(msg);
       if (await this.send(SECAGG_EVENTS.shareKeys, shares, secure.roundId))
-        this.emit({ type: 'secagg', roundId: secure.roundId, step: 'shared-keys' });
+        this.emit({ type: 'secagg', roundId: secure.roundId, step: RoundPhase.ShareKeys });
     } catch (err) {
       this.emit({ type: 'error', message: `share keys: ${(err as Error).message}` });
     }
@@ -261,7 +267,7 @@ export class FederationClient {
     if (!ready) return;
     // The loss travels inside y; nothing about the client's data goes in clear.
     if (await this.send(SECAGG_EVENTS.maskedInput, ready.msg, secure.roundId)) {
-      this.emit({ type: 'secagg', roundId: secure.roundId, step: 'masked-input', clipped: ready.clipped });
+      this.emit({ type: 'secagg', roundId: secure.roundId, step: RoundPhase.MaskedInput, clipped: ready.clipped });
       this.emit({ type: 'submitted', roundId: secure.roundId, bytes: ready.msg.y.byteLength });
     }
   }
@@ -271,7 +277,7 @@ export class FederationClient {
     if (!secure) return;
     try {
       if (await this.send(SECAGG_EVENTS.unmask, secure.unmask(msg), secure.roundId))
-        this.emit({ type: 'secagg', roundId: secure.roundId, step: 'unmasked' });
+        this.emit({ type: 'secagg', roundId: secure.roundId, step: RoundPhase.Unmask });
     } catch (err) {
       this.emit({ type: 'error', message: `unmask: ${(err as Error).message}` });
     }

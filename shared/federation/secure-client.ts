@@ -7,14 +7,6 @@ import type { SecAggRoundInfo } from '../protocol/secagg-messages';
 import { encodingParamsForRound, layoutForRound } from '../protocol/round-layout';
 import type { LocalRoundResult } from './local-round';
 
-/** Turns ArrayBuffers (browser attachments) into Uint8Arrays, recursively. */
-export function reviveBinary<T>(value: T): T {
-  if (value instanceof ArrayBuffer) return new Uint8Array(value) as T;
-  if (ArrayBuffer.isView(value) || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map(reviveBinary) as T;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, reviveBinary(v)])) as T;
-}
-
 /**
  * Clip to L2 ≤ C and encode the round's masked-vector layout (shared/secagg/masked-vector-layout.ts):
  * the delta (× the capped example weight in plain secure mode, uniform weight 1 under DP),
@@ -85,11 +77,11 @@ export class SecureClientRound {
   }
 
   shareKeys(roster: RosterMsg) {
-    return this.sa.shareKeys(reviveBinary(roster));
+    return this.sa.shareKeys(roster);
   }
 
   receiveShares(routed: RoutedSharesMsg): void {
-    this.sa.receiveShares(reviveBinary(routed));
+    this.sa.receiveShares(routed);
     this.routed = true;
   }
 
@@ -107,6 +99,6 @@ export class SecureClientRound {
   }
 
   unmask(req: UnmaskRequestMsg) {
-    return this.sa.unmask(reviveBinary(req));
+    return this.sa.unmask(req);
   }
 }

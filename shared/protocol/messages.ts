@@ -82,6 +82,10 @@ export const ServerStatusSchema = z.object({
 });
 export type ServerStatus = z.infer<typeof ServerStatusSchema>;
 
+/** server:error, server → client: why the server is about to drop this connection. */
+export const ServerErrorSchema = z.object({ code: z.string().max(64), message: z.string().max(1024) });
+export type ServerError = z.infer<typeof ServerErrorSchema>;
+
 export interface ModelPayload {
   version: number;
   hash: string;

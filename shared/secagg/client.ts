@@ -58,7 +58,7 @@ export class SecAggClient {
   readonly threshold: number;
   private readonly degree: number | undefined;
   private readonly vectorLength: number | undefined;
-  private _phase = ClientPhase.Init;
+  private _phase: ClientPhase = ClientPhase.Init;
   private cKeys: KeyPair | undefined;
   private sKeys: KeyPair | undefined;
   private selfSeed: Uint8Array | undefined;
@@ -128,9 +128,9 @@ export class SecAggClient {
   async shareKeys(roster: RosterMsg | readonly RosterEntry[]): Promise<ShareKeysMsg> {
     this.expect(ClientPhase.Advertised, 'shareKeys');
     let entries: readonly RosterEntry[];
-    if (Array.isArray(roster)) entries = roster;
+    if (!('neighbours' in roster)) entries = roster;
     else {
-      const m = roster as RosterMsg;
+      const m = roster;
       this.checkHeader(m);
       if (m.to !== this.id) throw new SecAggError('sender_mismatch', `roster addressed to ${m.to}`);
       entries = m.neighbours;
@@ -188,9 +188,9 @@ export class SecAggClient {
   receiveShares(routed: RoutedSharesMsg | readonly EncryptedShare[]): void {
     this.expect(ClientPhase.SharedKeys, 'receiveShares');
     let list: readonly EncryptedShare[];
-    if (Array.isArray(routed)) list = routed;
+    if (!('shares' in routed)) list = routed;
     else {
-      const m = routed as RoutedSharesMsg;
+      const m = routed;
       this.checkHeader(m);
       if (m.to !== this.id) throw new SecAggError('sender_mismatch', `shares addressed to ${m.to}`);
       list = m.shares;

@@ -1,16 +1,30 @@
 /**
- * Plain message objects exchanged in one SecAgg+ round, the phase enums and
- * the typed rejection / failure values. Binary fields are typed arrays; the
- * transport (socket.io) carries them as binary attachments, never as JSON
- * number arrays. Every message carries round + sessionId so that replays
- * from another round or session are rejected.
+ * The SecAgg+ library's non-wire vocabulary: phase and progress states, typed rejections and failures.
+ * The messages themselves are zod schemas in shared/protocol/secagg-messages.ts (members of the one wire
+ * union, shared/protocol/wire.ts); their inferred types are re-exported here under their usual names.
+ * Binary fields are typed arrays; every message carries round + sessionId so replays are refused.
  */
 import type { ErrorCode } from '../protocol/messages';
-import { RoundPhase } from '../protocol/phases';
+import { RoundOutcome, RoundPhase } from '../protocol/phases';
+import type { MessageOf } from '../protocol/wire';
+
+export type {
+  AdvertiseMsg,
+  EncryptedShare,
+  MaskedInputMsg,
+  MsgHeader,
+  OwnedShare,
+  RosterEntry,
+  RosterMsg,
+  RoutedSharesMsg,
+  ShareKeysMsg,
+  UnmaskMsg,
+  UnmaskRequestMsg,
+} from '../protocol/secagg-messages';
 
 /**
  * Server-side phases, in order. The four protocol phases are the round's own wire phases (RoundPhase, spelled
- * once in shared/protocol/phases.ts); Failed and Done are terminal states of this library only.
+ * once in shared/protocol/phases.ts); Done and Failed are terminal states of this library only.
  */
 export const Phase = {
   AdvertiseKeys: RoundPhase.AdvertiseKeys,
@@ -18,106 +32,29 @@ export const Phase = {
   MaskedInput: RoundPhase.MaskedInput,
   Unmask: RoundPhase.Unmask,
   Done: 'done',
-  Failed: 'failed',
+  Failed: RoundOutcome.Failed,
 } as const;
 export type Phase = (typeof Phase)[keyof typeof Phase];
 
-/** Client-side progress through one round. */
-export enum ClientPhase {
-  Init = 'init',
-  Advertised = 'advertised',
-  SharedKeys = 'sharedKeys',
-  ReceivedShares = 'receivedShares',
-  Masked = 'masked',
-  Done = 'done',
-  Failed = 'failed',
-}
+/**
+ * A client's progress through one round: what it has done so far, not a round phase (those are RoundPhase).
+ * Each state allows exactly one next call of SecAggClient.
+ */
+export const ClientPhase = {
+  Init: 'init',
+  Advertised: 'keys-advertised',
+  SharedKeys: 'shares-sent',
+  ReceivedShares: 'shares-received',
+  Masked: 'input-sent',
+  Done: Phase.Done,
+  Failed: Phase.Failed,
+} as const;
+export type ClientPhase = (typeof ClientPhase)[keyof typeof ClientPhase];
 
-export interface MsgHeader {
-  round: number;
-  sessionId: string;
-}
-
-/** Phase 1, client → server: two X25519 public keys and a commitment to the self-mask seed. */
-export interface AdvertiseMsg extends MsgHeader {
-  type: 'advertise';
-  from: string;
-  /** Public key for agreeing the share-encryption keys. */
-  cPk: Uint8Array;
-  /** Public key for agreeing the pairwise mask seeds. */
-  sPk: Uint8Array;
-  /** SHA-256 commitment to the self-mask seed (see keys.selfSeedCommitment). */
-  selfSeedCommit: Uint8Array;
-}
-
-export interface RosterEntry {
-  id: string;
-  cPk: Uint8Array;
-  sPk: Uint8Array;
-}
-
-/** Server → client after AdvertiseKeys: the client's neighbours that advertised. */
-export interface RosterMsg extends MsgHeader {
-  type: 'roster';
-  to: string;
-  neighbours: RosterEntry[];
-}
-
-/** One encrypted share bundle u → v; from/to are in clear for routing and bound as AEAD associated data. */
-export interface EncryptedShare {
-  from: string;
-  to: string;
-  /** 12-byte random ChaCha20-Poly1305 nonce. */
-  nonce: Uint8Array;
-  /** Ciphertext with the 16-byte Poly1305 tag appended. */
-  ciphertext: Uint8Array;
-}
-
-/** Phase 2, client → server: one encrypted share bundle per neighbour. */
-export interface ShareKeysMsg extends MsgHeader {
-  type: 'shareKeys';
-  from: string;
-  shares: EncryptedShare[];
-}
-
-/** Server → client after ShareKeys: the bundles addressed to this client. */
-export interface RoutedSharesMsg extends MsgHeader {
-  type: 'routedShares';
-  to: string;
-  shares: EncryptedShare[];
-}
-
-/** Phase 3, client → server: the masked, quantized update. */
-export interface MaskedInputMsg extends MsgHeader {
-  type: 'maskedInput';
-  from: string;
-  y: Uint32Array;
-}
-
-/** Server → surviving clients: who survived (masked input received) and who dropped (shared keys, no input). */
-export interface UnmaskRequestMsg extends MsgHeader {
-  type: 'unmaskRequest';
-  survivors: string[];
-  dropped: string[];
-}
-
-export interface OwnedShare {
-  /** Client whose secret this is a share of. */
-  owner: string;
-  /** Shamir share (secret length + 1 byte x-coordinate). */
-  share: Uint8Array;
-}
-
-/** Phase 4, client → server: self-seed shares of survivors, mask-key shares of dropped clients. */
-export interface UnmaskMsg extends MsgHeader {
-  type: 'unmask';
-  from: string;
-  selfSeedShares: OwnedShare[];
-  maskKeyShares: OwnedShare[];
-}
-
-export type SecAggMessage =
-  AdvertiseMsg | RosterMsg | ShareKeysMsg | RoutedSharesMsg | MaskedInputMsg | UnmaskRequestMsg | UnmaskMsg;
+/** The SecAgg+ members of the wire union. */
+export type SecAggMessage = MessageOf<
+  'advertise' | 'roster' | 'shareKeys' | 'routedShares' | 'maskedInput' | 'unmaskRequest' | 'unmask'
+>;
 
 /** The SecAgg+ subset of the one wire vocabulary (shared/protocol/messages.ts). */
 export type RejectCode = Extract<
