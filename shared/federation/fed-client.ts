@@ -1,5 +1,12 @@
 import type { Socket } from 'socket.io-client';
-import { EVENTS, type ClientReady, type RoundEnd, type RoundStart, type UpdateSubmitOut } from '../protocol/messages';
+import {
+  EVENTS,
+  type ClientReady,
+  type ErrorCode,
+  type RoundEnd,
+  type RoundStart,
+  type UpdateSubmitOut,
+} from '../protocol/messages';
 import { float32FromBytes, float32ToBytes } from '../protocol/binary';
 import type { TrainingConfig } from '../protocol/round-config';
 import type { ModelConfig } from '../model/config';
@@ -58,7 +65,7 @@ export type FederationEvent =
   | { type: 'model'; version: number; cached: boolean; bytes: number }
   | { type: 'trained'; roundId: number; meanLoss: number; steps: number }
   | { type: 'submitted'; roundId: number; bytes: number }
-  | { type: 'rejected'; roundId: number; code: string; reason: string }
+  | { type: 'rejected'; roundId: number; code: ErrorCode; reason: string }
   | {
       type: 'secagg';
       roundId: number;

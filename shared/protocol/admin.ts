@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { RoundOutcome, RoundPhase } from './phases';
 import { RoundConfigSchema } from './round-config';
+import { ERROR_CODES } from './messages';
 import type { EmbeddingHealth } from '../ssl/embedding-health';
 
 // --- registry rows (SQLite columns, as the REST API returns them) ------------------------------------------
@@ -202,7 +203,7 @@ export const AdminSnapshotSchema = z.object({
 });
 
 /** An update the coordinator refused. */
-export const RejectedEventSchema = z.object({ clientId: z.string(), code: z.string(), reason: z.string() });
+export const RejectedEventSchema = z.object({ clientId: z.string(), code: z.enum(ERROR_CODES), reason: z.string() });
 
 /** The version number an evaluation started on. */
 export const EvaluationStartedSchema = z.number();
