@@ -1,5 +1,6 @@
 /** The augmentation policy (zod schema and defaults), kept free of tfjs so pages can import it. */
 import { z } from 'zod';
+import { formatIssues } from '../protocol/issues';
 
 // ---------------------------------------------------------------------------
 // Policy schema
@@ -101,7 +102,10 @@ export type AugmentationPolicyInput = z.input<typeof AugmentationPolicySchema>;
 /** Validates and fills defaults; throws an Error naming every bad field. */
 export function parsePolicy(input: unknown): AugmentationPolicy {
   const r = AugmentationPolicySchema.safeParse(input);
-  if (!r.success) throw new Error(`Invalid augmentation policy:\n${z.prettifyError(r.error)}`);
+  if (!r.success)
+    throw new Error(
+      `Invalid augmentation policy:\n${formatIssues(r.error, { root: 'policy', max: 20, separator: '\n' })}`,
+    );
   return r.data;
 }
 

@@ -1,5 +1,6 @@
 /** The admin REST API from the page: bearer auth, JSON in/out (responses parsed with zod), readable errors. */
 import { z } from 'zod';
+import { formatIssues } from '../../../shared/protocol/issues';
 
 const STORAGE_KEY = 'fedssl.adminToken';
 
@@ -63,7 +64,8 @@ export async function api<S extends z.ZodType>(
   body?: unknown,
 ): Promise<z.output<S>> {
   const parsed = schema.safeParse(await (await send(method, path, body)).json());
-  if (!parsed.success) throw new Error(`unexpected response from ${method} ${path}: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success)
+    throw new Error(`unexpected response from ${method} ${path}: ${formatIssues(parsed.error, { root: 'response' })}`);
   return parsed.data;
 }
 

@@ -8,6 +8,7 @@ import {
   RejectedEventSchema,
   StatusEventSchema,
 } from '../../../shared/protocol/admin';
+import { formatIssues } from '../../../shared/protocol/issues';
 import { byId } from './dom';
 import { toast } from './feedback';
 import { store } from './store';
@@ -31,7 +32,7 @@ function onParsed<S extends z.ZodType>(
   s.on(event, (raw: unknown) => {
     const parsed = schema.safeParse(raw);
     if (parsed.success) apply(parsed.data);
-    else toast(`Ignored a malformed "${event}" event: ${z.prettifyError(parsed.error)}`, true);
+    else toast(`Ignored a malformed "${event}" event: ${formatIssues(parsed.error, { root: 'event' })}`, true);
   });
 }
 
