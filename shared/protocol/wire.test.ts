@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { packBinary, unpackBinary } from './binary-pack';
 import {
+  CLIENT_MESSAGES,
+  SERVER_MESSAGES,
   ModelAckSchema,
   PlainAckSchema,
   WIRE_EVENTS,
@@ -10,6 +12,8 @@ import {
   type WireType,
 } from './wire';
 import { formatIssues } from './issues';
+import { RoundPhase } from './phases';
+import { SECAGG_EVENTS } from './secagg-messages';
 
 const key = (fill: number) => new Uint8Array(32).fill(fill);
 const header = { round: 3, sessionId: 'session-abc', from: 'client-a' };
@@ -42,7 +46,7 @@ const EXAMPLES: Record<WireType, Record<string, unknown>> = {
     deadline: 1_700_000_000_000,
   },
   roundEnd: { roundId: 3, outcome: 'committed', newVersion: 3 },
-  status: { phase: 'masked-input', roundId: 3, modelVersion: 2, connectedClients: 7 },
+  status: { phase: RoundPhase.MaskedInput, roundId: 3, modelVersion: 2, connectedClients: 7 },
   serverError: { code: 'disconnected', message: 'session revoked' },
   roster: {
     type: 'roster',
@@ -96,6 +100,14 @@ describe('the wire union', () => {
     expect(new Set(events).size).toBe(TYPES.length);
     for (const t of TYPES) expect(typeOfEvent(WIRE_EVENTS[t])).toBe(t);
     expect(typeOfEvent('secagg:nonsense')).toBeUndefined();
+  });
+
+  it('splits by direction: clients send the ack-bearing requests and one SecAgg+ message per phase', () => {
+    const up = CLIENT_MESSAGES.map((o) => o.shape.type.value);
+    const down = SERVER_MESSAGES.map((o) => o.shape.type.value);
+    expect([...up, ...down].sort()).toEqual([...TYPES].sort());
+    expect(up.filter((t) => t in SECAGG_EVENTS)).toEqual(['advertise', 'shareKeys', 'maskedInput', 'unmask']);
+    expect(down.filter((t) => t in SECAGG_EVENTS)).toEqual(['roster', 'routedShares', 'unmaskRequest']);
   });
 
   it.each(TYPES)('%s parses its own example, tagged by type, with binary fields as typed arrays', (type) => {

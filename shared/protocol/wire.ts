@@ -1,7 +1,7 @@
 /**
  * The one wire vocabulary: every socket.io message, in both directions, plain and SecAgg+, is a member of
  * WireMessageSchema, discriminated by `type`. Types are inferred from it; receivers dispatch on `msg.type`.
- * Adding a message: add its schema to WIRE_SCHEMAS and its event to EVENTS or SECAGG_EVENTS (the compiler
+ * Adding a message: add its schema to CLIENT_MESSAGES or SERVER_MESSAGES and its event to EVENTS or SECAGG_EVENTS (the compiler
  * refuses one without the other, see WIRE_EVENTS).
  *
  * On the wire the socket.io event names the message, so plain payloads need not repeat `type`;
@@ -33,9 +33,8 @@ import {
   UnmaskWireSchema,
 } from './secagg-messages';
 
-/** The one list. Plain bodies (also parsed alone by the transport) get their tag here. */
-export const WIRE_SCHEMAS = [
-  // client → server
+/** The one list, in two halves by direction. Plain bodies (also parsed alone by the transport) get their tag here. */
+export const CLIENT_MESSAGES = [
   ClientReadySchema.extend({ type: z.literal('ready') }),
   GetModelSchema.extend({ type: z.literal('getModel') }),
   UpdateSubmitSchema.extend({ type: z.literal('submitUpdate') }),
@@ -43,7 +42,9 @@ export const WIRE_SCHEMAS = [
   ShareKeysWireSchema,
   MaskedInputWireSchema,
   UnmaskWireSchema,
-  // server → client
+] as const;
+
+export const SERVER_MESSAGES = [
   RoundStartSchema.extend({ type: z.literal('roundStart') }),
   RoundEndSchema.extend({ type: z.literal('roundEnd') }),
   ServerStatusSchema.extend({ type: z.literal('status') }),
@@ -53,10 +54,17 @@ export const WIRE_SCHEMAS = [
   UnmaskRequestWireSchema,
 ] as const;
 
-export const WireMessageSchema = z.discriminatedUnion('type', WIRE_SCHEMAS);
+export const WireMessageSchema = z.discriminatedUnion('type', [...CLIENT_MESSAGES, ...SERVER_MESSAGES]);
 export type WireMessage = z.infer<typeof WireMessageSchema>;
 export type WireType = WireMessage['type'];
 export type MessageOf<T extends WireType> = Extract<WireMessage, { type: T }>;
+/** Messages a client sends (each with an ack) and those the server sends. */
+export type ClientMessageType = z.infer<(typeof CLIENT_MESSAGES)[number]>['type'];
+export type ServerMessageType = z.infer<(typeof SERVER_MESSAGES)[number]>['type'];
+/** The SecAgg+ members (their events are SECAGG_EVENTS; their binary fields travel packed, see binary-pack.ts). */
+export type SecAggType = Extract<WireType, keyof typeof SECAGG_EVENTS>;
+/** The SecAgg+ messages a client sends, one per protocol phase. */
+export type SecAggClientType = Extract<ClientMessageType, SecAggType>;
 
 /** Every message's socket.io event; exactly the union's types, no more, no fewer. */
 export const WIRE_EVENTS = { ...EVENTS, ...SECAGG_EVENTS } satisfies Record<WireType, string> &

@@ -6,7 +6,7 @@
  */
 import type { ErrorCode } from '../protocol/messages';
 import { RoundOutcome, RoundPhase } from '../protocol/phases';
-import type { MessageOf } from '../protocol/wire';
+import type { MessageOf, SecAggType } from '../protocol/wire';
 
 export type {
   AdvertiseMsg,
@@ -52,9 +52,7 @@ export const ClientPhase = {
 export type ClientPhase = (typeof ClientPhase)[keyof typeof ClientPhase];
 
 /** The SecAgg+ members of the wire union. */
-export type SecAggMessage = MessageOf<
-  'advertise' | 'roster' | 'shareKeys' | 'routedShares' | 'maskedInput' | 'unmaskRequest' | 'unmask'
->;
+export type SecAggMessage = MessageOf<SecAggType>;
 
 /** The SecAgg+ subset of the one wire vocabulary (shared/protocol/messages.ts). */
 export type RejectCode = Extract<
