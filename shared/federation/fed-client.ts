@@ -1,6 +1,9 @@
 import type { Socket } from 'socket.io-client';
 import {
   EVENTS,
+  ModelAckSchema,
+  PlainAckSchema,
+  ReadyAckSchema,
   type ClientReady,
   type ErrorCode,
   type RoundEnd,
@@ -16,15 +19,7 @@ import { SECAGG_EVENTS } from '../protocol/secagg-messages';
 import { packBinary, unpackBinary } from '../protocol/binary-pack';
 import { RoundPhase } from '../protocol/phases';
 import { formatIssues } from '../protocol/issues';
-import {
-  ModelAckSchema,
-  PlainAckSchema,
-  ReadyAckSchema,
-  WIRE_EVENTS,
-  parseWire,
-  type MessageOf,
-  type WireType,
-} from '../protocol/wire';
+import { WIRE_EVENTS, parseWire, type MessageOf, type WireType } from '../protocol/wire';
 import { SecureClientRound } from './secure-client';
 import type { RosterMsg, RoutedSharesMsg, UnmaskRequestMsg } from '../secagg/messages';
 

@@ -3,6 +3,7 @@ import { TrainingConfigSchema } from './round-config';
 import { RoundOutcome, RoundPhase } from './phases';
 import { BinarySchema } from './binary-schema';
 import { SecAggRoundInfoSchema } from './secagg-messages';
+import { ModelConfigSchema } from '../model/config';
 
 /** socket.io event names. Client→server events carry an ack callback. */
 export const EVENTS = {
@@ -86,15 +87,6 @@ export type ServerStatus = z.infer<typeof ServerStatusSchema>;
 export const ServerErrorSchema = z.object({ code: z.string().max(64), message: z.string().max(1024) });
 export type ServerError = z.infer<typeof ServerErrorSchema>;
 
-export interface ModelPayload {
-  version: number;
-  hash: string;
-  layoutHash: string;
-  weights: Uint8Array | ArrayBuffer;
-}
-
-export type Ack<T extends object = object> = ({ ok: true } & T) | { ok: false; code: ErrorCode; reason: string };
-
 /**
  * Every reason code a client can receive, in one vocabulary: plain-mode acks, SecAgg+ rejections
  * (shared/secagg) and transport refusals all draw from this list.
@@ -130,6 +122,32 @@ export const ERROR_CODES = [
   'bad_params',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** A refused request's ack, in the one ErrorCode vocabulary. */
+export const AckRejectionSchema = z.object({ ok: z.literal(false), code: z.enum(ERROR_CODES), reason: z.string() });
+export type AckRejection = z.infer<typeof AckRejectionSchema>;
+
+/** What an ack callback receives: `{ok: true, …fields}` or a rejection. */
+export type Ack<T extends object = object> = ({ ok: true } & T) | AckRejection;
+
+/** The ack schema of a request whose accepted answer carries `fields`. */
+export function ackSchema<S extends z.ZodRawShape>(fields: S) {
+  return z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), ...fields }), AckRejectionSchema]);
+}
+
+/** model:get's answer: one version's weights as a binary attachment. */
+export const ModelPayloadSchema = z.object({
+  version: z.number().int().min(0),
+  hash: z.string(),
+  layoutHash: z.string(),
+  weights: BinarySchema,
+});
+export type ModelPayload = z.infer<typeof ModelPayloadSchema>;
+
+/** Acks of the client → server events (the client parses each one). */
+export const PlainAckSchema = ackSchema({});
+export const ReadyAckSchema = ackSchema({ modelVersion: z.number().int().min(0), modelConfig: ModelConfigSchema });
+export const ModelAckSchema = ackSchema(ModelPayloadSchema.shape);
 
 /** Named codes for the plain-mode and transport paths. */
 export const ErrorCodes = {

@@ -3,8 +3,6 @@ import { packBinary, unpackBinary } from './binary-pack';
 import {
   CLIENT_MESSAGES,
   SERVER_MESSAGES,
-  ModelAckSchema,
-  PlainAckSchema,
   WIRE_EVENTS,
   WireMessageSchema,
   parseWire,
@@ -12,6 +10,7 @@ import {
   type WireType,
 } from './wire';
 import { formatIssues } from './issues';
+import { ModelAckSchema, PlainAckSchema } from './messages';
 import { RoundPhase } from './phases';
 import { SECAGG_EVENTS } from './secagg-messages';
 

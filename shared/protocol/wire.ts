@@ -8,12 +8,9 @@
  * `parseWire` tags them from the event, and refuses a payload whose own `type` names another message.
  */
 import { z } from 'zod';
-import { ModelConfigSchema } from '../model/config';
-import { BinarySchema } from './binary-schema';
 import { formatIssues } from './issues';
 import {
   ClientReadySchema,
-  ERROR_CODES,
   EVENTS,
   GetModelSchema,
   RoundEndSchema,
@@ -104,21 +101,3 @@ export function parseWire<T extends WireType>(type: T, raw: unknown): WireParse<
   if (!hasType(parsed.data, type)) return { ok: false, reason: `type: expected '${type}'` };
   return { ok: true, msg: parsed.data };
 }
-
-/** A refused request's ack, in the one ErrorCode vocabulary. */
-export const RejectionAckSchema = z.object({ ok: z.literal(false), code: z.enum(ERROR_CODES), reason: z.string() });
-
-/** An ack: `{ok: true, …fields}` or a rejection. */
-export function ackSchema<S extends z.ZodRawShape>(fields: S) {
-  return z.discriminatedUnion('ok', [z.object({ ok: z.literal(true), ...fields }), RejectionAckSchema]);
-}
-
-/** Acks of the client → server events. */
-export const PlainAckSchema = ackSchema({});
-export const ReadyAckSchema = ackSchema({ modelVersion: z.number().int().min(0), modelConfig: ModelConfigSchema });
-export const ModelAckSchema = ackSchema({
-  version: z.number().int().min(0),
-  hash: z.string(),
-  layoutHash: z.string(),
-  weights: BinarySchema,
-});
