@@ -5,7 +5,7 @@
  * reference for wiring the protocol onto a real transport.
  */
 import { SecAggClient } from './client';
-import type { Rejection, Result } from './messages';
+import type { Result } from './messages';
 import { SecAggServer, type RoundResult } from './server';
 
 /** Where a client stops responding. */
@@ -42,7 +42,7 @@ export interface SimulateOutcome {
 }
 
 function ok(r: Result | Result<unknown>, what: string): void {
-  if (!r.ok) throw new Error(`${what} rejected: ${(r as Rejection).code}: ${(r as Rejection).reason}`);
+  if (!r.ok) throw new Error(`${what} rejected: ${r.code}: ${r.reason}`);
 }
 
 /** Runs a full round; throws RoundFailed (from the server) when too many clients drop. */
