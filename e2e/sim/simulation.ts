@@ -6,7 +6,7 @@ import { CHROMIUM_ARGS, ensureChromium } from '../chromium';
 import { AdminClient } from './admin-client';
 import type { RoundRow, VersionRow } from '../../server/registry/registry';
 import type { CoordinatorStatus } from '../../server/federation/coordinator';
-import { RoundOutcome } from '../../shared/protocol/phases';
+import { RoundOutcome, RoundPhase } from '../../shared/protocol/phases';
 import { compareProbes } from '../../shared/ssl/evaluate';
 import { heldOutLoss } from '../../shared/ssl/held-out-loss';
 import { defaultPolicy } from '../../shared/ssl/augment';
@@ -158,7 +158,10 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
       if (committed >= opts.rounds) break;
       // Drop-outs: close a fraction of this round's cohort mid-training.
       // Mid-round = while clients train: the plain Train phase, or MaskedInput under secure aggregation.
-      if ((status.phase === 'train' || status.phase === 'masked-input') && !handledRounds.has(status.roundId)) {
+      if (
+        (status.phase === RoundPhase.Train || status.phase === RoundPhase.MaskedInput) &&
+        !handledRounds.has(status.roundId)
+      ) {
         handledRounds.add(status.roundId);
         const k = Math.min(expectedDrop, status.cohort.length);
         const victims = shuffle(
@@ -172,7 +175,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
           log(`round ${status.roundId}: closed client ${v.index} mid-round`);
         }
       }
-      if (status.phase === 'idle' && reopen.length > 0) await Promise.all(reopen.splice(0).map(openPage));
+      if (status.phase === RoundPhase.Idle && reopen.length > 0) await Promise.all(reopen.splice(0).map(openPage));
       await sleep(250);
     }
     await admin.request('POST', '/api/admin/rounds/pause');
