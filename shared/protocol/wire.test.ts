@@ -151,6 +151,7 @@ describe('the wire union', () => {
 
   it('refuses values that are not objects, and a wrong field type names the field', () => {
     expect(parseWire('ready', 'hello')).toEqual({ ok: false, reason: 'ready: expected an object' });
+    expect(parseWire('ready', { type: 7n })).toEqual({ ok: false, reason: "type: expected 'ready', got a bigint" });
     expect(parseWire('advertise', [EXAMPLES.advertise])).toMatchObject({ ok: false });
     const r = parseWire('getModel', { version: -1 });
     expect(r.ok).toBe(false);

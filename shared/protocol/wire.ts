@@ -1,8 +1,8 @@
 /**
  * The one wire vocabulary: every socket.io message, in both directions, plain and SecAgg+, is a member of
  * WireMessageSchema, discriminated by `type`. Types are inferred from it; receivers dispatch on `msg.type`.
- * Adding a message: add its schema to CLIENT_MESSAGES or SERVER_MESSAGES and its event to EVENTS or SECAGG_EVENTS (the compiler
- * refuses one without the other, see WIRE_EVENTS).
+ * Adding a message: add its schema to CLIENT_MESSAGES or SERVER_MESSAGES and its event to EVENTS or
+ * SECAGG_EVENTS (the compiler refuses one without the other, see WIRE_EVENTS).
  *
  * On the wire the socket.io event names the message, so plain payloads need not repeat `type`;
  * `parseWire` tags them from the event, and refuses a payload whose own `type` names another message.
@@ -93,8 +93,10 @@ function hasType<T extends WireType>(msg: WireMessage, type: T): msg is MessageO
  */
 export function parseWire<T extends WireType>(type: T, raw: unknown): WireParse<T> {
   if (!isPlainObject(raw)) return { ok: false, reason: `${type}: expected an object` };
-  if (raw.type !== undefined && raw.type !== type)
-    return { ok: false, reason: `type: expected '${type}', got ${JSON.stringify(raw.type)?.slice(0, 64)}` };
+  if (raw.type !== undefined && raw.type !== type) {
+    const got = typeof raw.type === 'string' ? JSON.stringify(raw.type.slice(0, 64)) : `a ${typeof raw.type}`;
+    return { ok: false, reason: `type: expected '${type}', got ${got}` };
+  }
   const parsed = WireMessageSchema.safeParse(raw.type === undefined ? { ...raw, type } : raw);
   if (!parsed.success) return { ok: false, reason: formatIssues(parsed.error) };
   // The discriminator was checked above, so this always holds; the guard narrows without a cast.
