@@ -9,9 +9,10 @@ export class ClientTable {
     const now = Date.now();
     this.db
       .prepare(
-        `INSERT INTO clients (id, name, token_id, first_seen, last_seen, backend) VALUES (@id, @name, @tokenId, @now, @now, @backend)
-         ON CONFLICT(id) DO UPDATE SET last_seen = @now, name = COALESCE(@name, name), token_id = COALESCE(@tokenId, token_id),
-           backend = COALESCE(@backend, backend)`,
+        `INSERT INTO clients (id, name, token_id, first_seen, last_seen, backend)
+           VALUES (@id, @name, @tokenId, @now, @now, @backend)
+         ON CONFLICT(id) DO UPDATE SET last_seen = @now, name = COALESCE(@name, name),
+           token_id = COALESCE(@tokenId, token_id), backend = COALESCE(@backend, backend)`,
       )
       .run({ id: c.id, name: c.name ?? null, tokenId: c.tokenId ?? null, backend: c.backend ?? null, now });
   }

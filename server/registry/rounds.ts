@@ -36,7 +36,8 @@ export class RoundTable {
   markDelivered(roundId: number, clientId: string, numExamples: number, meanLoss: number): void {
     this.db
       .prepare(
-        'UPDATE round_participants SET delivered = 1, num_examples = ?, mean_loss = ? WHERE round_id = ? AND client_id = ?',
+        `UPDATE round_participants SET delivered = 1, num_examples = ?, mean_loss = ?
+         WHERE round_id = ? AND client_id = ?`,
       )
       .run(numExamples, meanLoss, roundId, clientId);
   }
@@ -50,7 +51,8 @@ export class RoundTable {
   ): void {
     this.db
       .prepare(
-        `UPDATE rounds SET ended_at = ?, outcome = ?, reason = ?, survivors = ?, dropouts = ?, bytes_up = ?, bytes_down = ?
+        `UPDATE rounds SET ended_at = ?, outcome = ?, reason = ?, survivors = ?, dropouts = ?,
+           bytes_up = ?, bytes_down = ?
          WHERE id = ? AND outcome IS NULL`,
       )
       .run(

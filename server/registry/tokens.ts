@@ -12,7 +12,8 @@ export class TokenTable {
 
   /** Creates a token and returns its only plaintext copy; only the hash is stored. */
   create(kind: TokenKind, label?: string, expiresAt?: number): { id: number; token: string } {
-    const token = `${kind === 'client' ? 'fj' : kind === 'admin' ? 'fa' : 'fm'}_${randomBytes(24).toString('base64url')}`;
+    const prefix = kind === 'client' ? 'fj' : kind === 'admin' ? 'fa' : 'fm';
+    const token = `${prefix}_${randomBytes(24).toString('base64url')}`;
     return { id: this.insertHash(kind, hashToken(token), label, expiresAt), token };
   }
 
@@ -64,7 +65,8 @@ export class TokenTable {
     return (
       this.db
         .prepare(
-          'SELECT COUNT(*) AS n FROM tokens WHERE kind = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)',
+          `SELECT COUNT(*) AS n FROM tokens
+           WHERE kind = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)`,
         )
         .get(kind, Date.now()) as { n: number }
     ).n;
@@ -75,7 +77,8 @@ export class TokenTable {
     if (ids.length === 0) return new Set();
     const live = this.db
       .prepare(
-        'SELECT id FROM tokens WHERE id IN (SELECT value FROM json_each(?)) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)',
+        `SELECT id FROM tokens WHERE id IN (SELECT value FROM json_each(?))
+           AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)`,
       )
       .all(JSON.stringify(ids), now) as { id: number }[];
     const liveIds = new Set(live.map((r) => r.id));

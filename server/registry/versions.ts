@@ -43,7 +43,9 @@ export class VersionTable {
   prunable(keep: number): { version: number; checkpoint_path: string }[] {
     return this.db
       .prepare(
-        'SELECT version, checkpoint_path FROM versions WHERE pinned = 0 AND pruned_at IS NULL AND version <= (SELECT MAX(version) FROM versions) - ? ORDER BY version',
+        `SELECT version, checkpoint_path FROM versions
+         WHERE pinned = 0 AND pruned_at IS NULL AND version <= (SELECT MAX(version) FROM versions) - ?
+         ORDER BY version`,
       )
       .all(keep) as { version: number; checkpoint_path: string }[];
   }
@@ -62,7 +64,8 @@ export class VersionTable {
   previousEvaluated(version: number): { version: number; acc: number } | undefined {
     return this.db
       .prepare(
-        'SELECT version, probe_accuracy AS acc FROM versions WHERE version < ? AND probe_accuracy IS NOT NULL ORDER BY version DESC LIMIT 1',
+        `SELECT version, probe_accuracy AS acc FROM versions
+         WHERE version < ? AND probe_accuracy IS NOT NULL ORDER BY version DESC LIMIT 1`,
       )
       .get(version) as { version: number; acc: number } | undefined;
   }
