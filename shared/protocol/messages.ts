@@ -83,10 +83,6 @@ export const ServerStatusSchema = z.object({
 });
 export type ServerStatus = z.infer<typeof ServerStatusSchema>;
 
-/** server:error, server → client: why the server is about to drop this connection. */
-export const ServerErrorSchema = z.object({ code: z.string().max(64), message: z.string().max(1024) });
-export type ServerError = z.infer<typeof ServerErrorSchema>;
-
 /**
  * Every reason code a client can receive, in one vocabulary: plain-mode acks, SecAgg+ rejections
  * (shared/secagg) and transport refusals all draw from this list.
@@ -122,6 +118,10 @@ export const ERROR_CODES = [
   'bad_params',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** server:error, server → client: why the server is about to drop this connection. */
+export const ServerErrorSchema = z.object({ code: z.enum(ERROR_CODES), message: z.string().max(1024) });
+export type ServerError = z.infer<typeof ServerErrorSchema>;
 
 /** A refused request's ack, in the one ErrorCode vocabulary. */
 export const AckRejectionSchema = z.object({ ok: z.literal(false), code: z.enum(ERROR_CODES), reason: z.string() });

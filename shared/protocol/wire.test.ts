@@ -156,6 +156,9 @@ describe('the wire union', () => {
     const r = parseWire('getModel', { version: -1 });
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.reason).toMatch(/^version: /);
+    const code = parseWire('serverError', { code: 'duplicate_update', message: 'x' });
+    expect(code.ok).toBe(false);
+    if (!code.ok) expect(code.reason).toMatch(/^code: /);
     const bytes = parseWire('advertise', { ...EXAMPLES.advertise, cPk: Array.from(key(1)) });
     expect(bytes.ok).toBe(false);
     if (!bytes.ok) expect(bytes.reason).toMatch(/^cPk: expected a binary attachment/);
