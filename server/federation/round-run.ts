@@ -1,0 +1,79 @@
+import type { RoundOutcome } from '../../shared/protocol/phases';
+import type { RoundConfig } from '../../shared/protocol/round-config';
+import type { DpRoundPlan } from './dp-round';
+import type { RoundDp } from './privacy-policy';
+import type { Round, RoundEndedEvent } from './rounds/round';
+
+/** What the scheduler decided for a round before it started. */
+export interface RoundPlan {
+  id: number;
+  baseVersion: number;
+  cohortSize: number;
+  /** DP-FedAvg's fixed denominator: q·N under Poisson sampling, K for a fixed cohort. */
+  expectedClients: number;
+  /** The clip clients use this round (adaptive clipping moves it between rounds). */
+  clipNorm: number;
+  /** Set when the round runs under differential privacy (with the DP wrapper it started with). */
+  dp?: RoundDp;
+  /** Under DP: how z is split between the delta, the clip bit and the loss, and who adds the noise. */
+  dpPlan?: DpRoundPlan;
+}
+
+/** The smallest cohort a round can run with: minSurvivors, and 3 for SecAgg+ (Shamir threshold ≥ 2). */
+export function minCohortSize(cfg: RoundConfig): number {
+  return Math.max(cfg.minSurvivors, cfg.secureAggregation.enabled ? 3 : 1);
+}
+
+/** DP-FedAvg's fixed denominator for a draw of `drawn` from `eligible` clients: q·N (Poisson) or K (fixed). */
+export function expectedClients(cohort: RoundConfig['cohort'], eligible: number, drawn: number): number {
+  return cohort.mode === 'poisson' ? cohort.rate * eligible : drawn;
+}
+
+/** The scheduler's bookkeeping for the round in flight (the round object owns its phase). */
+export class RoundRun {
+  round?: Round;
+  readonly startedAt = Date.now();
+  private phaseStartedAt = this.startedAt;
+  bytesUp = 0;
+  bytesDown = 0;
+
+  constructor(
+    readonly plan: RoundPlan,
+    readonly cohort: string[],
+  ) {}
+
+  get survivors(): number {
+    return this.round?.survivors.length ?? 0;
+  }
+
+  get dropouts(): number {
+    return this.round?.dropped.size ?? 0;
+  }
+
+  /** Ms since the last phase change, restarting the clock (phase-duration metrics). */
+  lap(): number {
+    const now = Date.now();
+    const ms = now - this.phaseStartedAt;
+    this.phaseStartedAt = now;
+    return ms;
+  }
+
+  traffic(): { dropouts: number; bytesUp: number; bytesDown: number } {
+    return { dropouts: this.dropouts, bytesUp: this.bytesUp, bytesDown: this.bytesDown };
+  }
+
+  ended(outcome: RoundOutcome, reason?: string, newVersion?: number, meanLoss: number | null = null): RoundEndedEvent {
+    return {
+      roundId: this.plan.id,
+      outcome,
+      ...(reason ? { reason } : {}),
+      ...(newVersion !== undefined ? { newVersion } : {}),
+      survivors: this.survivors,
+      dropouts: this.dropouts,
+      durationMs: Date.now() - this.startedAt,
+      meanLoss,
+      bytesUp: this.bytesUp,
+      bytesDown: this.bytesDown,
+    };
+  }
+}
