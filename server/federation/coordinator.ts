@@ -11,11 +11,11 @@ import { ClientPool } from './client-pool';
 import { describeSampling, selectCohort } from './sampling';
 import { PrivacyPolicy } from './privacy-policy';
 import { VersionStore } from './version-store';
-import { settleRound } from './settle-round';
-import { RoundRun, expectedClients, minCohortSize, type RoundPlan } from './round-run';
+import { recordRoundEnd, settleRound, type SettleDeps } from './settle-round';
+import { RoundRun, minCohortSize, planRound } from './round-run';
 import { roundEndMessage, sendRoundEnd } from './wire-out';
 import { transition, type RoundEvent } from './rounds/phase-table';
-import { createRound } from './rounds/create-round';
+import { launchRound } from './rounds/create-round';
 import { SecureRound } from './rounds/secure-round';
 import { noRoundAck, type ReceiveHook, type RoundInput, type RoundSum, type SecureMessageKind } from './rounds/round';
 export type { CoordinatorStatus } from '../../shared/protocol/admin';
@@ -58,6 +58,8 @@ export class RoundCoordinator extends EventEmitter {
   private startTimer?: NodeJS.Timeout;
   private readonly onSecureReceive?: ReceiveHook;
   private lastSecAgg?: CoordinatorStatus['secagg'];
+  /** Who a round's sum is handed to (settle-round.ts). */
+  private readonly owners: Omit<SettleDeps, 'config'>;
 
   constructor(opts: CoordinatorOptions) {
     super();
@@ -72,6 +74,8 @@ export class RoundCoordinator extends EventEmitter {
     this.versions.restoreStrategy(this.model.version);
     this.log = opts.log.child({ component: 'coordinator' });
     this.pool = opts.pool ?? new ClientPool();
+    const { registry, strategy, privacy, versions, log } = this;
+    this.owners = { registry, strategy, privacy, versions, log };
   }
 
   /**
@@ -102,17 +106,13 @@ export class RoundCoordinator extends EventEmitter {
   }
 
   status(): CoordinatorStatus {
-    const a = this.active;
-    const r = a?.round;
+    const idle = { deadline: null, cohort: [], delivered: [], dropped: [] };
     return {
       phase: this.phase,
       paused: this.paused,
-      roundId: a?.plan.id ?? this.lastRoundId,
+      roundId: this.active?.plan.id ?? this.lastRoundId,
       modelVersion: this.model.version,
-      deadline: r && r.deadline && this.phase !== RoundPhase.Idle ? r.deadline : null,
-      cohort: a ? [...a.cohort] : [],
-      delivered: r ? r.survivors : [],
-      dropped: r ? [...r.dropped] : [],
+      ...(this.active?.view(this.phase) ?? idle),
       connectedClients: this.pool.size,
       eligibleClients: this.eligible().length,
       ...(this.cfg.privacy.enabled ? { privacy: this.privacy.status() } : {}),
@@ -244,52 +244,31 @@ export class RoundCoordinator extends EventEmitter {
       config: this.cfg,
     });
     const clipper = this.privacy.adaptiveClipper();
-    const plan: RoundPlan = {
-      id,
-      baseVersion: this.model.version,
-      cohortSize: ids.length,
-      expectedClients: expectedClients(this.cfg.cohort, eligible.length, ids.length),
-      clipNorm: clipper?.clipNorm ?? this.cfg.secureAggregation.clipNorm,
-      ...(dp ? { dp } : {}),
-    };
+    const clipNorm = clipper?.clipNorm ?? this.cfg.secureAggregation.clipNorm;
+    const base = { id, baseVersion: this.model.version, cfg: this.cfg, cohort: ids, eligible: eligible.length };
+    const { plan, failure } = planRound({ ...base, clipNorm, dp, privacy: this.privacy });
     const active = new RoundRun(plan, ids);
     this.active = active;
     this.lastRoundId = id;
-    try {
-      if (dp) plan.dpPlan = this.privacy.planRound(dp, plan.clipNorm, plan.expectedClients);
-    } catch (err) {
-      this.finish(RoundOutcome.Failed, (err as Error).message); // never trained: Select → Idle
-      return;
-    }
-    try {
-      const ctx = { roundId: id, cohort: ids, model: this.model, config: this.cfg, pool: this.pool, log: this.log };
-      const round = createRound(
-        { ...ctx, onPhase: (from) => this.onPhase(from), onBytesDown: (b) => (active.bytesDown += b) },
-        plan,
-        {
-          adaptiveClip: clipper !== undefined,
-          onReceive: this.onSecureReceive,
-          onDelivered: (clientId, u) => this.registry.markDelivered(id, clientId, u.numExamples, u.meanLoss),
-        },
-      );
-      active.round = round;
-      if (round instanceof SecureRound) this.lastSecAgg = { n: ids.length, ...round.params };
-      round.start();
-    } catch (err) {
-      active.round?.abort((err as Error).message);
-      const why = (err as Error).message;
-      this.finish(
-        RoundOutcome.Failed,
-        this.cfg.secureAggregation.enabled ? `secure aggregation cannot run: ${why}` : why,
-      );
-      return;
-    }
+    if (failure !== undefined) return this.finish(RoundOutcome.Failed, failure); // never trained: Select → Idle
+    const ctx = { roundId: id, cohort: ids, model: this.model, config: this.cfg, pool: this.pool, log: this.log };
+    const round = launchRound(
+      active,
+      { ...ctx, onPhase: (from) => this.onPhase(from), onBytesDown: (b) => (active.bytesDown += b) },
+      {
+        adaptiveClip: clipper !== undefined,
+        onReceive: this.onSecureReceive,
+        onDelivered: (clientId, u) => this.registry.markDelivered(id, clientId, u.numExamples, u.meanLoss),
+      },
+    );
+    if (typeof round === 'string') return this.finish(RoundOutcome.Failed, round);
+    if (round instanceof SecureRound) this.lastSecAgg = { n: ids.length, ...round.params };
     this.log.info(
       { roundId: id, cohort: ids.length, version: this.model.version, secure: this.cfg.secureAggregation.enabled },
       'round started',
     );
     this.emit('round-started', { roundId: id, cohort: ids });
-    active.round.result.then(
+    round.result.then(
       (sum) => this.settle(active, sum),
       (err: Error) => this.active === active && this.finish(RoundOutcome.Failed, err.message),
     );
@@ -298,14 +277,7 @@ export class RoundCoordinator extends EventEmitter {
   /** Hands the round's sum on (privacy step, guard, strategy, VersionStore) and ends the round. */
   private settle(a: RoundRun, sum: RoundSum): void {
     if (this.active !== a) return;
-    const { registry, strategy, privacy, versions, cfg: config, log } = this;
-    const out = settleRound(
-      { registry, strategy, privacy, versions, config, log },
-      a.plan,
-      this.model,
-      sum,
-      a.traffic(),
-    );
+    const out = settleRound({ ...this.owners, config: this.cfg }, a.plan, this.model, sum, a.traffic());
     if (!out.ok) return this.finish(RoundOutcome.Failed, out.reason);
     this.model = out.model;
     this.emit('version', out.model.version);
@@ -315,13 +287,8 @@ export class RoundCoordinator extends EventEmitter {
   /** Ends the round through the table (`commit` from Aggregate, `fail` from any active phase), then reschedules. */
   private finish(outcome: RoundOutcome, reason?: string, newVersion?: number, meanLoss: number | null = null): void {
     const a = this.active!;
-    const id = a.plan.id;
-    if (outcome !== RoundOutcome.Committed) {
-      const stats = { survivors: a.survivors, dropouts: a.dropouts, bytesUp: a.bytesUp, bytesDown: a.bytesDown };
-      this.registry.failRound(id, RoundOutcome.Failed, reason ?? 'failed', stats);
-      this.log.warn({ roundId: id, reason }, 'round failed; global model unchanged');
-    } else this.log.info({ roundId: id, newVersion, survivors: a.survivors }, 'round committed');
-    sendRoundEnd(this.pool, a.cohort, roundEndMessage(id, outcome, reason, newVersion));
+    recordRoundEnd(this.owners, a, outcome, reason, newVersion);
+    sendRoundEnd(this.pool, a.cohort, roundEndMessage(a.plan.id, outcome, reason, newVersion));
     const event = a.ended(outcome, reason, newVersion, meanLoss);
     // The scheduler takes the phase back from the round: a round that failed itself is Idle already,
     // otherwise the table takes it there (`commit` from Aggregate, `fail` from any active phase).

@@ -1,7 +1,7 @@
-import type { RoundOutcome } from '../../shared/protocol/phases';
+import { RoundPhase, type RoundOutcome } from '../../shared/protocol/phases';
 import type { RoundConfig } from '../../shared/protocol/round-config';
 import type { DpRoundPlan } from './dp-round';
-import type { RoundDp } from './privacy-policy';
+import type { PrivacyPolicy, RoundDp } from './privacy-policy';
 import type { Round, RoundEndedEvent } from './rounds/round';
 
 /** What the scheduler decided for a round before it started. */
@@ -27,6 +27,36 @@ export function minCohortSize(cfg: RoundConfig): number {
 /** DP-FedAvg's fixed denominator for a draw of `drawn` from `eligible` clients: q·N (Poisson) or K (fixed). */
 export function expectedClients(cohort: RoundConfig['cohort'], eligible: number, drawn: number): number {
   return cohort.mode === 'poisson' ? cohort.rate * eligible : drawn;
+}
+
+/**
+ * The plan of a round whose cohort was drawn: its fixed denominator, its clip and, under DP, its noise split.
+ * `failure` says why the noise cannot be split (the round then fails before it trains).
+ */
+export function planRound(a: {
+  id: number;
+  baseVersion: number;
+  cfg: RoundConfig;
+  cohort: string[];
+  eligible: number;
+  clipNorm: number;
+  dp: RoundDp | undefined;
+  privacy: Pick<PrivacyPolicy, 'planRound'>;
+}): { plan: RoundPlan; failure?: string } {
+  const plan: RoundPlan = {
+    id: a.id,
+    baseVersion: a.baseVersion,
+    cohortSize: a.cohort.length,
+    expectedClients: expectedClients(a.cfg.cohort, a.eligible, a.cohort.length),
+    clipNorm: a.clipNorm,
+    ...(a.dp ? { dp: a.dp } : {}),
+  };
+  try {
+    if (a.dp) plan.dpPlan = a.privacy.planRound(a.dp, plan.clipNorm, plan.expectedClients);
+    return { plan };
+  } catch (err) {
+    return { plan, failure: (err as Error).message };
+  }
 }
 
 /** The scheduler's bookkeeping for the round in flight (the round object owns its phase). */
@@ -56,6 +86,17 @@ export class RoundRun {
     const ms = now - this.phaseStartedAt;
     this.phaseStartedAt = now;
     return ms;
+  }
+
+  /** The round's part of the coordinator's status. */
+  view(phase: RoundPhase): { deadline: number | null; cohort: string[]; delivered: string[]; dropped: string[] } {
+    const r = this.round;
+    return {
+      deadline: r?.deadline && phase !== RoundPhase.Idle ? r.deadline : null,
+      cohort: [...this.cohort],
+      delivered: r?.survivors ?? [],
+      dropped: r ? [...r.dropped] : [],
+    };
   }
 
   traffic(): { dropouts: number; bytesUp: number; bytesDown: number } {

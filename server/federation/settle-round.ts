@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { RoundOutcome } from '../../shared/protocol/phases';
 import type { RoundConfig } from '../../shared/protocol/round-config';
 import type { Registry } from '../registry/registry';
 import type { Strategy } from '../strategies/strategy';
@@ -120,4 +121,22 @@ function commit(
     survivors,
   );
   return { ok: true, model: committed, meanLoss };
+}
+
+/** Records how a round ended: a failed round's row and reason (the model is unchanged), or a log line. */
+export function recordRoundEnd(
+  deps: Pick<SettleDeps, 'registry' | 'log'>,
+  run: RoundRun,
+  outcome: RoundOutcome,
+  reason?: string,
+  newVersion?: number,
+): void {
+  const id = run.plan.id;
+  if (outcome === RoundOutcome.Committed) {
+    deps.log.info({ roundId: id, newVersion, survivors: run.survivors }, 'round committed');
+    return;
+  }
+  const stats = { survivors: run.survivors, dropouts: run.dropouts, bytesUp: run.bytesUp, bytesDown: run.bytesDown };
+  deps.registry.failRound(id, RoundOutcome.Failed, reason ?? 'failed', stats);
+  deps.log.warn({ roundId: id, reason }, 'round failed; global model unchanged');
 }

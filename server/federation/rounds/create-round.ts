@@ -1,5 +1,5 @@
 import type { PlainUpdate } from '../plain-aggregate';
-import type { RoundPlan } from '../round-run';
+import type { RoundPlan, RoundRun } from '../round-run';
 import { PlainRound } from './plain-round';
 import type { ReceiveHook, Round, RoundContext } from './round';
 import { SecureRound } from './secure-round';
@@ -30,4 +30,25 @@ export function createRound(
     ...(extras.onReceive ? { onReceive: extras.onReceive } : {}),
     ...(plan.dpPlan?.client ?? {}),
   });
+}
+
+/**
+ * Creates the run's round and starts it (round:start goes out). Returns why it could not, after aborting a
+ * half-started round; the scheduler then fails the round from Select through the phase table.
+ */
+export function launchRound(
+  run: RoundRun,
+  ctx: RoundContext,
+  extras: Parameters<typeof createRound>[2],
+): Round | string {
+  try {
+    const round = createRound(ctx, run.plan, extras);
+    run.round = round; // before start: its first phase change already reports this round's status
+    round.start();
+    return round;
+  } catch (err) {
+    const why = (err as Error).message;
+    run.round?.abort(why);
+    return ctx.config.secureAggregation.enabled ? `secure aggregation cannot run: ${why}` : why;
+  }
 }
