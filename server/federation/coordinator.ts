@@ -8,11 +8,11 @@ import type { Strategy } from '../strategies/strategy';
 import type { Registry } from '../registry/registry';
 import type { GlobalModel } from '../model/global-model';
 import { ClientPool } from './client-pool';
-import { describeSampling, selectCohort } from './sampling';
+import { selectCohort } from './sampling';
 import { PrivacyPolicy } from './privacy-policy';
 import { VersionStore } from './version-store';
 import { recordRoundEnd, settleRound, type SettleDeps } from './settle-round';
-import { RoundRun, minCohortSize, planRound } from './round-run';
+import { RoundRun, minCohortSize, openRun, redrawDelayMs } from './round-run';
 import { roundEndMessage, sendRoundEnd } from './wire-out';
 import { transition, type RoundEvent } from './rounds/phase-table';
 import { launchRound } from './rounds/create-round';
@@ -41,7 +41,6 @@ export interface CoordinatorOptions {
 export class RoundCoordinator extends EventEmitter {
   readonly pool: ClientPool;
   private readonly registry: Registry;
-  private readonly strategy: Strategy;
   /** Budget gate, DP wrapper, adaptive clipper and per-round noise plan. */
   private readonly privacy: PrivacyPolicy;
   /** Checkpoints, optimiser state, registry rows, rollback and retention. */
@@ -56,26 +55,22 @@ export class RoundCoordinator extends EventEmitter {
   private active?: RoundRun;
   private lastRoundId = 0;
   private startTimer?: NodeJS.Timeout;
-  private readonly onSecureReceive?: ReceiveHook;
+  private readonly onSecureReceive: ReceiveHook | undefined;
   private lastSecAgg?: CoordinatorStatus['secagg'];
   /** Who a round's sum is handed to (settle-round.ts). */
   private readonly owners: Omit<SettleDeps, 'config'>;
 
   constructor(opts: CoordinatorOptions) {
     super();
-    if (opts.onSecureReceive) this.onSecureReceive = opts.onSecureReceive;
-    this.registry = opts.registry;
-    this.strategy = opts.strategy;
-    this.cfg = opts.config;
-    this.model = opts.model;
-    this.privacy = new PrivacyPolicy(this.registry, this.strategy, this.cfg);
+    const { registry, strategy } = opts;
+    ({ registry: this.registry, config: this.cfg, model: this.model, onSecureReceive: this.onSecureReceive } = opts);
+    this.privacy = new PrivacyPolicy(registry, strategy, this.cfg);
     // The optimiser state (FedAdam's moments) that produced the current version survives restarts.
-    this.versions = new VersionStore(this.registry, this.strategy);
+    this.versions = new VersionStore(registry, strategy);
     this.versions.restoreStrategy(this.model.version);
     this.log = opts.log.child({ component: 'coordinator' });
     this.pool = opts.pool ?? new ClientPool();
-    const { registry, strategy, privacy, versions, log } = this;
-    this.owners = { registry, strategy, privacy, versions, log };
+    this.owners = { registry, strategy, privacy: this.privacy, versions: this.versions, log: this.log };
   }
 
   /**
@@ -233,21 +228,13 @@ export class RoundCoordinator extends EventEmitter {
       if (dp) this.privacy.recordEmptyDraw(dp);
       this.log.info({ drawn: cohort.length, needed: minCohort }, 'cohort draw too small; drawing again');
       this.fire('too-few');
-      this.scheduleStart(Math.max(500, this.cfg.roundIntervalMs));
+      this.scheduleStart(redrawDelayMs(this.cfg));
       return;
     }
     const ids = cohort.map((c) => c.id);
-    const id = this.registry.startRound({
-      baseVersion: this.model.version,
-      sampling: describeSampling(this.cfg.cohort),
-      cohort: ids,
-      config: this.cfg,
-    });
-    const clipper = this.privacy.adaptiveClipper();
-    const clipNorm = clipper?.clipNorm ?? this.cfg.secureAggregation.clipNorm;
-    const base = { id, baseVersion: this.model.version, cfg: this.cfg, cohort: ids, eligible: eligible.length };
-    const { plan, failure } = planRound({ ...base, clipNorm, dp, privacy: this.privacy });
-    const active = new RoundRun(plan, ids);
+    const base = { registry: this.registry, privacy: this.privacy, cfg: this.cfg, baseVersion: this.model.version };
+    const { run: active, adaptiveClip, failure } = openRun({ ...base, cohort: ids, eligible: eligible.length, dp });
+    const id = active.plan.id;
     this.active = active;
     this.lastRoundId = id;
     if (failure !== undefined) return this.finish(RoundOutcome.Failed, failure); // never trained: Select → Idle
@@ -256,17 +243,14 @@ export class RoundCoordinator extends EventEmitter {
       active,
       { ...ctx, onPhase: (from) => this.onPhase(from), onBytesDown: (b) => (active.bytesDown += b) },
       {
-        adaptiveClip: clipper !== undefined,
+        adaptiveClip,
         onReceive: this.onSecureReceive,
         onDelivered: (clientId, u) => this.registry.markDelivered(id, clientId, u.numExamples, u.meanLoss),
       },
     );
     if (typeof round === 'string') return this.finish(RoundOutcome.Failed, round);
     if (round instanceof SecureRound) this.lastSecAgg = { n: ids.length, ...round.params };
-    this.log.info(
-      { roundId: id, cohort: ids.length, version: this.model.version, secure: this.cfg.secureAggregation.enabled },
-      'round started',
-    );
+    this.log.info({ roundId: id, cohort: ids.length, version: this.model.version, kind: round.kind }, 'round started');
     this.emit('round-started', { roundId: id, cohort: ids });
     round.result.then(
       (sum) => this.settle(active, sum),

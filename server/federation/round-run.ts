@@ -1,6 +1,8 @@
 import { RoundPhase, type RoundOutcome } from '../../shared/protocol/phases';
 import type { RoundConfig } from '../../shared/protocol/round-config';
+import type { Registry } from '../registry/registry';
 import type { DpRoundPlan } from './dp-round';
+import { describeSampling } from './sampling';
 import type { PrivacyPolicy, RoundDp } from './privacy-policy';
 import type { Round, RoundEndedEvent } from './rounds/round';
 
@@ -29,33 +31,43 @@ export function expectedClients(cohort: RoundConfig['cohort'], eligible: number,
   return cohort.mode === 'poisson' ? cohort.rate * eligible : drawn;
 }
 
+/** Waiting after a cohort draw too small to run: at least 500 ms, so an empty pool is not polled in a loop. */
+export function redrawDelayMs(cfg: RoundConfig): number {
+  return Math.max(500, cfg.roundIntervalMs);
+}
+
 /**
- * The plan of a round whose cohort was drawn: its fixed denominator, its clip and, under DP, its noise split.
- * `failure` says why the noise cannot be split (the round then fails before it trains).
+ * Registers the drawn cohort's round and plans it: its clip (adaptive clipping's current C), its fixed
+ * denominator and, under DP, its noise split. `failure` says why the noise cannot be split (the round then
+ * fails before it trains).
  */
-export function planRound(a: {
-  id: number;
-  baseVersion: number;
+export function openRun(a: {
+  registry: Registry;
+  privacy: PrivacyPolicy;
   cfg: RoundConfig;
+  baseVersion: number;
   cohort: string[];
   eligible: number;
-  clipNorm: number;
   dp: RoundDp | undefined;
-  privacy: Pick<PrivacyPolicy, 'planRound'>;
-}): { plan: RoundPlan; failure?: string } {
+}): { run: RoundRun; adaptiveClip: boolean; failure?: string } {
+  const { cfg, cohort, dp } = a;
+  const sampling = describeSampling(cfg.cohort);
+  const id = a.registry.startRound({ baseVersion: a.baseVersion, sampling, cohort, config: cfg });
+  const clipper = a.privacy.adaptiveClipper();
   const plan: RoundPlan = {
-    id: a.id,
+    id,
     baseVersion: a.baseVersion,
-    cohortSize: a.cohort.length,
-    expectedClients: expectedClients(a.cfg.cohort, a.eligible, a.cohort.length),
-    clipNorm: a.clipNorm,
-    ...(a.dp ? { dp: a.dp } : {}),
+    cohortSize: cohort.length,
+    expectedClients: expectedClients(cfg.cohort, a.eligible, cohort.length),
+    clipNorm: clipper?.clipNorm ?? cfg.secureAggregation.clipNorm,
+    ...(dp ? { dp } : {}),
   };
+  const run = new RoundRun(plan, cohort);
   try {
-    if (a.dp) plan.dpPlan = a.privacy.planRound(a.dp, plan.clipNorm, plan.expectedClients);
-    return { plan };
+    if (dp) plan.dpPlan = a.privacy.planRound(dp, plan.clipNorm, plan.expectedClients);
+    return { run, adaptiveClip: clipper !== undefined };
   } catch (err) {
-    return { plan, failure: (err as Error).message };
+    return { run, adaptiveClip: clipper !== undefined, failure: (err as Error).message };
   }
 }
 
