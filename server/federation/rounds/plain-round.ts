@@ -59,7 +59,8 @@ export class PlainRound implements Round {
     this.deadline = Date.now() + ms;
     const { model, config, pool } = this.opts;
     const msg = roundStartMessage(this.id, model, config.training, this.deadline);
-    this.opts.onBytesDown?.(sendRoundStart(pool, this.opts.cohort, msg));
+    const bytes = sendRoundStart(pool, this.opts.cohort, msg); // sent whether or not anyone counts bytes
+    this.opts.onBytesDown?.(bytes);
     this.timer = setTimeout(() => this.close('deadline passed'), ms);
     this.apply(t);
   }

@@ -108,7 +108,8 @@ export class SecureRound implements Round {
     for (const id of cohort) this.expected.add(id);
     this.arm(t);
     const msg = roundStartMessage(roundId, model, config.training, this.deadline, this.info);
-    this.opts.onBytesDown?.(sendRoundStart(pool, cohort, msg));
+    const bytes = sendRoundStart(pool, cohort, msg); // sent whether or not anyone counts bytes
+    this.opts.onBytesDown?.(bytes);
     this.opts.onPhase?.(t.from, t.to);
   }
 
@@ -200,7 +201,8 @@ export class SecureRound implements Round {
   }
 
   private send(id: string, event: string, payload: object): void {
-    this.opts.onBytesDown?.(sendPacked(this.opts.pool, id, event, payload));
+    const bytes = sendPacked(this.opts.pool, id, event, payload);
+    this.opts.onBytesDown?.(bytes);
   }
 
   /** Closes the current phase (the SecAggServer enforces the threshold at each step) and opens the next. */
