@@ -101,7 +101,7 @@ export class RoundCoordinator extends EventEmitter {
   }
 
   status(): CoordinatorStatus {
-    const idle = { deadline: null, cohort: [], delivered: [], dropped: [] };
+    const idle = { deadline: null, cohort: [], delivered: [], dropped: [] }; // no round: nothing in flight
     return {
       phase: this.phase,
       paused: this.paused,
@@ -115,7 +115,6 @@ export class RoundCoordinator extends EventEmitter {
     };
   }
 
-  // --- lifecycle ------------------------------------------------------------
   start(): void {
     this.stopped = false;
     this.scheduleStart(0);
@@ -156,7 +155,6 @@ export class RoundCoordinator extends EventEmitter {
     return this.model;
   }
 
-  // --- client events --------------------------------------------------------
   clientReady(): void {
     this.emitStatus();
     this.scheduleStart(0);
@@ -195,7 +193,6 @@ export class RoundCoordinator extends EventEmitter {
     return ack;
   }
 
-  // --- scheduling -----------------------------------------------------------
   private eligible() {
     return this.pool.eligible((id) => this.registry.getClient(id)?.removed === 1);
   }
@@ -219,13 +216,12 @@ export class RoundCoordinator extends EventEmitter {
       this.emit('start-refused', { reason: gate.reason });
       return;
     }
-    const dp = gate.dp;
     this.fire('select');
     const cohort = selectCohort(eligible, this.cfg.cohort);
     const minCohort = minCohortSize(this.cfg);
     if (cohort.length < minCohort) {
       // Poisson sampling can draw too few. Under DP the draw still counts (conservatively) as a step.
-      if (dp) this.privacy.recordEmptyDraw(dp);
+      if (gate.dp) this.privacy.recordEmptyDraw(gate.dp);
       this.log.info({ drawn: cohort.length, needed: minCohort }, 'cohort draw too small; drawing again');
       this.fire('too-few');
       this.scheduleStart(redrawDelayMs(this.cfg));
@@ -233,7 +229,8 @@ export class RoundCoordinator extends EventEmitter {
     }
     const ids = cohort.map((c) => c.id);
     const base = { registry: this.registry, privacy: this.privacy, cfg: this.cfg, baseVersion: this.model.version };
-    const { run: active, adaptiveClip, failure } = openRun({ ...base, cohort: ids, eligible: eligible.length, dp });
+    const opened = openRun({ ...base, cohort: ids, eligible: eligible.length, dp: gate.dp });
+    const { run: active, adaptiveClip, failure } = opened;
     const id = active.plan.id;
     this.active = active;
     this.lastRoundId = id;
@@ -252,10 +249,10 @@ export class RoundCoordinator extends EventEmitter {
     if (round instanceof SecureRound) this.lastSecAgg = { n: ids.length, ...round.params };
     this.log.info({ roundId: id, cohort: ids.length, version: this.model.version, kind: round.kind }, 'round started');
     this.emit('round-started', { roundId: id, cohort: ids });
-    round.result.then(
-      (sum) => this.settle(active, sum),
-      (err: Error) => this.active === active && this.finish(RoundOutcome.Failed, err.message),
-    );
+    const ended = (err: Error) => this.active === active && this.finish(RoundOutcome.Failed, err.message);
+    round.result
+      .then((sum) => this.settle(active, sum), ended)
+      .catch((err: unknown) => this.log.error({ err, roundId: id }, 'ending the round failed'));
   }
 
   /** Hands the round's sum on (privacy step, guard, strategy, VersionStore) and ends the round. */
