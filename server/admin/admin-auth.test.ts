@@ -16,7 +16,7 @@ beforeAll(async () => {
   const revoked = s.registry.createToken('admin', 'revoked');
   s.registry.revokeToken(revoked.id);
   tokens.revokedAdmin = revoked.token;
-  // Looks like an admin token, was never issued.
+  // Looks like an admin token, but nobody issued it.
   tokens.forged = 'fa_' + 'A'.repeat(32);
 });
 

@@ -14,7 +14,7 @@ import { ClientPool } from '../client-pool';
 import { PHASE_TABLE } from './phase-table';
 import { PlainRound } from './plain-round';
 import { SecureRound } from './secure-round';
-import { RoundFailure, type Round, type RoundContext, type RoundSum } from './round';
+import { RoundFailure, type Round, type RoundContext, type RoundInput, type RoundSum } from './round';
 
 const D = 8;
 const CAP = 40; // every client's example count is under the cap, so weights are n/cap in secure mode
@@ -51,7 +51,7 @@ function connect(pool: ClientPool, getRound: () => Round, silent: ReadonlySet<st
   const secure = new Map<string, SecureClientRound>();
   // A refused honest message or a client error ends the round, so the test fails naming it (not by timing out).
   const fail = (id: string, why: string) => getRound().abort(`test client ${id}: ${why}`);
-  const reply = (id: string, input: Parameters<Round['handle']>[1]) =>
+  const reply = (id: string, input: RoundInput) =>
     queueMicrotask(() => {
       const ack = getRound().handle(id, input);
       if (!ack.ok) fail(id, `${ack.code}: ${ack.reason}`);
@@ -167,17 +167,20 @@ describe.each(['plain', 'secure'] as const)('a %s round through the Round interf
     connect(pool, () => round, new Set(IDS));
     round.start();
     const delta = new Uint8Array(4 * D);
-    const update = {
+    const update: RoundInput = {
       type: 'update',
       msg: { roundId: 7, modelVersion: 3, numExamples: 1, meanLoss: 0, steps: 1, delta },
     };
-    const advertise = (from: string) => ({ type: 'advertise', raw: packBinary({ type: 'advertise', round: 7, from }) });
+    const advertise = (from: string): RoundInput => ({
+      type: 'advertise',
+      raw: packBinary({ type: 'advertise', round: 7, from }),
+    });
     const [mine, other] = kind === 'plain' ? [update, advertise('c0')] : [advertise('c3'), update];
-    expect(round.handle('c0', other as Parameters<Round['handle']>[1])).toMatchObject({
+    expect(round.handle('c0', other)).toMatchObject({
       ok: false,
       code: 'stale_round',
     });
-    const stranger = round.handle('c3', mine as Parameters<Round['handle']>[1]);
+    const stranger = round.handle('c3', mine);
     expect(stranger).toMatchObject({ ok: false, code: 'not_selected' });
     round.abort('test done');
   });
