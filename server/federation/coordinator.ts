@@ -74,9 +74,8 @@ export class RoundCoordinator extends EventEmitter {
   }
 
   /**
-   * Listeners (metrics, console, evaluation) run inside round transitions; one that throws
-   * must not abort the transition half-way (rounds would stop being scheduled), so its
-   * error is logged and the round goes on. Committed state is already in SQLite by then.
+   * A listener (metrics, console, evaluation) that throws must not stop a transition half-way (rounds would stop
+   * being scheduled): its error is logged. Committed state is already in SQLite by then.
    */
   override emit(event: string | symbol, ...args: unknown[]): boolean {
     try {
@@ -256,9 +255,10 @@ export class RoundCoordinator extends EventEmitter {
   }
 
   /** Hands the round's sum on (privacy step, guard, strategy, VersionStore) and ends the round. */
-  private settle(a: RoundRun, sum: RoundSum): void {
+  private async settle(a: RoundRun, sum: RoundSum): Promise<void> {
     if (this.active !== a) return;
-    const out = settleRound({ ...this.owners, config: this.cfg }, a.plan, this.model, sum, a.traffic());
+    const out = await settleRound({ ...this.owners, config: this.cfg }, a.plan, this.model, sum, a.traffic());
+    if (this.active !== a) return;
     if (!out.ok) return this.finish(RoundOutcome.Failed, out.reason);
     this.model = out.model;
     this.emit('version', out.model.version);

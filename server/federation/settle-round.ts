@@ -30,13 +30,13 @@ export type Settled = { ok: true; model: GlobalModel; meanLoss: number | null } 
  * the survivor threshold, the aggregate guard, the averaging step (DP noise), the strategy step, one checkpoint +
  * registry transaction in the VersionStore, and the adaptive clip. Never throws: a failure is a reason.
  */
-export function settleRound(
+export async function settleRound(
   deps: SettleDeps,
   plan: RoundPlan,
   model: GlobalModel,
   sum: RoundSum,
   traffic: RoundTraffic,
-): Settled {
+): Promise<Settled> {
   const { privacy, config, log } = deps;
   const n = sum.survivors.length;
   let recordedZ: number | undefined;
@@ -60,7 +60,7 @@ export function settleRound(
         : sum.centredLossSum === undefined
           ? NaN
           : privacy.meanLoss(sum.centredLossSum, dpPlan, n, plan.expectedClients);
-    const next = commit(deps, plan, model, sum, traffic, meanLoss, recordedZ);
+    const next = await commit(deps, plan, model, sum, traffic, meanLoss, recordedZ);
     // Σ(b − ½) arrives centred; central DP: the clipper adds σ_b; distributed: the clients did.
     const u =
       sum.kind !== 'secure' || sum.centredBitSum === undefined
@@ -83,7 +83,7 @@ export function settleRound(
 }
 
 /** Strategy step on the aggregated sum, then checkpoint + optimiser state + registry rows in one commit. */
-function commit(
+async function commit(
   deps: SettleDeps,
   plan: RoundPlan,
   model: GlobalModel,
@@ -91,7 +91,7 @@ function commit(
   traffic: RoundTraffic,
   loss: number,
   recordedZ: number | undefined,
-): Settled {
+): Promise<Settled> {
   const { registry, strategy, privacy, versions, config } = deps;
   const survivors = sum.survivors;
   const ctx = { round: plan.id, survivors: survivors.length, expectedClients: plan.expectedClients };
@@ -101,7 +101,8 @@ function commit(
   const next = strategy.step(model.weights, update, ctx);
   const epsilon = plan.dp ? privacy.epsilon(plan.dp.delta) : (registry.getVersion(plan.baseVersion)?.epsilon ?? null);
   const meanLoss = Number.isFinite(loss) ? loss : null;
-  const committed = versions.commitRound(
+  // The round stays in Aggregate (no rollback, no new round) until its version is committed.
+  const committed = await versions.commitRound(
     plan.id,
     model,
     next,

@@ -1,34 +1,18 @@
 import { RoundPhase } from '../../../shared/protocol/phases';
 import type { Ack } from '../../../shared/protocol/messages';
 import { SECAGG_EVENTS, type SecAggRoundInfo } from '../../../shared/protocol/secagg-messages';
-import { SecAggServer, inThreadUnmasker, type Unmasker } from '../../../shared/secagg/server';
-import { planCost } from '../../../shared/secagg/unmask-plan';
-import { inThreadReconstructor, type Reconstructor } from '../../../shared/secagg/reconstruct-jobs';
+import { SecAggServer } from '../../../shared/secagg/server';
 import { Phase, type Result } from '../../../shared/secagg/messages';
 import { layoutForRound } from '../../../shared/protocol/round-layout';
-import { sharedUnmaskPool } from '../unmask-pool';
 import { roundStartMessage, sendPacked, sendRoundStart } from '../wire-out';
 import { deadlineMs, transition, type Transition } from './phase-table';
 import { RoundFailure, type ReceiveHook, type Round, type RoundContext, type RoundInput, type RoundSum } from './round';
 import { readSecureMessage } from './secure-inbox';
 import { decodeRoundSum } from './secure-sum';
+import { reconstructorFor, unmaskerFor } from './unmask-routing';
 import { secureRoundInfo, type SecureRoundFeatures } from './secure-setup';
 
 export type { ReceiveHook, SecureMessageKind } from './round';
-
-/** Above this much PRG output (words) the unmask runs on the worker pool; below it, a round trip costs more. */
-const PARALLEL_UNMASK_WORDS = 4_000_000;
-
-const unmaskerFor: Unmasker = (sumOfY, plan) =>
-  planCost(plan) * sumOfY.length >= PARALLEL_UNMASK_WORDS
-    ? sharedUnmaskPool().unmask(sumOfY, plan)
-    : inThreadUnmasker(sumOfY, plan);
-
-/** Reconstruction with large thresholds is ~6 ms per secret at t = 107: many of them go to the pool too. */
-const PARALLEL_RECONSTRUCT_JOBS = 64;
-
-const reconstructorFor: Reconstructor = (jobs) =>
-  jobs.length >= PARALLEL_RECONSTRUCT_JOBS ? sharedUnmaskPool().reconstruct(jobs) : inThreadReconstructor(jobs);
 
 export interface SecureRoundOptions extends RoundContext, SecureRoundFeatures {
   onReceive?: ReceiveHook;
