@@ -100,13 +100,12 @@ export class RoundCoordinator extends EventEmitter {
   }
 
   status(): CoordinatorStatus {
-    const idle = { deadline: null, cohort: [], delivered: [], dropped: [] }; // no round: nothing in flight
     return {
       phase: this.phase,
       paused: this.paused,
       roundId: this.active?.plan.id ?? this.lastRoundId,
       modelVersion: this.model.version,
-      ...(this.active?.view(this.phase) ?? idle),
+      ...(this.active?.view(this.phase) ?? { deadline: null, cohort: [], delivered: [], dropped: [] }),
       connectedClients: this.pool.size,
       eligibleClients: this.eligible().length,
       ...(this.cfg.privacy.enabled ? { privacy: this.privacy.status() } : {}),
