@@ -17,7 +17,7 @@ import { attachFederationSocket } from './federation/socket-server';
 import { ModelStore } from './federation/model-store';
 import { SessionGuard } from './security/session-guard';
 import type { RateLimitConfig } from './federation/rate-limit';
-import type { ReceiveHook } from './federation/secure-round';
+import type { ReceiveHook } from './federation/rounds/round';
 import type { Strategy } from './strategies/strategy';
 import { createStrategy } from './strategies/index';
 import { initWasmBackendForNode } from '../shared/tfjs/wasm-node';

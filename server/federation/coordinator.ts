@@ -2,70 +2,24 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { RoundOutcome, RoundPhase } from '../../shared/protocol/phases';
 import { type RoundConfig } from '../../shared/protocol/round-config';
-import {
-  EVENTS,
-  ErrorCodes,
-  type ErrorCode,
-  type Ack,
-  type RoundEnd,
-  type RoundStart,
-  type UpdateSubmit,
-} from '../../shared/protocol/messages';
-import { float32FromBytes } from '../../shared/protocol/binary';
+import { type Ack, type UpdateSubmit } from '../../shared/protocol/messages';
+import type { CoordinatorStatus } from '../../shared/protocol/admin';
 import type { Strategy } from '../strategies/strategy';
 import type { Registry } from '../registry/registry';
-import { type GlobalModel, configHash } from '../model/global-model';
+import type { GlobalModel } from '../model/global-model';
 import { ClientPool } from './client-pool';
-import { describeSampling, selectCohort } from './sampling';
-import { checkDelta } from './validate-update';
-import { checkSecureAggregate } from './aggregate-guard';
-import { plainAggregate, type PlainUpdate } from './plain-aggregate';
-import { SecureRound, type ReceiveHook, type SecureMessageKind, type SecureRoundResult } from './secure-round';
-import { PrivacyPolicy, type RoundDp } from './privacy-policy';
-import { coordinateRanges } from '../../shared/secagg/masked-vector-layout';
-import { encodingParamsForRound } from '../../shared/protocol/round-layout';
-import type { DpRoundPlan } from './dp-round';
+import { selectCohort } from './sampling';
+import { PrivacyPolicy } from './privacy-policy';
 import { VersionStore } from './version-store';
-import type { CoordinatorStatus } from '../../shared/protocol/admin';
+import { recordRoundEnd, settleRound, type SettleDeps } from './settle-round';
+import { RoundRun, minCohortSize, openRun, redrawDelayMs } from './round-run';
+import { roundEndMessage, sendRoundEnd } from './wire-out';
+import { transition, type RoundEvent } from './rounds/phase-table';
+import { launchRound } from './rounds/create-round';
+import { SecureRound } from './rounds/secure-round';
+import { noRoundAck, type ReceiveHook, type RoundInput, type RoundSum, type SecureMessageKind } from './rounds/round';
 export type { CoordinatorStatus } from '../../shared/protocol/admin';
-
-interface ActiveRound {
-  id: number;
-  baseVersion: number;
-  cohort: Set<string>;
-  dropped: Set<string>;
-  delivered: Map<string, PlainUpdate>;
-  startedAt: number;
-  deadline: number;
-  bytesUp: number;
-  bytesDown: number;
-  phaseStartedAt: number;
-  /** Set in secure-aggregation mode; the plain `delivered` map then stays empty. */
-  secure?: SecureRound;
-  /** DP-FedAvg's fixed denominator: q·N under Poisson sampling, K for a fixed cohort. */
-  expectedClients: number;
-  /** Set when the round runs under differential privacy (with the DP wrapper it started with). */
-  dp?: RoundDp;
-  /** The clip clients use this round (adaptive clipping moves it between rounds). */
-  clipNorm: number;
-  /** Under DP: how z is split between the delta, the clip bit and the loss, and who adds the noise. */
-  dpPlan?: DpRoundPlan;
-  /** Under DP: the multiplier recorded for this round once its noised sum was unmasked. */
-  recordedZ?: number;
-}
-
-export interface RoundEndedEvent {
-  roundId: number;
-  outcome: RoundOutcome;
-  reason?: string;
-  newVersion?: number;
-  survivors: number;
-  dropouts: number;
-  durationMs: number;
-  meanLoss: number | null;
-  bytesUp: number;
-  bytesDown: number;
-}
+export type { RoundEndedEvent } from './rounds/round';
 
 export interface CoordinatorOptions {
   registry: Registry;
@@ -79,15 +33,14 @@ export interface CoordinatorOptions {
 }
 
 /**
- * The round state machine (plain mode): Idle → Select → Train → Aggregate → Idle.
- * Each active phase has a deadline; a round commits a new global version only
- * with at least `minSurvivors` valid updates, and otherwise fails cleanly
- * leaving the global model untouched.
+ * Schedules rounds: waits for enough eligible clients and the privacy budget, draws a cohort, starts a
+ * PlainRound or SecureRound (rounds/), routes client messages to it, and hands its sum on (settle-round.ts:
+ * PrivacyPolicy, strategy, VersionStore). Phases move only through the phase table (rounds/phase-table.ts);
+ * a round that fails, at any phase, leaves the global model untouched.
  */
 export class RoundCoordinator extends EventEmitter {
   readonly pool: ClientPool;
   private readonly registry: Registry;
-  private readonly strategy: Strategy;
   /** Budget gate, DP wrapper, adaptive clipper and per-round noise plan. */
   private readonly privacy: PrivacyPolicy;
   /** Checkpoints, optimiser state, registry rows, rollback and retention. */
@@ -95,35 +48,34 @@ export class RoundCoordinator extends EventEmitter {
   private readonly log: Logger;
   private cfg: RoundConfig;
   private model: GlobalModel;
-  private phase = RoundPhase.Idle;
+  /** The scheduler's phase (Idle or Select) while no round object holds one. */
+  private ownPhase = RoundPhase.Idle;
   private paused = false;
   private stopped = false;
-  private round?: ActiveRound;
+  private active?: RoundRun;
   private lastRoundId = 0;
-  private timer?: NodeJS.Timeout;
   private startTimer?: NodeJS.Timeout;
-  private readonly onSecureReceive?: ReceiveHook;
+  private readonly onSecureReceive: ReceiveHook | undefined;
   private lastSecAgg?: CoordinatorStatus['secagg'];
+  /** Who a round's sum is handed to (settle-round.ts). */
+  private readonly owners: Omit<SettleDeps, 'config'>;
 
   constructor(opts: CoordinatorOptions) {
     super();
-    if (opts.onSecureReceive) this.onSecureReceive = opts.onSecureReceive;
-    this.registry = opts.registry;
-    this.strategy = opts.strategy;
-    this.cfg = opts.config;
-    this.model = opts.model;
-    this.privacy = new PrivacyPolicy(this.registry, this.strategy, this.cfg);
+    const { registry, strategy } = opts;
+    ({ registry: this.registry, config: this.cfg, model: this.model, onSecureReceive: this.onSecureReceive } = opts);
+    this.privacy = new PrivacyPolicy(registry, strategy, this.cfg);
     // The optimiser state (FedAdam's moments) that produced the current version survives restarts.
-    this.versions = new VersionStore(this.registry, this.strategy);
+    this.versions = new VersionStore(registry, strategy);
     this.versions.restoreStrategy(this.model.version);
     this.log = opts.log.child({ component: 'coordinator' });
     this.pool = opts.pool ?? new ClientPool();
+    this.owners = { registry, strategy, privacy: this.privacy, versions: this.versions, log: this.log };
   }
 
   /**
-   * Listeners (metrics, console, evaluation) run inside round transitions; one that throws
-   * must not abort the transition half-way (rounds would stop being scheduled), so its
-   * error is logged and the round goes on. Committed state is already in SQLite by then.
+   * A listener (metrics, console, evaluation) that throws must not stop a transition half-way (rounds would stop
+   * being scheduled): its error is logged. Committed state is already in SQLite by then.
    */
   override emit(event: string | symbol, ...args: unknown[]): boolean {
     try {
@@ -142,17 +94,18 @@ export class RoundCoordinator extends EventEmitter {
     return this.cfg;
   }
 
+  /** One phase at a time: the running round's, else the scheduler's own. */
+  get phase(): RoundPhase {
+    return this.active?.round?.phase ?? this.ownPhase;
+  }
+
   status(): CoordinatorStatus {
-    const r = this.round;
     return {
       phase: this.phase,
       paused: this.paused,
-      roundId: r?.id ?? this.lastRoundId,
+      roundId: this.active?.plan.id ?? this.lastRoundId,
       modelVersion: this.model.version,
-      deadline: r && this.phase !== RoundPhase.Idle ? (r.secure?.deadline ?? r.deadline) : null,
-      cohort: r ? [...r.cohort] : [],
-      delivered: r ? (r.secure ? r.secure.survivors : [...r.delivered.keys()]) : [],
-      dropped: r ? [...r.dropped] : [],
+      ...(this.active?.view(this.phase) ?? { deadline: null, cohort: [], delivered: [], dropped: [] }),
       connectedClients: this.pool.size,
       eligibleClients: this.eligible().length,
       ...(this.cfg.privacy.enabled ? { privacy: this.privacy.status() } : {}),
@@ -160,7 +113,6 @@ export class RoundCoordinator extends EventEmitter {
     };
   }
 
-  // --- lifecycle ------------------------------------------------------------
   start(): void {
     this.stopped = false;
     this.scheduleStart(0);
@@ -168,9 +120,8 @@ export class RoundCoordinator extends EventEmitter {
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.timer);
     clearTimeout(this.startTimer);
-    this.round?.secure?.abort('server stopping');
+    this.active?.round?.abort('server stopping');
   }
 
   pause(): void {
@@ -202,91 +153,44 @@ export class RoundCoordinator extends EventEmitter {
     return this.model;
   }
 
-  // --- client events --------------------------------------------------------
   clientReady(): void {
     this.emitStatus();
     this.scheduleStart(0);
   }
 
   clientDisconnected(id: string): void {
-    const r = this.round;
-    if (r?.secure && r.cohort.has(id)) {
-      r.dropped.add(id);
-      r.secure.clientDisconnected(id);
-    } else if (r && r.cohort.has(id) && !r.delivered.has(id) && this.phase === RoundPhase.Train) {
-      r.dropped.add(id);
-      this.log.info({ roundId: r.id, clientId: id }, 'cohort member dropped out');
-      this.maybeCloseTrain();
-    }
+    this.active?.round?.clientDisconnected(id);
     this.emitStatus();
   }
 
-  /** Validates and records a client's delta. Never throws: bad input gets a reason. */
+  /** A plain-mode delta (schema-checked by the transport). Never throws: bad input gets a reason. */
   submitUpdate(clientId: string, msg: UpdateSubmit, wireBytes: number): Ack {
-    const r = this.round;
-    const reject = (code: ErrorCode, reason: string): Ack => {
-      this.log.warn({ clientId, roundId: msg.roundId, code, reason }, 'update rejected');
-      this.emit('rejected', { clientId, code, reason });
-      return { ok: false, code, reason };
-    };
-    if (r?.secure) {
-      return reject(
-        ErrorCodes.staleRound,
-        `round ${r.id} uses secure aggregation: send a masked input, not a plain delta`,
-      );
-    }
-    if (!r || this.phase !== RoundPhase.Train || msg.roundId !== r.id) {
-      return reject(
-        ErrorCodes.staleRound,
-        `round ${msg.roundId} is not accepting updates (current round ${r?.id ?? this.lastRoundId}, phase ${this.phase})`,
-      );
-    }
-    if (!r.cohort.has(clientId)) return reject(ErrorCodes.notSelected, `client is not in the cohort of round ${r.id}`);
-    if (r.delivered.has(clientId))
-      return reject(ErrorCodes.duplicate, `an update for round ${r.id} was already accepted from this client`);
-    if (msg.modelVersion !== r.baseVersion) {
-      return reject(
-        ErrorCodes.wrongVersion,
-        `update is based on v${msg.modelVersion}, round ${r.id} trains v${r.baseVersion}`,
-      );
-    }
-    let delta: Float32Array;
-    try {
-      delta = float32FromBytes(msg.delta);
-    } catch (err) {
-      return reject(ErrorCodes.wrongLength, (err as Error).message);
-    }
-    const check = checkDelta(delta, this.model.layout.totalSize, this.cfg.maxUpdateNorm);
-    if (!check.ok) return reject(check.code, check.reason);
-    r.delivered.set(clientId, { delta, numExamples: msg.numExamples, meanLoss: msg.meanLoss });
-    r.bytesUp += wireBytes;
-    this.registry.markDelivered(r.id, clientId, msg.numExamples, msg.meanLoss);
-    this.emitStatus();
-    this.maybeCloseTrain();
-    return { ok: true };
+    return this.deliver(clientId, { type: 'update', msg }, wireBytes);
   }
 
-  /** A SecAgg+ message from a client; validated and applied by the round's SecureRound. */
+  /** A SecAgg+ message; validated and applied by the round's SecureRound. */
   secureMessage(clientId: string, kind: SecureMessageKind, raw: unknown, wireBytes: number): Ack {
-    const r = this.round;
-    if (!r?.secure) {
-      const reason = `no secure-aggregation round is running (message for round ${(raw as { round?: unknown })?.round ?? '?'})`;
-      this.emit('rejected', { clientId, code: ErrorCodes.staleRound, reason });
-      return { ok: false, code: ErrorCodes.staleRound, reason };
-    }
-    if (!r.cohort.has(clientId))
-      return { ok: false, code: ErrorCodes.notSelected, reason: `client is not in the cohort of round ${r.id}` };
-    const ack = r.secure.handle(clientId, kind, raw);
-    if (ack.ok) r.bytesUp += wireBytes;
-    else this.emit('rejected', { clientId, code: ack.code, reason: ack.reason });
-    return ack;
+    return this.deliver(clientId, { type: kind, raw }, wireBytes);
   }
 
   noteBytesDown(bytes: number): void {
-    if (this.round) this.round.bytesDown += bytes;
+    if (this.active) this.active.bytesDown += bytes;
   }
 
-  // --- the state machine ----------------------------------------------------
+  private deliver(clientId: string, input: RoundInput, wireBytes: number): Ack {
+    const a = this.active;
+    const ack = a?.round ? a.round.handle(clientId, input) : noRoundAck(input, this.lastRoundId, this.phase);
+    if (ack.ok) {
+      a!.bytesUp += wireBytes;
+      if (input.type === 'update') this.emitStatus();
+      return ack;
+    }
+    if (input.type === 'update')
+      this.log.warn({ clientId, roundId: input.msg.roundId, code: ack.code, reason: ack.reason }, 'update rejected');
+    this.emit('rejected', { clientId, code: ack.code, reason: ack.reason });
+    return ack;
+  }
+
   private eligible() {
     return this.pool.eligible((id) => this.registry.getClient(id)?.removed === 1);
   }
@@ -310,323 +214,83 @@ export class RoundCoordinator extends EventEmitter {
       this.emit('start-refused', { reason: gate.reason });
       return;
     }
-    const dp = gate.dp;
-    this.setPhase(RoundPhase.Select);
+    this.fire('select');
     const cohort = selectCohort(eligible, this.cfg.cohort);
-    const minCohort = Math.max(this.cfg.minSurvivors, this.cfg.secureAggregation.enabled ? 3 : 1);
+    const minCohort = minCohortSize(this.cfg);
     if (cohort.length < minCohort) {
       // Poisson sampling can draw too few. Under DP the draw still counts (conservatively) as a step.
-      if (dp) this.privacy.recordEmptyDraw(dp);
+      if (gate.dp) this.privacy.recordEmptyDraw(gate.dp);
       this.log.info({ drawn: cohort.length, needed: minCohort }, 'cohort draw too small; drawing again');
-      this.setPhase(RoundPhase.Idle);
-      this.scheduleStart(Math.max(500, this.cfg.roundIntervalMs));
+      this.fire('too-few');
+      this.scheduleStart(redrawDelayMs(this.cfg));
       return;
     }
     const ids = cohort.map((c) => c.id);
-    const id = this.registry.startRound({
-      baseVersion: this.model.version,
-      sampling: describeSampling(this.cfg.cohort),
-      cohort: ids,
-      config: this.cfg,
-    });
-    const now = Date.now();
-    const round: ActiveRound = {
-      id,
-      baseVersion: this.model.version,
-      cohort: new Set(ids),
-      dropped: new Set(),
-      delivered: new Map(),
-      startedAt: now,
-      deadline: now + this.cfg.trainDeadlineMs,
-      bytesUp: 0,
-      bytesDown: 0,
-      phaseStartedAt: now,
-      expectedClients: this.cfg.cohort.mode === 'poisson' ? this.cfg.cohort.rate * eligible.length : ids.length,
-      ...(dp ? { dp } : {}),
-      clipNorm: this.cfg.secureAggregation.clipNorm,
-    };
-    const clipper = this.privacy.adaptiveClipper();
-    if (clipper) round.clipNorm = clipper.clipNorm;
-    if (dp) {
-      try {
-        round.dpPlan = this.privacy.planRound(dp, round.clipNorm, round.expectedClients);
-      } catch (err) {
-        this.setPhase(RoundPhase.Aggregate);
-        this.round = round;
-        this.finish(RoundOutcome.Failed, (err as Error).message);
-        return;
-      }
-    }
-    this.round = round;
+    const base = { registry: this.registry, privacy: this.privacy, cfg: this.cfg, baseVersion: this.model.version };
+    const opened = openRun({ ...base, cohort: ids, eligible: eligible.length, dp: gate.dp });
+    const { run: active, adaptiveClip, failure } = opened;
+    const id = active.plan.id;
+    this.active = active;
     this.lastRoundId = id;
-    if (this.cfg.secureAggregation.enabled) {
-      try {
-        round.secure = new SecureRound({
-          roundId: id,
-          cohort: ids,
-          d: this.model.layout.totalSize,
-          config: this.cfg,
-          pool: this.pool,
-          log: this.log,
-          clipNorm: round.clipNorm,
-          ...(clipper ? { reportUnclipped: true } : {}),
-          // Under DP: uniform weights (numExamples stays on the device) and the loss only when it is budgeted.
-          ...(dp ? { uniformWeights: true } : {}),
-          ...(!dp || round.dpPlan?.lossNoiseStd !== undefined ? { reportLoss: true } : {}),
-          ...(this.onSecureReceive ? { onReceive: this.onSecureReceive } : {}),
-          onBytesDown: (b) => (round.bytesDown += b),
-          onPhase: (phase) => this.setPhase(phase),
-          // Distributed DP: each of the q·N expected clients adds its 1/(q·N) share of every variance.
-          ...(round.dpPlan?.client ?? {}),
-        });
-        this.lastSecAgg = { n: ids.length, ...round.secure.params };
-      } catch (err) {
-        this.setPhase(RoundPhase.Aggregate);
-        this.finish(RoundOutcome.Failed, `secure aggregation cannot run: ${(err as Error).message}`);
-        return;
-      }
-    }
-    const msg: RoundStart = {
-      roundId: id,
-      modelVersion: this.model.version,
-      modelHash: this.model.hash,
-      layoutHash: this.model.layout.hash,
-      training: this.cfg.training,
-      deadline: round.secure ? round.secure.deadline : round.deadline,
-      ...(round.secure ? { secagg: round.secure.info } : {}),
-    };
-    const size = JSON.stringify(msg).length;
-    for (const c of cohort) {
-      c.send(EVENTS.roundStart, msg);
-      round.bytesDown += size;
-    }
-    this.log.info(
-      { roundId: id, cohort: ids.length, version: this.model.version, secure: Boolean(round.secure) },
-      'round started',
+    if (failure !== undefined) return this.finish(RoundOutcome.Failed, failure); // never trained: Select → Idle
+    const ctx = { roundId: id, cohort: ids, model: this.model, config: this.cfg, pool: this.pool, log: this.log };
+    const round = launchRound(
+      active,
+      { ...ctx, onPhase: (from) => this.onPhase(from), onBytesDown: (b) => (active.bytesDown += b) },
+      {
+        adaptiveClip,
+        onReceive: this.onSecureReceive,
+        onDelivered: (clientId, u) => this.registry.markDelivered(id, clientId, u.numExamples, u.meanLoss),
+      },
     );
+    if (typeof round === 'string') return this.finish(RoundOutcome.Failed, round);
+    if (round instanceof SecureRound) this.lastSecAgg = { n: ids.length, ...round.params };
+    this.log.info({ roundId: id, cohort: ids.length, version: this.model.version, kind: round.kind }, 'round started');
     this.emit('round-started', { roundId: id, cohort: ids });
-    if (round.secure) {
-      this.setPhase(RoundPhase.AdvertiseKeys);
-      const secure = round.secure;
-      secure.result.then(
-        (res) => this.closeSecure(round, res),
-        (err: Error) => {
-          if (this.round !== round) return;
-          this.setPhase(RoundPhase.Aggregate);
-          this.finish(RoundOutcome.Failed, `secure aggregation failed: ${err.message}`);
-        },
-      );
-      return;
-    }
-    this.setPhase(RoundPhase.Train);
-    this.timer = setTimeout(() => this.closeTrain('deadline passed'), this.cfg.trainDeadlineMs);
+    const ended = (err: Error) => this.active === active && this.finish(RoundOutcome.Failed, err.message);
+    round.result
+      .then((sum) => this.settle(active, sum), ended)
+      .catch((err: unknown) => this.log.error({ err, roundId: id }, 'ending the round failed'));
   }
 
-  private closeSecure(r: ActiveRound, res: SecureRoundResult): void {
-    if (this.round !== r) return;
-    this.setPhase(RoundPhase.Aggregate);
-    for (const id of res.dropped) r.dropped.add(id);
-    for (const id of r.cohort) if (!res.survivors.includes(id)) r.dropped.add(id);
-    // A noised sum was unmasked: it counts as a step even if the round fails from here on.
-    // Distributed DP: the noise actually in the sum depends on how many clients survived.
-    if (r.dp && r.dpPlan && r.recordedZ === undefined) {
-      r.recordedZ = this.privacy.recordUnmasked(r.dp, r.dpPlan, res.survivors.length);
-      this.log.info({ roundId: r.id, survivors: res.survivors.length, z: r.recordedZ }, 'privacy step recorded');
-    }
-    if (res.survivors.length < this.cfg.minSurvivors) {
-      this.finish(
-        RoundOutcome.Failed,
-        `${res.survivors.length} of ${r.cohort.size} survived; at least ${this.cfg.minSurvivors} needed`,
-      );
-      return;
-    }
-    // The server sees only the sum: check its bounds before it can become a version (aggregate-guard.ts).
-    const info = r.secure!.info;
-    const guard = checkSecureAggregate({
-      weightedSum: res.weightedSum,
-      weightSum: res.weightSum,
-      survivors: res.survivors.length,
-      clipNorm: info.clipNorm,
-      bits: info.bits,
-      deltaRange: coordinateRanges(encodingParamsForRound(info)).delta.hi,
-      weightCap: info.weightCap,
-      ...(info.clientNoiseStd ? { clientNoiseStd: info.clientNoiseStd } : {}),
-    });
-    if (!guard.ok) {
-      this.finish(RoundOutcome.Failed, `aggregate rejected: ${guard.reason}`);
-      return;
-    }
-    try {
-      const plan = r.dpPlan;
-      const central = plan?.mode === 'central';
-      const meanLoss =
-        res.centredLossSum === undefined
-          ? NaN
-          : this.privacy.meanLoss(res.centredLossSum, plan, res.survivors.length, r.expectedClients);
-      this.commit(
-        r,
-        { weightedSum: res.weightedSum, weightSum: res.weightSum, survivors: res.survivors, meanLoss, examples: null },
-        performance.now() - res.unmaskMs,
-      );
-      // Σ(b − ½) arrives centred; central DP: the clipper adds σ_b; distributed: the clients did.
-      const u =
-        res.centredBitSum === undefined
-          ? undefined
-          : this.privacy.updateClip(res.centredBitSum, r.expectedClients, central ? plan!.bitNoiseStd! : 0);
-      if (u)
-        this.log.info(
-          { roundId: r.id, unclippedFraction: u.unclippedFraction, from: u.previousClipNorm, to: u.clipNorm },
-          'adaptive clip updated',
-        );
-    } catch (err) {
-      this.log.error({ err, roundId: r.id }, 'aggregation failed');
-      this.finish(RoundOutcome.Failed, `aggregation failed: ${(err as Error).message}`);
-    }
+  /** Hands the round's sum on (privacy step, guard, strategy, VersionStore) and ends the round. */
+  private async settle(a: RoundRun, sum: RoundSum): Promise<void> {
+    if (this.active !== a) return;
+    const out = await settleRound({ ...this.owners, config: this.cfg }, a.plan, this.model, sum, a.traffic());
+    if (this.active !== a) return;
+    if (!out.ok) return this.finish(RoundOutcome.Failed, out.reason);
+    this.model = out.model;
+    this.emit('version', out.model.version);
+    this.finish(RoundOutcome.Committed, undefined, out.model.version, out.meanLoss);
   }
 
-  private maybeCloseTrain(): void {
-    const r = this.round;
-    if (!r || this.phase !== RoundPhase.Train) return;
-    if (r.delivered.size + r.dropped.size >= r.cohort.size)
-      this.closeTrain(r.dropped.size ? 'all survivors delivered' : 'all delivered');
-  }
-
-  private closeTrain(why: string): void {
-    const r = this.round;
-    if (!r || this.phase !== RoundPhase.Train) return;
-    clearTimeout(this.timer);
-    this.setPhase(RoundPhase.Aggregate);
-    const survivors = [...r.delivered.keys()];
-    for (const id of r.cohort) if (!r.delivered.has(id)) r.dropped.add(id);
-    if (survivors.length < this.cfg.minSurvivors) {
-      this.finish(
-        RoundOutcome.Failed,
-        `${survivors.length} of ${r.cohort.size} delivered (${why}); at least ${this.cfg.minSurvivors} needed`,
-      );
-      return;
-    }
-    try {
-      this.aggregate(r, survivors);
-    } catch (err) {
-      this.log.error({ err, roundId: r.id }, 'aggregation failed');
-      this.finish(RoundOutcome.Failed, `aggregation failed: ${(err as Error).message}`);
-    }
-  }
-
-  /** Plain mode: the (capped, or robust) weighted sum of the delivered deltas (plain-aggregate.ts). */
-  private aggregate(r: ActiveRound, survivors: string[]): void {
-    const t0 = performance.now();
-    const agg = plainAggregate(
-      survivors.map((id) => r.delivered.get(id)!),
-      this.model.layout.totalSize,
-      this.cfg,
-    );
-    this.commit(r, { ...agg, survivors }, t0);
-  }
-
-  /** Strategy step on the aggregated sum, checkpoint, and one registry transaction. */
-  private commit(
-    r: ActiveRound,
-    agg: {
-      weightedSum: Float32Array;
-      weightSum: number;
-      survivors: string[];
-      meanLoss: number;
-      examples: number | null;
-    },
-    /** When aggregation began (plain: summing deltas; secure: unmasking), for the round's aggregate_ms. */
-    t0 = performance.now(),
-  ): void {
-    const { weightedSum, weightSum, survivors } = agg;
-    const ctx = { round: r.id, survivors: survivors.length, expectedClients: r.expectedClients };
-    // Under DP the average gets N(0, (z·C)²) noise on the sum and the fixed denominator.
-    // (Distributed DP: the clients already added the noise; the server keeps the fixed denominator.)
-    const averager = this.privacy.averager(r.dp, r.dpPlan);
-    const update = averager.average({ weightedSum, weightSum }, ctx);
-    const next = this.strategy.step(this.model.weights, update, ctx);
-    const epsilon = r.dp
-      ? this.privacy.epsilon(r.dp.delta)
-      : (this.registry.getVersion(r.baseVersion)?.epsilon ?? null);
-    const meanLoss = Number.isFinite(agg.meanLoss) ? agg.meanLoss : null;
-    const aggregateMs = performance.now() - t0;
-    this.model = this.versions.commitRound(
-      r.id,
-      this.model,
-      next,
-      {
-        parent: r.baseVersion,
-        round_id: r.id,
-        participants: r.cohort.size,
-        survivors: survivors.length,
-        examples: agg.examples ?? 0,
-        mean_loss: meanLoss,
-        config_hash: configHash(this.cfg),
-        epsilon,
-        clip_norm: r.secure ? r.clipNorm : null,
-        noise_multiplier: r.recordedZ ?? r.dp?.z ?? null,
-      },
-      {
-        survivors: survivors.length,
-        dropouts: r.dropped.size,
-        meanLoss,
-        bytesUp: r.bytesUp,
-        bytesDown: r.bytesDown,
-        aggregateMs,
-      },
-      survivors,
-    );
-    const version = this.model.version;
-    this.emit('version', version);
-    this.finish(RoundOutcome.Committed, undefined, version, meanLoss);
-  }
-
+  /** Ends the round through the table (`commit` from Aggregate, `fail` from any active phase), then reschedules. */
   private finish(outcome: RoundOutcome, reason?: string, newVersion?: number, meanLoss: number | null = null): void {
-    const r = this.round!;
-    if (outcome !== RoundOutcome.Committed) {
-      this.registry.failRound(r.id, RoundOutcome.Failed, reason ?? 'failed', {
-        survivors: r.secure ? r.secure.survivors.length : r.delivered.size,
-        dropouts: r.dropped.size,
-        bytesUp: r.bytesUp,
-        bytesDown: r.bytesDown,
-      });
-      this.log.warn({ roundId: r.id, reason }, 'round failed; global model unchanged');
-    } else {
-      this.log.info({ roundId: r.id, newVersion, survivors: r.delivered.size }, 'round committed');
-    }
-    const end: RoundEnd = {
-      roundId: r.id,
-      outcome,
-      ...(reason ? { reason } : {}),
-      ...(newVersion !== undefined ? { newVersion } : {}),
-    };
-    for (const id of r.cohort) this.pool.get(id)?.send(EVENTS.roundEnd, end);
-    const event: RoundEndedEvent = {
-      roundId: r.id,
-      outcome,
-      ...(reason ? { reason } : {}),
-      ...(newVersion !== undefined ? { newVersion } : {}),
-      survivors: r.secure ? r.secure.survivors.length : r.delivered.size,
-      dropouts: r.dropped.size,
-      durationMs: Date.now() - r.startedAt,
-      meanLoss,
-      bytesUp: r.bytesUp,
-      bytesDown: r.bytesDown,
-    };
-    this.setPhase(RoundPhase.Idle); // records the last phase's duration while the round is still known
-    this.round = undefined;
+    const a = this.active!;
+    recordRoundEnd(this.owners, a, outcome, reason, newVersion);
+    sendRoundEnd(this.pool, a.cohort, roundEndMessage(a.plan.id, outcome, reason, newVersion));
+    const event = a.ended(outcome, reason, newVersion, meanLoss);
+    // The scheduler takes the phase back from the round: a round that failed itself is Idle already,
+    // otherwise the table takes it there (`commit` from Aggregate, `fail` from any active phase).
+    this.ownPhase = this.phase;
+    delete a.round;
+    if (this.ownPhase !== RoundPhase.Idle) this.fire(outcome === RoundOutcome.Committed ? 'commit' : 'fail');
+    this.active = undefined;
     this.emitStatus();
     this.emit('round-ended', event);
     this.scheduleStart(this.cfg.roundIntervalMs);
   }
 
-  private setPhase(phase: RoundPhase): void {
-    const prev = this.phase;
-    this.phase = phase;
-    if (this.round) {
-      const now = Date.now();
-      this.emit('phase-duration', { phase: prev, ms: now - this.round.phaseStartedAt });
-      this.round.phaseStartedAt = now;
-    }
+  /** A scheduler-side transition: starting to select, a draw too small, or the end of a round. */
+  private fire(event: RoundEvent): void {
+    const t = transition(this.phase, event);
+    this.ownPhase = t.to;
+    this.onPhase(t.from);
+  }
+
+  /** Every transition: the finished phase's duration (metrics) and a status push. */
+  private onPhase(from: RoundPhase): void {
+    if (this.active) this.emit('phase-duration', { phase: from, ms: this.active.lap() });
     this.emitStatus();
   }
 

@@ -6,7 +6,7 @@ import { loadVersion } from '../model/global-model';
 import { NodeFederatedClient } from './node-client';
 import { clientShards, federationFixture, startTestServer, type TestServer } from './test-harness';
 import type { RoundEndedEvent } from './coordinator';
-import type { SecureMessageKind } from './secure-round';
+import type { SecureMessageKind } from './rounds/round';
 
 const { servers, clients } = federationFixture();
 

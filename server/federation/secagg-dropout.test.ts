@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { RoundConfigSchema } from '../../shared/protocol/round-config';
 import { simulateDropoutRounds } from '../../shared/secagg/dropout-sim';
-import { SecureRound } from './secure-round';
+import { SecureRound } from './rounds/secure-round';
 import { ClientPool } from './client-pool';
+
+const fourParamModel = { version: 0, hash: 'h', layout: { hash: 'l', totalSize: 4 } };
 
 /** The (k, t) the server announces for a cohort of n under the default config. */
 function serverParams(n: number): { k: number; t: number } {
@@ -13,12 +15,11 @@ function serverParams(n: number): { k: number; t: number } {
     secureAggregation: { bits: 16 },
   });
   const cohort = Array.from({ length: n }, (_, i) => `client-${String(i).padStart(5, '0')}`);
-  // vectorLength is what the constructor took before the masked-vector layout; d is what it takes now.
+  // A 4-parameter model: the round builds its masked-vector layout from the model's size.
   const opts = {
     roundId: 1,
     cohort,
-    d: 4,
-    vectorLength: 5,
+    model: fourParamModel,
     config,
     pool: new ClientPool(),
     log: pino({ level: 'silent' }),
@@ -51,7 +52,7 @@ describe('SecAgg+ rosters survive real dropout rates (finding 1)', () => {
       const r = new SecureRound({
         roundId: 1,
         cohort,
-        d: 4,
+        model: fourParamModel,
         config,
         pool: new ClientPool(),
         log: pino({ level: 'silent' }),

@@ -3,7 +3,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { SECAGG_EVENTS } from '../../shared/protocol/secagg-messages';
-import type { SecureMessageKind } from './secure-round';
+import type { SecureMessageKind } from './rounds/round';
 import {
   ClientReadySchema,
   EVENTS,

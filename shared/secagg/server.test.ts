@@ -181,3 +181,38 @@ describe('SecAggClient refusals', () => {
     ).rejects.toThrow(/stale_round/);
   });
 });
+
+describe('SecAggServer lifecycle (the server round takes its phase from here)', () => {
+  it('refuses unmask responses once finish() has begun removing masks, and a second finish()', async () => {
+    const { server, clients, req } = await setup();
+    const responses = new Map(req!.survivors.map((id) => [id, clients.get(id)!.unmask(req!)]));
+    for (const [id, m] of responses) expectOk(server.onUnmask(id, m));
+    rejected(server.onUnmask('c0', responses.get('c0')!), 'duplicate');
+    const finishing = server.finish();
+    expect(server.unmasking).toBe(true);
+    expect(rejected(server.onUnmask('c0', responses.get('c0')!), 'wrong_phase')).toMatch(/after unmasking began/);
+    await expect(server.finish()).rejects.toThrow(SecAggError);
+    const out = await finishing;
+    expect(server.phase).toBe(Phase.Done);
+    expect([...out.sum.slice(0, 4)]).toEqual([9, 9, 9, 9]); // nine survivors, each input all ones
+  });
+
+  it('abort() fails the round: later messages and coordinator calls are refused', async () => {
+    const { server, clients } = await setup(1, Phase.AdvertiseKeys);
+    server.abort();
+    expect(server.phase).toBe(Phase.Failed);
+    expect(() => server.closeAdvertise()).toThrow(SecAggError);
+    const fresh = new SecAggClient({ id: 'c0', round: 1, sessionId: SESSION, threshold: 3, vectorLength: L });
+    rejected(server.onAdvertise('c0', fresh.advertise()), 'wrong_phase');
+    expect(clients.size).toBe(ids.length);
+  });
+
+  it('abort() while unmasking makes finish() fail instead of returning a sum', async () => {
+    const { server, clients, req } = await setup();
+    for (const id of req!.survivors) expectOk(server.onUnmask(id, clients.get(id)!.unmask(req!)));
+    const finishing = server.finish();
+    server.abort();
+    await expect(finishing).rejects.toThrow(/aborted while unmasking/);
+    expect(server.phase).toBe(Phase.Failed);
+  });
+});

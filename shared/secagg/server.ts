@@ -97,6 +97,8 @@ export class SecAggServer {
   private responded = new Set<string>();
   private selfShares = new Map<string, Uint8Array[]>();
   private keyShares = new Map<string, Uint8Array[]>();
+  /** finish() is removing the masks: the shares it reads must not change any more. */
+  private finishing = false;
 
   constructor(opts: SecAggServerOptions) {
     const n = opts.clients.length;
@@ -122,6 +124,11 @@ export class SecAggServer {
 
   get phase(): Phase {
     return this._phase;
+  }
+
+  /** In the Unmask phase: whether finish() has begun removing the masks (no more unmask messages). */
+  get unmasking(): boolean {
+    return this.finishing;
   }
 
   /** U1, U2, U3 and the dropped set as sorted arrays (for logging and the coordinator). */
@@ -239,6 +246,11 @@ export class SecAggServer {
 
   // ---- coordinator calls -------------------------------------------------
 
+  /** Ends the round from outside (server stopping, a relay error): every later message and call is refused. */
+  abort(): void {
+    if (this._phase !== Phase.Done) this._phase = Phase.Failed;
+  }
+
   /** Ends AdvertiseKeys: U1 = clients that advertised. */
   closeAdvertise(): void {
     this.expectPhase(Phase.AdvertiseKeys, 'closeAdvertise');
@@ -303,6 +315,8 @@ export class SecAggServer {
     reconstructor: Reconstructor = inThreadReconstructor,
   ): Promise<RoundResult> {
     this.expectPhase(Phase.Unmask, 'finish');
+    if (this.finishing) throw new SecAggError('wrong_phase', 'finish called twice');
+    this.finishing = true;
     const ctx = { round: this.round, sessionId: this.sessionId };
     try {
       const jobs: ReconstructJob[] = [];
@@ -342,6 +356,7 @@ export class SecAggServer {
         })),
       };
       const sum = await unmasker(this.acc, plan);
+      if (this._phase !== Phase.Unmask) throw new RoundFailed('reconstruction_failed', 'round aborted while unmasking');
       this._phase = Phase.Done;
       return { sum, survivors: this.survivors, dropped: this.dropped };
     } catch (e) {
@@ -389,6 +404,7 @@ export class SecAggServer {
     if (msg.sessionId !== this.sessionId)
       return reject('wrong_session', `message for session ${msg.sessionId}, this is ${this.sessionId}`);
     if (this._phase !== phase) return reject('wrong_phase', `${type} received in phase ${this._phase}`);
+    if (this.finishing) return reject('wrong_phase', `${type} received after unmasking began`);
     if (!this.cohort.has(id)) return reject('unknown_client', `${id} is not in this round's cohort`);
     if (msg.from !== id) return reject('sender_mismatch', `message from ${id} claims to be from ${msg.from}`);
     if (!eligible) return reject('not_eligible', `${id} is not eligible for ${type} (dropped in an earlier phase)`);
