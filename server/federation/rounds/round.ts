@@ -3,9 +3,11 @@ import type { RoundPhase, RoundOutcome } from '../../../shared/protocol/phases';
 import type { Ack, UpdateSubmit } from '../../../shared/protocol/messages';
 import type { RoundConfig } from '../../../shared/protocol/round-config';
 import type { SecAggRoundInfo } from '../../../shared/protocol/secagg-messages';
+import type { SecAggClientType } from '../../../shared/protocol/wire';
 import type { ClientPool } from '../client-pool';
 
-export type SecureMessageKind = 'advertise' | 'shareKeys' | 'maskedInput' | 'unmask';
+/** The SecAgg+ messages a client sends: the wire union's own list. */
+export type SecureMessageKind = SecAggClientType;
 
 /** One client message for the running round: a plain delta (already schema-checked) or a raw SecAgg+ payload. */
 export type RoundInput = { type: 'update'; msg: UpdateSubmit } | { type: SecureMessageKind; raw: unknown };

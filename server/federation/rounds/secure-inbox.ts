@@ -1,23 +1,9 @@
-import type { z } from 'zod';
 import type { Ack } from '../../../shared/protocol/messages';
 import { RoundPhase } from '../../../shared/protocol/phases';
-import {
-  AdvertiseWireSchema,
-  MaskedInputWireSchema,
-  ShareKeysWireSchema,
-  UnmaskWireSchema,
-} from '../../../shared/protocol/secagg-messages';
+import { parseWire, type MessageOf } from '../../../shared/protocol/wire';
 import { unpackBinary, UnpackError } from '../../../shared/protocol/binary-pack';
-import { formatIssues } from '../../../shared/protocol/issues';
 import { precheckSecureMessage, secureMessageLimits, type PrecheckContext } from '../../security/message-limits';
 import type { SecureMessageKind } from './round';
-
-const SCHEMAS = {
-  advertise: AdvertiseWireSchema,
-  shareKeys: ShareKeysWireSchema,
-  maskedInput: MaskedInputWireSchema,
-  unmask: UnmaskWireSchema,
-} satisfies Record<SecureMessageKind, z.ZodType>;
 
 /** The phase in which each SecAgg+ message kind is accepted. */
 export const PHASE_OF: Record<SecureMessageKind, RoundPhase> = {
@@ -27,7 +13,7 @@ export const PHASE_OF: Record<SecureMessageKind, RoundPhase> = {
   unmask: RoundPhase.Unmask,
 };
 
-export type SecureMessage = z.infer<(typeof SCHEMAS)[SecureMessageKind]>;
+export type SecureMessage = MessageOf<SecureMessageKind>;
 
 /**
  * Turns one raw SecAgg+ payload into a typed message, or a rejection. Cheap checks come first (phase, header,
@@ -50,7 +36,8 @@ export function readSecureMessage(
       reason: (err as Error).message,
     };
   }
-  const parsed = SCHEMAS[c.kind].safeParse(unpacked);
-  if (!parsed.success) return { ok: false, code: 'invalid_message', reason: formatIssues(parsed.error) };
-  return { ok: true, msg: parsed.data };
+  // The one wire union decides; the event named the kind, so a payload naming another type is refused.
+  const parsed = parseWire(c.kind, unpacked);
+  if (!parsed.ok) return { ok: false, code: 'invalid_message', reason: parsed.reason };
+  return { ok: true, msg: parsed.msg };
 }
