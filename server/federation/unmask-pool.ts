@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { splitPlan, subtractTotal, type UnmaskPlan } from '../../shared/secagg/unmask-plan';
 import type { Unmasker } from '../../shared/secagg/server';
 import type { ReconstructJob, ReconstructOutcome, Reconstructor } from '../../shared/secagg/reconstruct-jobs';
+import { packJobs, packPlan } from './unmask-pack';
 
 interface Reply {
   id: number;
@@ -66,7 +67,7 @@ export class UnmaskPool {
     const workers = this.spawn();
     const parts = splitPlan(plan, workers.length);
     const replies = await Promise.all(
-      parts.map((part, i) => this.call(workers[i]!, { kind: 'unmask', plan: part, length: sumOfY.length })),
+      parts.map((part, i) => this.call(workers[i]!, { kind: 'unmask', plan: packPlan(part), length: sumOfY.length })),
     );
     let out = sumOfY;
     for (const r of replies) {
@@ -76,20 +77,28 @@ export class UnmaskPool {
     return out === sumOfY ? sumOfY.slice() : out;
   };
 
-  /** Shamir reconstruction (with verification) of every job, split across the workers in order. */
+  /**
+   * Shamir reconstruction (with verification) of every job, dealt round-robin across the workers
+   * (self seeds and the costlier mask keys come in runs), outcomes in the jobs' order.
+   */
   readonly reconstruct: Reconstructor = async (jobs: ReconstructJob[]): Promise<ReconstructOutcome[]> => {
     const workers = this.spawn();
-    const per = Math.ceil(jobs.length / workers.length);
-    const chunks: ReconstructJob[][] = [];
-    for (let i = 0; i < jobs.length; i += per) chunks.push(jobs.slice(i, i + per));
+    const w = Math.max(1, Math.min(workers.length, jobs.length));
+    const hands = Array.from({ length: w }, (_, i) => jobs.filter((_, j) => j % w === i));
     const replies = await Promise.all(
-      chunks.map((chunk, i) => this.call(workers[i]!, { kind: 'reconstruct', jobs: chunk })),
+      hands.map((hand, i) => this.call(workers[i]!, { kind: 'reconstruct', jobs: packJobs(hand) })),
     );
-    return replies.flatMap((r) => {
+    const outs = replies.map((r) => {
       if (!r.outcomes) throw new Error('unmask worker: no outcomes');
       return r.outcomes;
     });
+    return jobs.map((_, j) => outs[j % w]![Math.floor(j / w)]!);
   };
+
+  /** Starts the workers and waits until each has loaded (the first round then pays no start-up). */
+  async warm(): Promise<void> {
+    await Promise.all(this.spawn().map((w) => this.call(w, { kind: 'ping' })));
+  }
 
   async close(): Promise<void> {
     const ws = this.workers;

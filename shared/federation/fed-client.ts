@@ -257,7 +257,7 @@ export class FederationClient {
   }
 
   private async maybeSendMasked(secure: SecureClientRound): Promise<void> {
-    const ready = secure.maybeMaskedInput();
+    const ready = await secure.maybeMaskedInput();
     if (!ready) return;
     // The loss travels inside y; nothing about the client's data goes in clear.
     if (await this.send(SECAGG_EVENTS.maskedInput, ready.msg, secure.roundId)) {

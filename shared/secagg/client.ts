@@ -1,13 +1,13 @@
 /**
  * One client's state for one SecAgg+ round. Methods must be called in order:
- *   advertise → shareKeys(roster) → receiveShares(routed) → maskedInput(x) → unmask(request)
+ *   advertise → shareKeys(roster) → receiveShares(routed) → await maskedInput(x) → unmask(request)
  * and each at most once; anything else throws SecAggError('wrong_phase').
  * Secrets (keys, self seed, received shares) never leave this object except
  * as encrypted bundles and, in unmask, at most ONE share per neighbour.
  */
 import { bytesEqual } from './encoding';
 import { generateKeyPair, pairEncKey, pairMaskSeed, randomSeed, selfSeedCommitment, type KeyPair } from './keys';
-import { maskInput, type PairSeed } from './mask';
+import { maskInputAsync, type PairSeed } from './mask';
 import {
   ClientPhase,
   SecAggError,
@@ -65,6 +65,7 @@ export class SecAggClient {
   private neighbours = new Map<string, Neighbour>();
   /** Shares held for neighbours that completed ShareKeys ("live" neighbours). */
   private held = new Map<string, HeldShares>();
+  private masking = false;
 
   constructor(opts: SecAggClientOptions) {
     if (!Number.isInteger(opts.threshold) || opts.threshold < 2)
@@ -219,19 +220,34 @@ export class SecAggClient {
     return [...this.held.keys()].sort();
   }
 
-  /** Phase 3: y = x + PRG(self seed) ± PRG(pair seeds with live neighbours) mod 2^32. */
-  maskedInput(x: Uint32Array): MaskedInputMsg {
+  /**
+   * Phase 3: y = x + PRG(self seed) ± PRG(pair seeds with live neighbours) mod 2^32.
+   * Async: the PRG runs on WebCrypto (mask.ts maskInputAsync). A second call while one is
+   * in flight throws wrong_phase like any out-of-order call.
+   */
+  async maskedInput(x: Uint32Array): Promise<MaskedInputMsg> {
     this.expect(ClientPhase.ReceivedShares, 'maskedInput');
+    if (this.masking) throw new SecAggError('wrong_phase', 'maskedInput called twice');
     if (!(x instanceof Uint32Array)) throw new SecAggError('malformed', 'input must be a Uint32Array');
     if (this.vectorLength !== undefined && x.length !== this.vectorLength)
       throw new SecAggError('bad_length', `input has ${x.length} words, expected ${this.vectorLength}`);
-    const pairSeeds: PairSeed[] = this.liveNeighbours().map((peer) => ({
-      peer,
-      seed: pairMaskSeed(this.sKeys!.secretKey, this.neighbours.get(peer)!.sPk, { ...this.ctx, a: this.id, b: peer }),
-    }));
-    const y = maskInput(x, this.selfSeed!, pairSeeds, this.id);
-    this._phase = ClientPhase.Masked;
-    return { type: 'maskedInput', round: this.round, sessionId: this.sessionId, from: this.id, y };
+    this.masking = true;
+    try {
+      const pairSeeds: PairSeed[] = this.liveNeighbours().map((peer) => ({
+        peer,
+        seed: pairMaskSeed(this.sKeys!.secretKey, this.neighbours.get(peer)!.sPk, {
+          ...this.ctx,
+          a: this.id,
+          b: peer,
+        }),
+      }));
+      const y = await maskInputAsync(x, this.selfSeed!, pairSeeds, this.id);
+      this._phase = ClientPhase.Masked;
+      return { type: 'maskedInput', round: this.round, sessionId: this.sessionId, from: this.id, y };
+    } catch (e) {
+      this._phase = ClientPhase.Failed;
+      throw e;
+    }
   }
 
   /**

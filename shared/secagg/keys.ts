@@ -54,12 +54,21 @@ export function agree(mySecret: Uint8Array, theirPublic: Uint8Array): Uint8Array
   return x25519.getSharedSecret(mySecret, theirPublic);
 }
 
-export function derivePairSecrets(shared: Uint8Array, ctx: PairContext): { maskSeed: Uint8Array; encKey: Uint8Array } {
+/** HKDF-SHA256 (RFC 5869) → `length` bytes. The server may pass OpenSSL's; the bytes are the same (unmask-pool.test). */
+export type Hkdf = (ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number) => Uint8Array;
+
+const nobleHkdf: Hkdf = (ikm, salt, info, length) => hkdf(sha256, ikm, salt, info, length);
+
+export function derivePairSecrets(
+  shared: Uint8Array,
+  ctx: PairContext,
+  kdf: Hkdf = nobleHkdf,
+): { maskSeed: Uint8Array; encKey: Uint8Array } {
   if (ctx.a === ctx.b) throw new Error('derivePairSecrets: a and b must differ');
   const [lo, hi] = ctx.a < ctx.b ? [ctx.a, ctx.b] : [ctx.b, ctx.a];
   const salt = sha256(encodeFields(`${DOMAIN}/salt`, ctx.sessionId, ctx.round));
   const info = encodeFields(`${DOMAIN}/pair`, lo, hi);
-  const okm = hkdf(sha256, shared, salt, info, 64);
+  const okm = kdf(shared, salt, info, 64);
   return { maskSeed: okm.slice(0, 32), encKey: okm.slice(32, 64) };
 }
 
