@@ -32,7 +32,7 @@
  *   pair masks must be rebuilt from reconstructed mask keys).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { chooseSecAggParams } from '../shared/secagg/parameters';
 import { simulateDropoutRounds } from '../shared/secagg/dropout-sim';
 import type { Unmasker } from '../shared/secagg/server';
@@ -273,8 +273,14 @@ interface ServerRow {
   mode: 'real' | 'synthetic';
   /** Unmask threads: 'main' (in the event loop) or the worker count. */
   threads: string;
-  /** Worst event-loop delay during finish() (ms). */
+  /** Worst and 99th-percentile event-loop delay during finish() (ms). */
   stall: number;
+  stallP99: number;
+  /** Of unmask: Shamir reconstruction + verification, and mask removal (agreements, PRG, adds) (ms). */
+  reconstruct: number;
+  removeMasks: number;
+  /** 1-minute load average when the row finished (other processes share the cores). */
+  load: number;
   k: number;
   t: number;
   survivors: number;
@@ -327,6 +333,10 @@ async function serverReal(n: number, d: number, dropPct: number): Promise<Server
     mode: 'real',
     threads: 'main',
     stall: NaN,
+    stallP99: NaN,
+    reconstruct: NaN,
+    removeMasks: NaN,
+    load: loadavg()[0]!,
     k: out.server.degree,
     t: out.server.threshold,
     survivors: r.survivors.length,
@@ -449,9 +459,22 @@ async function serverSynthetic(
   }
   const t2 = now();
   // The event loop's worst stall while the server reconstructs and unmasks.
-  const h = monitorEventLoopDelay({ resolution: 10 });
+  const h = monitorEventLoopDelay({ resolution: 5 });
+  let tRec = 0;
+  let tRemove = 0;
+  const timed =
+    <A extends unknown[], R>(f: (...a: A) => Promise<R>, add: (ms: number) => void) =>
+    async (...a: A): Promise<R> => {
+      const t = now();
+      const out = await f(...a);
+      add(now() - t);
+      return out;
+    };
   h.enable();
-  const r = await server.finish(unmasker?.fn, unmasker?.rec);
+  const r = await server.finish(
+    unmasker ? timed(unmasker.fn, (x) => (tRemove += x)) : undefined,
+    unmasker ? timed(unmasker.rec, (x) => (tRec += x)) : undefined,
+  );
   h.disable();
   const unmask = serverUnmask + (now() - t2);
   return {
@@ -461,6 +484,10 @@ async function serverSynthetic(
     mode: 'synthetic',
     threads: unmasker ? String(unmasker.threads) : 'main',
     stall: h.max / 1e6,
+    stallP99: h.percentile(99) / 1e6,
+    reconstruct: unmasker ? tRec : NaN,
+    removeMasks: unmasker ? tRemove : NaN,
+    load: loadavg()[0]!,
     k: server.degree,
     t: server.threshold,
     survivors: r.survivors.length,
@@ -584,6 +611,7 @@ async function main(): Promise<void> {
   const srow: ServerRow[] = [];
   const one = new UnmaskPool(1);
   const all = new UnmaskPool(CORES);
+  await Promise.all([one.warm(), all.warm()]);
   const pools = [
     { fn: one.unmask, rec: one.reconstruct, threads: 1 },
     { fn: all.unmask, rec: all.reconstruct, threads: CORES },
@@ -614,7 +642,11 @@ async function main(): Promise<void> {
       'aggregate',
       'unmask',
       'total',
-      'max loop stall',
+      '(reconstruct',
+      'remove masks)',
+      'loop delay max',
+      'p99',
+      'load avg',
       'check',
     ],
     srow.map((r) => [
@@ -629,7 +661,11 @@ async function main(): Promise<void> {
       ms(r.aggregate),
       ms(r.unmask),
       ms(r.total),
+      Number.isNaN(r.reconstruct) ? '–' : ms(r.reconstruct),
+      Number.isNaN(r.removeMasks) ? '–' : ms(r.removeMasks),
       Number.isNaN(r.stall) ? '–' : ms(r.stall),
+      Number.isNaN(r.stallP99) ? '–' : ms(r.stallP99),
+      r.load.toFixed(1),
       r.check,
     ]),
   );

@@ -1,18 +1,12 @@
 /**
  * OpenSSL-backed (node:crypto) versions of the unmask primitives, for the server only: the
  * same AES-256-CTR mask PRG (shared/secagg/prg.ts: key = seed, zero 128-bit counter block,
- * big-endian full-block increment, as OpenSSL's 'aes-256-ctr' does), the same X25519
- * (RFC 7748) and HKDF-SHA256 (RFC 5869), several times faster than the pure-JS ones.
+ * big-endian full-block increment, as OpenSSL's 'aes-256-ctr' does) and the same X25519
+ * (RFC 7748), several times faster than the pure-JS ones. (OpenSSL's HKDF through node was
+ * slower than noble's for 32-byte inputs, so the key derivation stays shared.)
  * unmask-pool.test checks byte equality with the shared ones.
  */
-import {
-  createCipheriv,
-  createPrivateKey,
-  createPublicKey,
-  diffieHellman,
-  hkdfSync,
-  type KeyObject,
-} from 'node:crypto';
+import { createCipheriv, createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
 import type { UnmaskPrimitives } from '../../shared/secagg/unmask-plan';
 import { IS_LE, MASK_COUNTER0 } from '../../shared/secagg/prg';
 
@@ -52,7 +46,6 @@ export function createNodePrimitives(chunkBytes = KEYSTREAM_CHUNK): UnmaskPrimit
         acc.add(ks, sign, off / 4);
       }
     },
-    hkdf: (ikm, salt, info, length) => new Uint8Array(hkdfSync('sha256', ikm, salt, info, length)),
     agree(secretKey, publicKey) {
       if (secretKey.length !== 32 || publicKey.length !== 32) throw new Error('agree: keys must be 32 bytes');
       const sk = hex(secretKey);

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { agree, derivePairSecrets, generateKeyPair, pairMaskSeed, publicKeyOf, selfSeedCommitment } from './keys';
+import {
+  agree,
+  derivePairMaskSeed,
+  derivePairSecrets,
+  generateKeyPair,
+  pairMaskSeed,
+  publicKeyOf,
+  selfSeedCommitment,
+} from './keys';
 
 describe('keys', () => {
   it('X25519 agreement is symmetric', () => {
@@ -9,6 +17,20 @@ describe('keys', () => {
     expect(publicKeyOf(a.secretKey)).toEqual(a.publicKey);
     expect(agree(a.secretKey, b.publicKey)).toEqual(agree(b.secretKey, a.publicKey));
     expect(agree(a.secretKey, b.publicKey)).not.toEqual(agree(a.secretKey, generateKeyPair().publicKey));
+  });
+
+  it('derivePairMaskSeed is the maskSeed half, across changing rounds and sessions (salt cache)', () => {
+    const shared = agree(generateKeyPair().secretKey, generateKeyPair().publicKey);
+    const ctxs = [
+      { round: 3, sessionId: 's', a: 'alice', b: 'bob' },
+      { round: 4, sessionId: 's', a: 'alice', b: 'bob' },
+      { round: 3, sessionId: 't', a: 'bob', b: 'alice' },
+      { round: 3, sessionId: 's', a: 'alice', b: 'carol' },
+      { round: 3, sessionId: 's', a: 'alice', b: 'bob' },
+    ];
+    const seeds = ctxs.map((c) => derivePairMaskSeed(shared, c));
+    ctxs.forEach((c, i) => expect(seeds[i]).toEqual(derivePairSecrets(shared, c).maskSeed));
+    expect(new Set(seeds.map((x) => x.join())).size).toBe(4);
   });
 
   it('derived secrets are symmetric in the pair and bound to round, session and pair', () => {

@@ -54,22 +54,36 @@ export function agree(mySecret: Uint8Array, theirPublic: Uint8Array): Uint8Array
   return x25519.getSharedSecret(mySecret, theirPublic);
 }
 
-/** HKDF-SHA256 (RFC 5869) → `length` bytes. The server may pass OpenSSL's; the bytes are the same (unmask-pool.test). */
-export type Hkdf = (ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number) => Uint8Array;
+/** The round's HKDF salt; the last one is kept (an unmask derives ~10^4 pair seeds in one round). */
+let saltCache: { sessionId: string; round: number; salt: Uint8Array } | undefined;
+function roundSalt(ctx: RoundContext): Uint8Array {
+  if (saltCache?.sessionId !== ctx.sessionId || saltCache.round !== ctx.round)
+    saltCache = {
+      sessionId: ctx.sessionId,
+      round: ctx.round,
+      salt: sha256(encodeFields(`${DOMAIN}/salt`, ctx.sessionId, ctx.round)),
+    };
+  return saltCache.salt;
+}
 
-const nobleHkdf: Hkdf = (ikm, salt, info, length) => hkdf(sha256, ikm, salt, info, length);
-
-export function derivePairSecrets(
-  shared: Uint8Array,
-  ctx: PairContext,
-  kdf: Hkdf = nobleHkdf,
-): { maskSeed: Uint8Array; encKey: Uint8Array } {
+function pairInfo(ctx: PairContext): Uint8Array {
   if (ctx.a === ctx.b) throw new Error('derivePairSecrets: a and b must differ');
   const [lo, hi] = ctx.a < ctx.b ? [ctx.a, ctx.b] : [ctx.b, ctx.a];
-  const salt = sha256(encodeFields(`${DOMAIN}/salt`, ctx.sessionId, ctx.round));
-  const info = encodeFields(`${DOMAIN}/pair`, lo, hi);
-  const okm = kdf(shared, salt, info, 64);
+  return encodeFields(`${DOMAIN}/pair`, lo, hi);
+}
+
+export function derivePairSecrets(shared: Uint8Array, ctx: PairContext): { maskSeed: Uint8Array; encKey: Uint8Array } {
+  const info = pairInfo(ctx);
+  const okm = hkdf(sha256, shared, roundSalt(ctx), info, 64);
   return { maskSeed: okm.slice(0, 32), encKey: okm.slice(32, 64) };
+}
+
+/**
+ * derivePairSecrets(…).maskSeed alone: HKDF output is a prefix of any longer output (RFC 5869
+ * §2.3, T(1) comes first), so 32 bytes cost one HMAC block less. The server's unmask uses it.
+ */
+export function derivePairMaskSeed(shared: Uint8Array, ctx: PairContext): Uint8Array {
+  return hkdf(sha256, shared, roundSalt(ctx), pairInfo(ctx), 32);
 }
 
 /** Mask seed for the pair (me, peer): agreement on s keys + HKDF. */

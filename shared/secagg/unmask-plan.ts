@@ -5,7 +5,7 @@
  * total; the server subtracts the sum of the partials. Addition mod 2^32 commutes, so
  * any split gives the same result as one thread.
  */
-import { agree, derivePairSecrets, type Hkdf } from './keys';
+import { agree, derivePairMaskSeed } from './keys';
 import { pairSign } from './mask';
 import { expandMask } from './prg';
 import { createWordAccumulator, type WordAccumulator } from './word-add';
@@ -19,8 +19,6 @@ export interface UnmaskPrimitives {
   addMask(acc: WordAccumulator, seed: Uint8Array, sign: 1 | -1): void;
   /** X25519 shared secret. */
   agree(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
-  /** HKDF-SHA256; default noble's. */
-  hkdf?: Hkdf;
 }
 
 export const sharedPrimitives: UnmaskPrimitives = {
@@ -62,11 +60,12 @@ export function maskTotal(
   for (const u of plan.dropped) {
     for (const v of u.survivors) {
       // v masked with +sign(v, u)·PRG(s_uv); s_uv from u's secret key and v's public key.
-      const { maskSeed } = derivePairSecrets(
-        prims.agree(u.maskKey, v.sPk),
-        { round: plan.round, sessionId: plan.sessionId, a: u.id, b: v.id },
-        prims.hkdf,
-      );
+      const maskSeed = derivePairMaskSeed(prims.agree(u.maskKey, v.sPk), {
+        round: plan.round,
+        sessionId: plan.sessionId,
+        a: u.id,
+        b: v.id,
+      });
       prims.addMask(acc, maskSeed, pairSign(v.id, u.id));
     }
   }
