@@ -60,6 +60,9 @@ export type FederationEvent =
       roundId: number;
       step: 'advertised' | 'shared-keys' | 'masked-input' | 'unmasked';
       clipped?: boolean;
+      /** masked-input: coordinates the quantizer clamped (distributed DP), out of `coordinates`. */
+      clamped?: number;
+      coordinates?: number;
     }
   | { type: 'round-end'; end: RoundEnd }
   | { type: 'error'; message: string };
@@ -261,7 +264,14 @@ export class FederationClient {
     if (!ready) return;
     // The loss travels inside y; nothing about the client's data goes in clear.
     if (await this.send(SECAGG_EVENTS.maskedInput, ready.msg, secure.roundId)) {
-      this.emit({ type: 'secagg', roundId: secure.roundId, step: 'masked-input', clipped: ready.clipped });
+      this.emit({
+        type: 'secagg',
+        roundId: secure.roundId,
+        step: 'masked-input',
+        clipped: ready.clipped,
+        clamped: ready.clamped,
+        coordinates: ready.msg.y.length,
+      });
       this.emit({ type: 'submitted', roundId: secure.roundId, bytes: ready.msg.y.byteLength });
     }
   }
