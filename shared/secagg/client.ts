@@ -6,7 +6,15 @@
  * as encrypted bundles and, in unmask, at most ONE share per neighbour.
  */
 import { bytesEqual } from './encoding';
-import { generateKeyPair, pairEncKey, pairMaskSeed, randomSeed, selfSeedCommitment, type KeyPair } from './keys';
+import {
+  agreeMany,
+  derivePairMaskSeed,
+  generateKeyPair,
+  pairEncKey,
+  randomSeed,
+  selfSeedCommitment,
+  type KeyPair,
+} from './keys';
 import { maskInputAsync, type PairSeed } from './mask';
 import {
   ClientPhase,
@@ -233,13 +241,15 @@ export class SecAggClient {
       throw new SecAggError('bad_length', `input has ${x.length} words, expected ${this.vectorLength}`);
     this.masking = true;
     try {
-      const pairSeeds: PairSeed[] = this.liveNeighbours().map((peer) => ({
+      const peers = this.liveNeighbours();
+      const shared = await agreeMany(
+        this.sKeys!,
+        peers.map((p) => this.neighbours.get(p)!.sPk),
+      );
+      // = pairMaskSeed(s secret, peer's s public key, ctx), computed with native X25519 where available.
+      const pairSeeds: PairSeed[] = peers.map((peer, i) => ({
         peer,
-        seed: pairMaskSeed(this.sKeys!.secretKey, this.neighbours.get(peer)!.sPk, {
-          ...this.ctx,
-          a: this.id,
-          b: peer,
-        }),
+        seed: derivePairMaskSeed(shared[i]!, { ...this.ctx, a: this.id, b: peer }),
       }));
       const y = await maskInputAsync(x, this.selfSeed!, pairSeeds, this.id);
       this._phase = ClientPhase.Masked;
