@@ -9,8 +9,8 @@ import { bytesEqual } from './encoding';
 import {
   agreeMany,
   derivePairMaskSeed,
+  derivePairSecrets,
   generateKeyPair,
-  pairEncKey,
   randomSeed,
   selfSeedCommitment,
   type KeyPair,
@@ -172,10 +172,15 @@ export class SecAggClient {
       );
     this._phase = ClientPhase.SharedKeys;
     try {
-      for (const e of entries) {
-        const encKey = pairEncKey(this.cKeys!.secretKey, e.cPk, { ...this.ctx, a: this.id, b: e.id });
+      // = pairEncKey(c secret, neighbour's c public key, ctx), with native X25519 where available.
+      const shared = await agreeMany(
+        this.cKeys!,
+        entries.map((e) => e.cPk),
+      );
+      entries.forEach((e, i) => {
+        const { encKey } = derivePairSecrets(shared[i]!, { ...this.ctx, a: this.id, b: e.id });
         this.neighbours.set(e.id, { cPk: e.cPk, sPk: e.sPk, encKey });
-      }
+      });
       const holders = entries.map((e) => e.id);
       const seedShares = await shareSecret(this.selfSeed!, holders, this.threshold);
       const keyShares = await shareSecret(this.sKeys!.secretKey, holders, this.threshold);
