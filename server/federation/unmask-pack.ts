@@ -33,7 +33,17 @@ function concat(parts: readonly Uint8Array[], size: number, what: string): Uint8
 const piece = (buf: Uint8Array, i: number, size: number) => buf.slice(i * size, (i + 1) * size);
 
 export function packPlan(p: UnmaskPlan): PackedPlan {
-  const survivors = p.dropped.flatMap((u) => u.survivors);
+  let total = 0;
+  for (const u of p.dropped) total += u.survivors.length;
+  const survivorIds = new Array<string>(total);
+  const survivorKeys = new Uint8Array(total * KEY);
+  let j = 0;
+  for (const u of p.dropped)
+    for (const v of u.survivors) {
+      if (v.sPk.length !== KEY) throw new Error(`unmask pack: public keys must be ${KEY} bytes`);
+      survivorIds[j] = v.id;
+      survivorKeys.set(v.sPk, j++ * KEY);
+    }
   return {
     round: p.round,
     sessionId: p.sessionId,
@@ -45,12 +55,8 @@ export function packPlan(p: UnmaskPlan): PackedPlan {
       'mask keys',
     ),
     counts: Uint32Array.from(p.dropped, (u) => u.survivors.length),
-    survivorIds: survivors.map((v) => v.id),
-    survivorKeys: concat(
-      survivors.map((v) => v.sPk),
-      KEY,
-      'public keys',
-    ),
+    survivorIds,
+    survivorKeys,
   };
 }
 
