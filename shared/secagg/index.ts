@@ -14,6 +14,8 @@ export {
 export { expandMask, expandMaskAsync } from './prg';
 export {
   agree,
+  agreeMany,
+  derivePairMaskSeed,
   derivePairSecrets,
   generateKeyPair,
   pairEncKey,
