@@ -7,7 +7,7 @@
  */
 import { agree, derivePairMaskSeed } from './keys';
 import { pairSign } from './mask';
-import { expandMask } from './prg';
+import { expandMask, expandMaskAsync } from './prg';
 import { createWordAccumulator, type WordAccumulator } from './word-add';
 
 /**
@@ -69,6 +69,26 @@ export function maskTotal(
       prims.addMask(acc, maskSeed, pairSign(v.id, u.id));
     }
   }
+  return acc.words.slice();
+}
+
+/**
+ * maskTotal with the PRG on WebCrypto (same words): the expansions run off the calling thread,
+ * so an in-thread unmask leaves the event loop free between them. Agreements stay noble's.
+ */
+export async function maskTotalAsync(plan: UnmaskPlan, length: number): Promise<Uint32Array> {
+  const acc = createWordAccumulator(length);
+  for (const s of plan.selfSeeds) acc.add(await expandMaskAsync(s, length), 1);
+  for (const u of plan.dropped)
+    for (const v of u.survivors) {
+      const seed = derivePairMaskSeed(agree(u.maskKey, v.sPk), {
+        round: plan.round,
+        sessionId: plan.sessionId,
+        a: u.id,
+        b: v.id,
+      });
+      acc.add(await expandMaskAsync(seed, length), pairSign(v.id, u.id));
+    }
   return acc.words.slice();
 }
 
