@@ -742,6 +742,9 @@ async function main(): Promise<void> {
   const c1000d = crow.find((r) => r.n === 1000 && r.d === 265_000);
   const s100 = srow.filter((r) => r.n === 100 && r.d === 265_000);
   const s1000 = srow.find((r) => r.n === 1000 && r.d === 265_000 && r.dropPct === 30 && r.threads === String(CORES));
+  // The work itself: CPU seconds of the single-worker run (a loaded VM inflates the multi-worker one).
+  const s1 = srow.find((r) => r.n === 1000 && r.d === 265_000 && r.dropPct === 30 && r.threads === '1');
+  const proj = s1 && s1000 ? s1.cpu / CORES + s1000.aggregate : NaN;
   const worstBytes = crow.length ? Math.max(...crow.map((r) => r.bytes.total / r.d)) : NaN;
   const p100 = succ.find((r) => r[0] === 100 && String(r[1]).startsWith('derived'));
   const p1000 = succ.find((r) => r[0] === 1000 && String(r[1]).startsWith('derived'));
@@ -791,9 +794,9 @@ async function main(): Promise<void> {
             boolean,
           ],
           [
-            `  (projection: its CPU time / ${CORES} threads + aggregate, i.e. on ${CORES} otherwise idle cores, < 10 s)`,
-            `${ms(s1000.cpu / CORES + s1000.aggregate)} ms`,
-            s1000.cpu / CORES + s1000.aggregate < 10_000,
+            `  (projection: 1-worker CPU time / ${CORES} + aggregate, i.e. on ${CORES} idle cores, < 10 s)`,
+            `${ms(proj)} ms`,
+            proj < 10_000,
           ] as [string, string, boolean],
         ]
       : []),
