@@ -37,6 +37,7 @@ const o = new Command()
   .option('--delta <d>', 'δ', (v) => Number(v), 1e-5)
   .option('--alpha <a>', 'Dirichlet α of the non-IID split', (v) => Number(v), 0.3)
   .option('--clamp-only', 'only print the distributed-DP quantization clamp rates')
+  .option('--mode <mode>', "DP mode of the utility runs: 'central' or 'distributed'", 'distributed')
   .parse()
   .opts<{
     rounds: number;
@@ -50,7 +51,9 @@ const o = new Command()
     delta: number;
     alpha: number;
     clampOnly?: boolean;
+    mode: string;
   }>();
+if (o.mode !== 'central' && o.mode !== 'distributed') throw new Error(`--mode must be central or distributed`);
 
 /**
  * Distributed DP: how often a client's noised coordinate falls outside its quantization range
@@ -122,15 +125,29 @@ async function runSetting(z: number) {
         phaseDeadlineMs: 60_000,
         roundIntervalMs: 0,
         secureAggregation: { enabled: true, clipNorm: o.clip, weightCap: 2000 },
-        privacy: { enabled: z > 0, noiseMultiplier: z > 0 ? z : 1, targetEpsilon: 1e9, delta: o.delta },
+        privacy: {
+          enabled: z > 0,
+          mode: o.mode as 'central' | 'distributed',
+          noiseMultiplier: z > 0 ? z : 1,
+          targetEpsilon: 1e9,
+          delta: o.delta,
+        },
       },
     },
   );
   const shards = partition(split.train.labels, o.clients, `dirichlet:${o.alpha}`, 42);
   const modelConfig = o.model === 'tiny' ? TINY_MODEL_CONFIG : DEFAULT_MODEL_CONFIG;
+  // Coordinates the clients' quantizers clamped, over every masked input they sent.
+  const clamp = { clamped: 0, coordinates: 0 };
   const clients = shards.map(
     (idx, i) =>
       new NodeFederatedClient({
+        onEvent: (e) => {
+          if (e.type === 'secagg' && e.step === 'masked-input') {
+            clamp.clamped += e.clamped ?? 0;
+            clamp.coordinates += e.coordinates ?? 0;
+          }
+        },
         url: server.url,
         token: server.registry.createToken('client').token,
         clientId: `bench-dp-${i}-client`,
@@ -169,6 +186,7 @@ async function runSetting(z: number) {
     probe: probe.trained,
     v0: base.trained,
     seconds: (Date.now() - t0) / 1000,
+    clamp,
   };
 }
 
@@ -179,7 +197,7 @@ async function main() {
   const rows = [];
   for (const z of o.noise.split(',').map(Number)) rows.push(await runSetting(z));
   console.log(
-    `\nbench:privacy — Fashion-MNIST, ${o.clients} non-IID clients (Dirichlet α=${o.alpha}), Poisson q=${o.q}, ${o.rounds} rounds × ${o.localSteps} local steps (batch ${o.batchSize}), C=${o.clip}, δ=${o.delta}, ${o.model} model`,
+    `\nbench:privacy — ${o.mode} DP, Fashion-MNIST, ${o.clients} non-IID clients (Dirichlet α=${o.alpha}), Poisson q=${o.q}, ${o.rounds} rounds × ${o.localSteps} local steps (batch ${o.batchSize}), C=${o.clip}, δ=${o.delta}, ${o.model} model`,
   );
   console.table(
     rows.map((r) => ({
@@ -189,6 +207,8 @@ async function main() {
       'probe acc.': `${(100 * r.probe).toFixed(1)}%`,
       'v0 (random init)': `${(100 * r.v0).toFixed(1)}%`,
       'gain (points)': (100 * (r.probe - r.v0)).toFixed(1),
+      'clamped coords': `${r.clamp.clamped} / ${r.clamp.coordinates}`,
+      'clamp rate': r.clamp.coordinates ? (r.clamp.clamped / r.clamp.coordinates).toExponential(1) : '–',
       'time s': r.seconds.toFixed(0),
     })),
   );

@@ -1,37 +1,50 @@
 /**
- * OpenSSL-backed (node:crypto) versions of the two unmask primitives, for the server only:
- * the same ChaCha20 keystream (RFC 8439; OpenSSL's 16-byte IV is the 32-bit little-endian
- * block counter followed by the 96-bit nonce) and the same X25519 (RFC 7748), about 2–3×
- * faster than the pure-JS ones here. unmask-pool.test checks byte equality with the shared ones.
+ * OpenSSL-backed (node:crypto) versions of the unmask primitives, for the server only: the
+ * same AES-256-CTR mask PRG (shared/secagg/prg.ts: key = seed, zero 128-bit counter block,
+ * big-endian full-block increment, as OpenSSL's 'aes-256-ctr' does) and the same X25519
+ * (RFC 7748), several times faster than the pure-JS ones. (OpenSSL's HKDF through node was
+ * slower than noble's for 32-byte inputs, so the key derivation stays shared.)
+ * unmask-pool.test checks byte equality with the shared ones.
  */
 import { createCipheriv, createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from 'node:crypto';
 import type { UnmaskPrimitives } from '../../shared/secagg/unmask-plan';
+import { IS_LE, MASK_COUNTER0 } from '../../shared/secagg/prg';
 
 // DER prefixes of an X25519 PKCS#8 private key and SPKI public key (RFC 8410), followed by the 32 raw bytes.
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
-const ZERO_IV = Buffer.alloc(16);
-const IS_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/**
+ * Keystream bytes per cipher call: small enough that the chunk and the matching slice of the
+ * accumulator stay in the core's L2 while they are added, large enough to amortise the call
+ * (node allocates each output buffer). 64 KB measured best (bench/secagg.ts prints the rate).
+ */
+export const KEYSTREAM_CHUNK = 65536;
+const ZEROS = Buffer.alloc(KEYSTREAM_CHUNK);
 
 /**
  * Fresh primitives for one unmask job. Importing a raw X25519 key into OpenSSL costs ~10× the
  * agreement itself, so key objects are cached for the job (a dropped client's key is used with
  * each of its surviving neighbours); the caches die with the object.
  */
-export function createNodePrimitives(): UnmaskPrimitives {
+export function createNodePrimitives(chunkBytes = KEYSTREAM_CHUNK): UnmaskPrimitives {
+  if (!IS_LE) throw new Error('node primitives: the keystream-as-words path assumes a little-endian host');
+  if (chunkBytes % 16 !== 0 || chunkBytes < 16 || chunkBytes > KEYSTREAM_CHUNK)
+    throw new Error(`node primitives: chunk must be a multiple of 16 up to ${KEYSTREAM_CHUNK}`);
   const privateKeys = new Map<string, KeyObject>();
   const publicKeys = new Map<string, KeyObject>();
   const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
   return {
-    expand(seed, out) {
-      if (seed.length !== 32) throw new Error('expand: seed must be 32 bytes');
-      if (!IS_LE) throw new Error('expand: OpenSSL path assumes a little-endian host');
-      const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-      bytes.fill(0);
-      const c = createCipheriv('chacha20', seed, ZERO_IV);
-      // Keystream XOR zeros, written straight into `out`.
-      const n = c.update(bytes).copy(bytes);
-      if (n !== bytes.length) throw new Error('expand: short keystream');
+    addMask(acc, seed, sign) {
+      if (seed.length !== 32) throw new Error('addMask: seed must be 32 bytes');
+      const c = createCipheriv('aes-256-ctr', seed, MASK_COUNTER0);
+      const total = acc.length * 4;
+      // Keystream XOR zeros, a chunk at a time, each added to its slice of the accumulator at once.
+      for (let off = 0; off < total; off += chunkBytes) {
+        const n = Math.min(chunkBytes, total - off);
+        const ks = c.update(n === ZEROS.length ? ZEROS : ZEROS.subarray(0, n));
+        if (ks.length !== n) throw new Error('addMask: short keystream');
+        acc.add(ks, sign, off / 4);
+      }
     },
     agree(secretKey, publicKey) {
       if (secretKey.length !== 32 || publicKey.length !== 32) throw new Error('agree: keys must be 32 bytes');

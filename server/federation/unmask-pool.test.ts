@@ -1,7 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateKeyPair, randomSeed } from '../../shared/secagg/keys';
+import { generateKeyPair, pairMaskSeed, randomSeed } from '../../shared/secagg/keys';
+import { pairSign, unmaskSum } from '../../shared/secagg/mask';
+import { expandMask } from '../../shared/secagg/prg';
+import { createWordAccumulator } from '../../shared/secagg/word-add';
+import { packJobs, packPlan, unpackJobs, unpackPlan } from './unmask-pack';
 import { inThreadUnmasker } from '../../shared/secagg/server';
-import type { UnmaskPlan } from '../../shared/secagg/unmask-plan';
+import { maskTotal, subtractTotal, type UnmaskPlan } from '../../shared/secagg/unmask-plan';
 import { UnmaskPool } from './unmask-pool';
 import { createNodePrimitives } from './node-primitives';
 import { sharedPrimitives } from '../../shared/secagg/unmask-plan';
@@ -9,20 +13,44 @@ import { inThreadReconstructor, type ReconstructJob } from '../../shared/secagg/
 import { publicKeyOf, selfSeedCommitment } from '../../shared/secagg/keys';
 import { shareSecret } from '../../shared/secagg/shamir';
 
-const pool = new UnmaskPool(3);
+// Batches of 4 jobs: the 14 reconstruction jobs below wrap round the 3 workers.
+const pool = new UnmaskPool(3, { reconstructBatch: 4 });
+
+function firstDiff(a: Uint32Array, b: Uint32Array): number {
+  if (a.length !== b.length) return Math.min(a.length, b.length);
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
+  return -1;
+}
 afterAll(() => pool.close());
 
 describe('parallel unmask on worker threads', () => {
   it('the OpenSSL primitives give the same bytes as the shared (noble) ones', () => {
-    const nodePrimitives = createNodePrimitives();
-    for (const len of [1, 15, 16, 17, 1000, 65_537]) {
-      const seed = randomSeed();
-      const a = new Uint32Array(len);
-      const b = new Uint32Array(len);
-      sharedPrimitives.expand(seed, a);
-      nodePrimitives.expand(seed, b);
-      expect(b).toEqual(a);
+    // 64 KB chunks (server default) and 48-byte chunks (many chunk borders, a partial last one).
+    for (const nodePrimitives of [createNodePrimitives(), createNodePrimitives(48)]) {
+      for (const len of [1, 15, 16, 17, 1000, 65_537]) {
+        for (const sign of [1, -1] as const) {
+          const seed = randomSeed();
+          const a = createWordAccumulator(len);
+          const b = createWordAccumulator(len);
+          const start = Uint32Array.from({ length: len }, (_, i) => (i * 2654435761) >>> 0);
+          a.words.set(start);
+          b.words.set(start);
+          sharedPrimitives.addMask(a, seed, sign);
+          nodePrimitives.addMask(b, seed, sign);
+          // First differing index (-1: equal); a failing toEqual on 65k words takes minutes to diff.
+          expect(firstDiff(b.words, a.words)).toBe(-1);
+          // …and both are start ± the reference expansion.
+          const m = expandMask(seed, len);
+          expect(
+            firstDiff(
+              a.words,
+              start.map((x, i) => x + sign * m[i]!),
+            ),
+          ).toBe(-1);
+        }
+      }
     }
+    const nodePrimitives = createNodePrimitives();
     for (let i = 0; i < 5; i++) {
       const me = generateKeyPair();
       const peer = generateKeyPair();
@@ -52,7 +80,16 @@ describe('parallel unmask on worker threads', () => {
     };
     const acc = new Uint32Array(5000).map((_, i) => (i * 2654435761) >>> 0);
     const want = await inThreadUnmasker(acc, plan);
-    expect(await pool.unmask(acc, plan)).toEqual(want);
+    expect(firstDiff(await pool.unmask(acc, plan), want)).toBe(-1);
+    // …which is the reference unmaskSum (pure-JS PRG, scalar adds) over the same seeds.
+    const droppedPairSeeds = plan.dropped.flatMap((u) =>
+      u.survivors.map((v) => ({
+        seed: pairMaskSeed(u.maskKey, v.sPk, { round: 1, sessionId: 'pool-test', a: u.id, b: v.id }),
+        sign: pairSign(v.id, u.id),
+      })),
+    );
+    expect(firstDiff(want, unmaskSum(acc, { survivorSelfSeeds: plan.selfSeeds, droppedPairSeeds }))).toBe(-1);
+    expect(unpackPlan(packPlan(plan))).toEqual(plan);
     // The input is not modified.
     expect(acc[1]).toBe(2654435761);
   });
@@ -86,11 +123,16 @@ describe('parallel unmask on worker threads', () => {
       on = false;
       return { out, during };
     };
-    const inThread = await ticksDuring(() => inThreadUnmasker(acc, plan));
+    // The synchronous reference (pure-JS PRG) holds the loop for the whole unmask.
+    const inThread = await ticksDuring(async () => subtractTotal(acc, maskTotal(plan, acc.length)));
     const pooled = await ticksDuring(() => pool.unmask(acc, plan));
-    expect(pooled.out).toEqual(inThread.out);
+    expect(firstDiff(pooled.out, inThread.out)).toBe(-1);
     expect(inThread.during).toBe(0);
     expect(pooled.during).toBeGreaterThan(0);
+    // The server's in-thread unmasker (small plans) expands on WebCrypto, off the thread: the loop runs too.
+    const webCrypto = await ticksDuring(() => inThreadUnmasker(acc, plan));
+    expect(firstDiff(webCrypto.out, inThread.out)).toBe(-1);
+    expect(webCrypto.during).toBeGreaterThan(0);
   });
 
   it('reconstructs (and verifies) on the workers exactly as in the thread, failures included', async () => {
@@ -121,6 +163,7 @@ describe('parallel unmask on worker threads', () => {
       });
     }
     const want = await inThreadReconstructor(jobs);
+    expect(unpackJobs(packJobs(jobs))).toEqual(jobs);
     expect(await pool.reconstruct(jobs)).toEqual(want);
     expect(want.filter((r) => 'error' in r)).toEqual([
       { error: 'mask key of d6: shamir: reconstructed secret failed verification' },

@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { splitPlan, subtractTotal, type UnmaskPlan } from '../../shared/secagg/unmask-plan';
 import type { Unmasker } from '../../shared/secagg/server';
 import type { ReconstructJob, ReconstructOutcome, Reconstructor } from '../../shared/secagg/reconstruct-jobs';
+import { packJobs, packPlan } from './unmask-pack';
 
 interface Reply {
   id: number;
@@ -16,13 +17,22 @@ interface Reply {
   error?: string;
 }
 
+/** Jobs per reconstruction message (~7k shares at t ≈ 150: a few ms to pack). */
+const RECONSTRUCT_BATCH = 50;
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export class UnmaskPool {
   readonly size: number;
   private workers: Worker[] = [];
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
 
-  constructor(size = availableParallelism()) {
+  /** @param opts.reconstructBatch jobs per reconstruction message (default 50). */
+  constructor(
+    size = availableParallelism(),
+    private readonly opts: { reconstructBatch?: number } = {},
+  ) {
     if (!Number.isInteger(size) || size < 1)
       throw new Error(`unmask pool: size must be a positive integer, got ${size}`);
     this.size = size;
@@ -65,31 +75,43 @@ export class UnmaskPool {
   readonly unmask: Unmasker = async (sumOfY: Uint32Array, plan: UnmaskPlan): Promise<Uint32Array> => {
     const workers = this.spawn();
     const parts = splitPlan(plan, workers.length);
-    const replies = await Promise.all(
-      parts.map((part, i) => this.call(workers[i]!, { kind: 'unmask', plan: part, length: sumOfY.length })),
-    );
+    const replies: Promise<Reply>[] = [];
+    for (const [i, part] of parts.entries()) {
+      replies.push(this.call(workers[i]!, { kind: 'unmask', plan: packPlan(part), length: sumOfY.length }));
+      await yieldToLoop(); // pack the next part in a later turn: the loop is never held for all of them
+    }
     let out = sumOfY;
-    for (const r of replies) {
+    for (const r of await Promise.all(replies)) {
       if (!r.total) throw new Error('unmask worker: no total');
       out = subtractTotal(out, r.total);
     }
     return out === sumOfY ? sumOfY.slice() : out;
   };
 
-  /** Shamir reconstruction (with verification) of every job, split across the workers in order. */
+  /**
+   * Shamir reconstruction (with verification) of every job, in batches dealt round-robin across the
+   * workers (self seeds and the costlier mask keys come in runs), outcomes in the jobs' order. Each
+   * batch is packed and posted in its own event-loop turn.
+   */
   readonly reconstruct: Reconstructor = async (jobs: ReconstructJob[]): Promise<ReconstructOutcome[]> => {
     const workers = this.spawn();
-    const per = Math.ceil(jobs.length / workers.length);
-    const chunks: ReconstructJob[][] = [];
-    for (let i = 0; i < jobs.length; i += per) chunks.push(jobs.slice(i, i + per));
-    const replies = await Promise.all(
-      chunks.map((chunk, i) => this.call(workers[i]!, { kind: 'reconstruct', jobs: chunk })),
-    );
-    return replies.flatMap((r) => {
+    const replies: Promise<Reply>[] = [];
+    const per = this.opts.reconstructBatch ?? RECONSTRUCT_BATCH;
+    for (let b = 0; b * per < jobs.length; b++) {
+      const batch = jobs.slice(b * per, (b + 1) * per);
+      replies.push(this.call(workers[b % workers.length]!, { kind: 'reconstruct', jobs: packJobs(batch) }));
+      await yieldToLoop();
+    }
+    return (await Promise.all(replies)).flatMap((r) => {
       if (!r.outcomes) throw new Error('unmask worker: no outcomes');
       return r.outcomes;
     });
   };
+
+  /** Starts the workers and waits until each has loaded (the first round then pays no start-up). */
+  async warm(): Promise<void> {
+    await Promise.all(this.spawn().map((w) => this.call(w, { kind: 'ping' })));
+  }
 
   async close(): Promise<void> {
     const ws = this.workers;

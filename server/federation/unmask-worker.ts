@@ -1,25 +1,30 @@
 /** Worker side of UnmaskPool: reconstruction jobs and mask totals of one part of an unmask plan (no I/O besides the port). */
 import { parentPort } from 'node:worker_threads';
-import { maskTotal, type UnmaskPlan } from '../../shared/secagg/unmask-plan';
-import { runReconstructJob, type ReconstructJob } from '../../shared/secagg/reconstruct-jobs';
+import { maskTotal } from '../../shared/secagg/unmask-plan';
+import { runReconstructJob } from '../../shared/secagg/reconstruct-jobs';
 import { createNodePrimitives } from './node-primitives';
+import { unpackJobs, unpackPlan, type PackedJobs, type PackedPlan } from './unmask-pack';
 
 type Job =
-  | { id: number; kind: 'unmask'; plan: UnmaskPlan; length: number }
-  | { id: number; kind: 'reconstruct'; jobs: ReconstructJob[] };
+  | { id: number; kind: 'unmask'; plan: PackedPlan; length: number }
+  | { id: number; kind: 'reconstruct'; jobs: PackedJobs }
+  | { id: number; kind: 'ping' };
 
 parentPort!.on('message', (job: Job) => {
   void (async () => {
     try {
+      if (job.kind === 'ping') {
+        parentPort!.postMessage({ id: job.id });
+        return;
+      }
       if (job.kind === 'reconstruct') {
         const outcomes = [];
-        for (const j of job.jobs) outcomes.push(await runReconstructJob(j));
+        for (const j of unpackJobs(job.jobs)) outcomes.push(await runReconstructJob(j));
         parentPort!.postMessage({ id: job.id, outcomes });
         return;
       }
-      const buffer = new ArrayBuffer(job.length * 4);
-      const total = maskTotal(job.plan, job.length, new Uint32Array(buffer), createNodePrimitives());
-      parentPort!.postMessage({ id: job.id, total }, [buffer]);
+      const total = maskTotal(unpackPlan(job.plan), job.length, createNodePrimitives());
+      parentPort!.postMessage({ id: job.id, total }, [total.buffer]);
     } catch (err) {
       parentPort!.postMessage({ id: job.id, error: (err as Error).message });
     }

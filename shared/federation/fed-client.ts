@@ -66,6 +66,9 @@ export type FederationEvent =
       roundId: number;
       step: SentPhase;
       clipped?: boolean;
+      /** masked-input: coordinates the quantizer clamped (distributed DP), out of `coordinates`. */
+      clamped?: number;
+      coordinates?: number;
     }
   | { type: 'round-end'; end: RoundEnd }
   | { type: 'error'; message: string };
@@ -265,11 +268,18 @@ export class FederationClient {
   }
 
   private async maybeSendMasked(secure: SecureClientRound): Promise<void> {
-    const ready = secure.maybeMaskedInput();
+    const ready = await secure.maybeMaskedInput();
     if (!ready) return;
     // The loss travels inside y; nothing about the client's data goes in clear.
     if (await this.send(SECAGG_EVENTS.maskedInput, ready.msg, secure.roundId)) {
-      this.emit({ type: 'secagg', roundId: secure.roundId, step: RoundPhase.MaskedInput, clipped: ready.clipped });
+      this.emit({
+        type: 'secagg',
+        roundId: secure.roundId,
+        step: RoundPhase.MaskedInput,
+        clipped: ready.clipped,
+        clamped: ready.clamped,
+        coordinates: ready.msg.y.length,
+      });
       this.emit({ type: 'submitted', roundId: secure.roundId, bytes: ready.msg.y.byteLength });
     }
   }

@@ -90,12 +90,21 @@ export class SecureClientRound {
   }
 
   /** The masked-input message when both prerequisites are met (once), else undefined. */
-  maybeMaskedInput():
-    { msg: ReturnType<SecAggClient['maskedInput']>; result: LocalRoundResult; clipped: boolean } | undefined {
+  async maybeMaskedInput(): Promise<
+    | {
+        msg: Awaited<ReturnType<SecAggClient['maskedInput']>>;
+        result: LocalRoundResult;
+        clipped: boolean;
+        clamped: number;
+      }
+    | undefined
+  > {
     if (this.maskedSent || !this.routed || !this.trained) return undefined;
+    // Set before the await: routed shares and the training result may both arrive while masking runs.
     this.maskedSent = true;
-    const { x, clipped } = encodeForSecAgg(this.trained, this.info);
-    return { msg: this.sa.maskedInput(x), result: this.trained, clipped };
+    const trained = this.trained;
+    const { x, clipped, clamped } = encodeForSecAgg(trained, this.info);
+    return { msg: await this.sa.maskedInput(x), result: trained, clipped, clamped };
   }
 
   unmask(req: UnmaskRequestMsg) {

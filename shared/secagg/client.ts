@@ -1,13 +1,21 @@
 /**
  * One client's state for one SecAgg+ round. Methods must be called in order:
- *   advertise → shareKeys(roster) → receiveShares(routed) → maskedInput(x) → unmask(request)
+ *   advertise → shareKeys(roster) → receiveShares(routed) → await maskedInput(x) → unmask(request)
  * and each at most once; anything else throws SecAggError('wrong_phase').
  * Secrets (keys, self seed, received shares) never leave this object except
  * as encrypted bundles and, in unmask, at most ONE share per neighbour.
  */
 import { bytesEqual } from './encoding';
-import { generateKeyPair, pairEncKey, pairMaskSeed, randomSeed, selfSeedCommitment, type KeyPair } from './keys';
-import { maskInput, type PairSeed } from './mask';
+import {
+  agreeMany,
+  derivePairMaskSeed,
+  derivePairSecrets,
+  generateKeyPair,
+  randomSeed,
+  selfSeedCommitment,
+  type KeyPair,
+} from './keys';
+import { maskInputAsync, type PairSeed } from './mask';
 import {
   ClientPhase,
   SecAggError,
@@ -65,6 +73,7 @@ export class SecAggClient {
   private neighbours = new Map<string, Neighbour>();
   /** Shares held for neighbours that completed ShareKeys ("live" neighbours). */
   private held = new Map<string, HeldShares>();
+  private masking = false;
 
   constructor(opts: SecAggClientOptions) {
     if (!Number.isInteger(opts.threshold) || opts.threshold < 2)
@@ -163,10 +172,15 @@ export class SecAggClient {
       );
     this._phase = ClientPhase.SharedKeys;
     try {
-      for (const e of entries) {
-        const encKey = pairEncKey(this.cKeys!.secretKey, e.cPk, { ...this.ctx, a: this.id, b: e.id });
+      // = pairEncKey(c secret, neighbour's c public key, ctx), with native X25519 where available.
+      const shared = await agreeMany(
+        this.cKeys!,
+        entries.map((e) => e.cPk),
+      );
+      entries.forEach((e, i) => {
+        const { encKey } = derivePairSecrets(shared[i]!, { ...this.ctx, a: this.id, b: e.id });
         this.neighbours.set(e.id, { cPk: e.cPk, sPk: e.sPk, encKey });
-      }
+      });
       const holders = entries.map((e) => e.id);
       const seedShares = await shareSecret(this.selfSeed!, holders, this.threshold);
       const keyShares = await shareSecret(this.sKeys!.secretKey, holders, this.threshold);
@@ -219,19 +233,36 @@ export class SecAggClient {
     return [...this.held.keys()].sort();
   }
 
-  /** Phase 3: y = x + PRG(self seed) ± PRG(pair seeds with live neighbours) mod 2^32. */
-  maskedInput(x: Uint32Array): MaskedInputMsg {
+  /**
+   * Phase 3: y = x + PRG(self seed) ± PRG(pair seeds with live neighbours) mod 2^32.
+   * Async: the PRG runs on WebCrypto (mask.ts maskInputAsync). A second call while one is
+   * in flight throws wrong_phase like any out-of-order call.
+   */
+  async maskedInput(x: Uint32Array): Promise<MaskedInputMsg> {
     this.expect(ClientPhase.ReceivedShares, 'maskedInput');
+    if (this.masking) throw new SecAggError('wrong_phase', 'maskedInput called twice');
     if (!(x instanceof Uint32Array)) throw new SecAggError('malformed', 'input must be a Uint32Array');
     if (this.vectorLength !== undefined && x.length !== this.vectorLength)
       throw new SecAggError('bad_length', `input has ${x.length} words, expected ${this.vectorLength}`);
-    const pairSeeds: PairSeed[] = this.liveNeighbours().map((peer) => ({
-      peer,
-      seed: pairMaskSeed(this.sKeys!.secretKey, this.neighbours.get(peer)!.sPk, { ...this.ctx, a: this.id, b: peer }),
-    }));
-    const y = maskInput(x, this.selfSeed!, pairSeeds, this.id);
-    this._phase = ClientPhase.Masked;
-    return { type: 'maskedInput', round: this.round, sessionId: this.sessionId, from: this.id, y };
+    this.masking = true;
+    try {
+      const peers = this.liveNeighbours();
+      const shared = await agreeMany(
+        this.sKeys!,
+        peers.map((p) => this.neighbours.get(p)!.sPk),
+      );
+      // = pairMaskSeed(s secret, peer's s public key, ctx), computed with native X25519 where available.
+      const pairSeeds: PairSeed[] = peers.map((peer, i) => ({
+        peer,
+        seed: derivePairMaskSeed(shared[i]!, { ...this.ctx, a: this.id, b: peer }),
+      }));
+      const y = await maskInputAsync(x, this.selfSeed!, pairSeeds, this.id);
+      this._phase = ClientPhase.Masked;
+      return { type: 'maskedInput', round: this.round, sessionId: this.sessionId, from: this.id, y };
+    } catch (e) {
+      this._phase = ClientPhase.Failed;
+      throw e;
+    }
   }
 
   /**

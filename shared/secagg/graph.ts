@@ -11,7 +11,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes } from './encoding';
-import { expandMask } from './prg';
+import { chachaWords } from './prg';
 
 /** ≈ 2·ceil(log2 n) (always even), capped at n − 1. */
 export function defaultDegree(n: number): number {
@@ -39,7 +39,7 @@ function intStream(key: Uint8Array): (m: number) => number {
     if (pos >= buf.length) {
       const nonce = new Uint8Array(12);
       new DataView(nonce.buffer).setUint32(0, block++, true);
-      buf = expandMask(key, 1024, nonce);
+      buf = chachaWords(key, 1024, nonce);
       pos = 0;
     }
     return buf[pos++]!;

@@ -11,9 +11,11 @@ export {
   type QuantConfig,
   type UniformSource,
 } from './quantize';
-export { expandMask } from './prg';
+export { expandMask, expandMaskAsync } from './prg';
 export {
   agree,
+  agreeMany,
+  derivePairMaskSeed,
   derivePairSecrets,
   generateKeyPair,
   pairEncKey,
@@ -35,7 +37,16 @@ export {
   type SharePlaintext,
 } from './share-crypto';
 export { defaultDegree, defaultThreshold, effectiveDegree, neighbourGraph } from './graph';
-export { addMaskInPlace, maskInput, pairSign, unmaskSum, type PairSeed, type Sign, type UnmaskSeeds } from './mask';
+export {
+  addMaskInPlace,
+  maskInput,
+  maskInputAsync,
+  pairSign,
+  unmaskSum,
+  type PairSeed,
+  type Sign,
+  type UnmaskSeeds,
+} from './mask';
 export * from './messages';
 export { SecAggClient, type SecAggClientOptions } from './client';
 export { SecAggServer, type RoundResult, type SecAggServerOptions } from './server';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { generateKeyPair, pairMaskSeed } from './keys';
-import { maskInput, pairSign, unmaskSum } from './mask';
+import { maskInput, maskInputAsync, pairSign, unmaskSum } from './mask';
 import { encodeWeightedUpdate, seededUniformSource } from './quantize';
 
 const seed = (b: number) => new Uint8Array(32).fill(b);
@@ -25,6 +25,17 @@ function randomInputs(n: number, d: number): Uint32Array[] {
 }
 
 describe('pairwise + self masking', () => {
+  it('maskInputAsync (WebCrypto PRG, SIMD adds) gives the same y as the synchronous reference', async () => {
+    const d = 20_003;
+    const [x] = randomInputs(1, d);
+    const pairs = ['a', 'c', 'd', 'e', 'f'].map((peer, i) => ({ peer, seed: seed(40 + i) }));
+    const y = await maskInputAsync(x!, seed(7), pairs, 'b');
+    expect(y).toEqual(maskInput(x!, seed(7), pairs, 'b'));
+    // Both signs occur ('b' < 'c'… but 'b' > 'a'), and x itself is untouched.
+    expect(new Set(pairs.map((p) => pairSign('b', p.peer)))).toEqual(new Set([1, -1]));
+    expect(x).toEqual(randomInputs(1, d)[0]);
+  });
+
   it('masked vectors of several clients sum exactly to the plain sum (after removing self masks)', () => {
     const ids = ['c0', 'c1', 'c2', 'c3', 'c4'];
     const d = 10_001;

@@ -6,8 +6,12 @@
  *
  * Uint32Array stores are ToUint32, i.e. already mod 2^32, and sums of two
  * words stay exact in float64, so plain `a[i] + b[i]` / `a[i] - b[i]` suffice.
+ *
+ * maskInput / unmaskSum are the synchronous references (pure-JS PRG and adds);
+ * maskInputAsync is what clients run: the same words from WebCrypto AES-CTR and SIMD adds.
  */
-import { expandMask } from './prg';
+import { expandMask, expandMaskAsync } from './prg';
+import { createWordAccumulator } from './word-add';
 
 export type Sign = 1 | -1;
 
@@ -18,7 +22,7 @@ export function pairSign(myId: string, peer: string): Sign {
 
 /** target += sign·PRG(seed), in place. `scratch` (same length) avoids reallocating. */
 export function addMaskInPlace(target: Uint32Array, seed: Uint8Array, sign: Sign, scratch?: Uint32Array): void {
-  const m = expandMask(seed, target.length, undefined, scratch);
+  const m = expandMask(seed, target.length, scratch);
   const n = target.length;
   if (sign === 1) for (let i = 0; i < n; i++) target[i] = target[i]! + m[i]!;
   else for (let i = 0; i < n; i++) target[i] = target[i]! - m[i]!;
@@ -41,6 +45,35 @@ export function maskInput(
   addMaskInPlace(y, selfSeed, 1, scratch);
   for (const { peer, seed } of pairSeeds) addMaskInPlace(y, seed, pairSign(myId, peer), scratch);
   return y;
+}
+
+/** Expansions kept in flight by maskInputAsync (WebCrypto runs them off the calling thread). */
+const IN_FLIGHT = 4;
+
+/** maskInput on WebCrypto AES-CTR with SIMD adds (same result); x is not modified. */
+export async function maskInputAsync(
+  x: Uint32Array,
+  selfSeed: Uint8Array,
+  pairSeeds: readonly PairSeed[],
+  myId: string,
+): Promise<Uint32Array> {
+  const signs = pairSeeds.map(({ peer }) => pairSign(myId, peer));
+  const jobs: { seed: Uint8Array; sign: Sign }[] = [
+    { seed: selfSeed, sign: 1 },
+    ...pairSeeds.map(({ seed }, i) => ({ seed, sign: signs[i]! })),
+  ];
+  const acc = createWordAccumulator(x.length);
+  acc.words.set(x);
+  let next = 0;
+  // Addition commutes, so expansions are added in whatever order they finish.
+  const lane = async () => {
+    while (next < jobs.length) {
+      const j = jobs[next++]!;
+      acc.add(await expandMaskAsync(j.seed, x.length), j.sign);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, jobs.length) }, lane));
+  return acc.words.slice();
 }
 
 export interface UnmaskSeeds {

@@ -19,7 +19,7 @@
  * Coordinates outside [−C, C] are clamped (a no-op after L2 clipping to C,
  * which is the caller's job, see shared/privacy).
  */
-import { expandMask } from './prg';
+import { chachaWords } from './prg';
 import { randomBytes } from './encoding';
 
 export interface QuantConfig {
@@ -46,7 +46,7 @@ export function seededUniformSource(seed32: Uint8Array): UniformSource {
   return (count: number) => {
     const nonce = new Uint8Array(12);
     new DataView(nonce.buffer).setUint32(0, call++, true);
-    return expandMask(key, count, nonce);
+    return chachaWords(key, count, nonce);
   };
 }
 

@@ -46,11 +46,11 @@ async function setup(round = 1, until: Phase = Phase.Unmask) {
   if (until === Phase.ShareKeys) return { server, clients, adv, shareMsgs };
   for (const id of ids) expectOk(server.onShareKeys(id, shareMsgs.get(id)!));
   server.closeShareKeys();
-  const masked = new Map<string, ReturnType<SecAggClient['maskedInput']>>();
+  const masked = new Map<string, Awaited<ReturnType<SecAggClient['maskedInput']>>>();
   for (const id of ids) {
     const r = server.routedSharesFor(id);
     if (r.ok) clients.get(id)!.receiveShares(r.value);
-    masked.set(id, clients.get(id)!.maskedInput(new Uint32Array(L).fill(1)));
+    masked.set(id, await clients.get(id)!.maskedInput(new Uint32Array(L).fill(1)));
   }
   if (until === Phase.MaskedInput) return { server, clients, adv, shareMsgs, masked };
   for (const id of ids.slice(0, 9)) expectOk(server.onMaskedInput(id, masked.get(id)!));
@@ -174,7 +174,7 @@ describe('SecAggClient refusals', () => {
 
   it('rejects calls out of order and messages from another round', async () => {
     const c = new SecAggClient({ id: 'a', round: 3, sessionId: SESSION, threshold: 2 });
-    expect(() => c.maskedInput(new Uint32Array(4))).toThrow(/wrong_phase/);
+    await expect(c.maskedInput(new Uint32Array(4))).rejects.toThrow(/wrong_phase/);
     c.advertise();
     await expect(
       c.shareKeys({ type: 'roster', round: 2, sessionId: SESSION, to: 'a', neighbours: [] }),

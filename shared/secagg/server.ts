@@ -16,7 +16,7 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { bytesEqual } from './encoding';
 import { defaultDegree, defaultThreshold, effectiveDegree, neighbourGraph } from './graph';
-import { maskTotal, subtractTotal, type UnmaskPlan } from './unmask-plan';
+import { maskTotalAsync, subtractTotal, type UnmaskPlan } from './unmask-plan';
 import { inThreadReconstructor, type ReconstructJob, type Reconstructor } from './reconstruct-jobs';
 import {
   Phase,
@@ -63,7 +63,9 @@ export interface RoundResult {
 /** Removes the plan's masks from Σ y; returns Σ x (a new array). */
 export type Unmasker = (sumOfY: Uint32Array, plan: UnmaskPlan) => Promise<Uint32Array>;
 
-export const inThreadUnmasker: Unmasker = async (sumOfY, plan) => subtractTotal(sumOfY, maskTotal(plan, sumOfY.length));
+/** In this thread, with the PRG on WebCrypto (off-thread), so the event loop runs between expansions. */
+export const inThreadUnmasker: Unmasker = async (sumOfY, plan) =>
+  subtractTotal(sumOfY, await maskTotalAsync(plan, sumOfY.length));
 
 interface Advertised {
   cPk: Uint8Array;

@@ -121,7 +121,7 @@ export async function simulateRound(o: SimulateOptions): Promise<SimulateOutcome
     tc.receiveShares += tock();
     const x = o.input(id);
     tick();
-    const m = c.maskedInput(x);
+    const m = await c.maskedInput(x);
     tc.maskedInput += tock();
     tick();
     ok(server.onMaskedInput(id, m), `maskedInput ${id}`);

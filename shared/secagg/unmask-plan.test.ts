@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateKeyPair, pairMaskSeed, randomSeed } from './keys';
 import { unmaskSum } from './mask';
-import { maskTotal, planCost, splitPlan, subtractTotal, type UnmaskPlan } from './unmask-plan';
+import { maskTotal, maskTotalAsync, planCost, splitPlan, subtractTotal, type UnmaskPlan } from './unmask-plan';
 import { pairSign } from './mask';
 
 function plan(): UnmaskPlan {
@@ -32,6 +32,11 @@ describe('unmask plan', () => {
     expect(subtractTotal(acc, maskTotal(p, 100))).toEqual(
       unmaskSum(acc, { survivorSelfSeeds: p.selfSeeds, droppedPairSeeds }),
     );
+  });
+
+  it('maskTotalAsync (WebCrypto PRG) gives the same total as maskTotal', async () => {
+    const p = plan();
+    expect(await maskTotalAsync(p, 1001)).toEqual(maskTotal(p, 1001));
   });
 
   it('any split into parts gives the same total and covers the same work', () => {

@@ -5,23 +5,26 @@
  * total; the server subtracts the sum of the partials. Addition mod 2^32 commutes, so
  * any split gives the same result as one thread.
  */
-import { agree, derivePairSecrets } from './keys';
+import { agree, derivePairMaskSeed } from './keys';
 import { pairSign } from './mask';
-import { expandMask } from './prg';
+import { expandMask, expandMaskAsync } from './prg';
+import { createWordAccumulator, type WordAccumulator } from './word-add';
 
 /**
- * The two primitives an unmask needs. Default: the shared (noble) implementations; the
- * Node server may pass OpenSSL-backed ones that produce the same bytes (tested).
+ * The primitives an unmask needs. Default: the shared (noble) implementations; the Node
+ * server passes OpenSSL-backed ones that produce the same bytes (unmask-pool.test.ts).
  */
 export interface UnmaskPrimitives {
-  /** ChaCha20 keystream of `seed` (zero nonce, counter 0) as little-endian words, into `out`. */
-  expand(seed: Uint8Array, out: Uint32Array): void;
+  /** acc ± the mask PRG's words for `seed` (prg.ts: AES-256-CTR, zero counter block). */
+  addMask(acc: WordAccumulator, seed: Uint8Array, sign: 1 | -1): void;
   /** X25519 shared secret. */
   agree(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
 }
 
 export const sharedPrimitives: UnmaskPrimitives = {
-  expand: (seed, out) => void expandMask(seed, out.length, undefined, out),
+  addMask(acc, seed, sign) {
+    acc.add(expandMask(seed, acc.length), sign);
+  },
   agree,
 };
 
@@ -46,33 +49,47 @@ export function planCost(p: UnmaskPlan): number {
   return p.selfSeeds.length + p.dropped.reduce((a, u) => a + u.survivors.length, 0);
 }
 
-/** Σ of the masks in `plan`, mod 2^32, written into a fresh (or given, zeroed) array. */
+/** Σ of the masks in `plan`, mod 2^32, as a fresh array of `length` words. */
 export function maskTotal(
   plan: UnmaskPlan,
   length: number,
-  out: Uint32Array = new Uint32Array(length),
   prims: UnmaskPrimitives = sharedPrimitives,
-): Uint32Array {
-  const scratch = new Uint32Array(length);
-  const add = (seed: Uint8Array, sign: 1 | -1) => {
-    prims.expand(seed, scratch);
-    if (sign === 1) for (let i = 0; i < length; i++) out[i] = out[i]! + scratch[i]!;
-    else for (let i = 0; i < length; i++) out[i] = out[i]! - scratch[i]!;
-  };
-  for (const s of plan.selfSeeds) add(s, 1);
+): Uint32Array<ArrayBuffer> {
+  const acc = createWordAccumulator(length);
+  for (const s of plan.selfSeeds) prims.addMask(acc, s, 1);
   for (const u of plan.dropped) {
     for (const v of u.survivors) {
       // v masked with +sign(v, u)·PRG(s_uv); s_uv from u's secret key and v's public key.
-      const { maskSeed } = derivePairSecrets(prims.agree(u.maskKey, v.sPk), {
+      const maskSeed = derivePairMaskSeed(prims.agree(u.maskKey, v.sPk), {
         round: plan.round,
         sessionId: plan.sessionId,
         a: u.id,
         b: v.id,
       });
-      add(maskSeed, pairSign(v.id, u.id));
+      prims.addMask(acc, maskSeed, pairSign(v.id, u.id));
     }
   }
-  return out;
+  return acc.words.slice();
+}
+
+/**
+ * maskTotal with the PRG on WebCrypto (same words): the expansions run off the calling thread,
+ * so an in-thread unmask leaves the event loop free between them. Agreements stay noble's.
+ */
+export async function maskTotalAsync(plan: UnmaskPlan, length: number): Promise<Uint32Array> {
+  const acc = createWordAccumulator(length);
+  for (const s of plan.selfSeeds) acc.add(await expandMaskAsync(s, length), 1);
+  for (const u of plan.dropped)
+    for (const v of u.survivors) {
+      const seed = derivePairMaskSeed(agree(u.maskKey, v.sPk), {
+        round: plan.round,
+        sessionId: plan.sessionId,
+        a: u.id,
+        b: v.id,
+      });
+      acc.add(await expandMaskAsync(seed, length), pairSign(v.id, u.id));
+    }
+  return acc.words.slice();
 }
 
 /** acc − total (mod 2^32), into a new array. */

@@ -76,7 +76,7 @@ function connect(pool: ClientPool, getRound: () => Round, silent: ReadonlySet<st
       reply(id, { type: 'shareKeys', raw: packBinary(await c.shareKeys(msg)) });
     else if (event === SECAGG_EVENTS.routedShares && isRouted(msg)) {
       c.receiveShares(msg);
-      reply(id, { type: 'maskedInput', raw: packBinary(c.maybeMaskedInput()!.msg) });
+      reply(id, { type: 'maskedInput', raw: packBinary((await c.maybeMaskedInput())!.msg) });
     } else if (event === SECAGG_EVENTS.unmaskRequest && isUnmaskRequest(msg))
       reply(id, { type: 'unmask', raw: packBinary(c.unmask(msg)) });
   };
