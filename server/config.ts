@@ -17,6 +17,9 @@ export const ServerConfigSchema = z.object({
   devicesPerToken: z.coerce.number().int().min(1).max(1_000_000).default(1),
   /** Checkpoint retention: files of the newest K versions (plus pinned ones) are kept; rows always. */
   keepCheckpoints: z.coerce.number().int().min(1).default(50),
+  /** Socket.io handshakes per second per remote address (sustained), and at once. */
+  handshakesPerSecond: z.coerce.number().positive().default(20),
+  handshakeBurst: z.coerce.number().int().min(1).default(200),
   /** JSON file with round settings (see RoundConfigSchema); admin edits override it. */
   roundConfigFile: z.string().optional(),
 });
@@ -35,6 +38,8 @@ export function loadServerConfig(flags: Partial<Record<keyof ServerConfig, unkno
     roundConfigFile: env.FEDSSL_ROUND_CONFIG,
     devicesPerToken: env.FEDSSL_DEVICES_PER_TOKEN,
     keepCheckpoints: env.FEDSSL_KEEP_CHECKPOINTS,
+    handshakesPerSecond: env.FEDSSL_HANDSHAKES_PER_SECOND,
+    handshakeBurst: env.FEDSSL_HANDSHAKE_BURST,
   };
   const defined = (o: Record<string, unknown>) =>
     Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));

@@ -16,8 +16,9 @@ import {
 } from '../../shared/protocol/messages';
 import { float32ToBytes } from '../../shared/protocol/binary';
 import type { Registry } from '../registry/registry';
-import { ModelStore } from './model-store';
+import { DEFAULT_MODEL_RESEND_WINDOW_MS, ModelStore, RecentSends } from './model-store';
 import type { SessionGuard } from '../security/session-guard';
+import { AddressLimiter, DEFAULT_ADDRESS_LIMIT, type AddressLimitConfig } from '../security/address-limit';
 import { DEFAULT_RATE_LIMIT, TokenBucket, type RateLimitConfig } from './rate-limit';
 import type { RoundCoordinator } from './coordinator';
 import { formatIssues } from '../../shared/protocol/issues';
@@ -38,6 +39,10 @@ export interface FederationSocketOptions {
   rateLimit?: RateLimitConfig;
   /** Encoded weights of recent versions for model:get (default: a new store over the registry). */
   models?: ModelStore;
+  /** A client id gets each model version at most once in this window (default 60 s). */
+  modelResendWindowMs?: number;
+  /** Handshake and failed-auth limits per remote address (default DEFAULT_ADDRESS_LIMIT). */
+  addressLimit?: AddressLimitConfig;
 }
 
 type AckFn = (response: Ack<object>) => void;
@@ -68,6 +73,8 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
     return b;
   };
   const models = opts.models ?? new ModelStore(registry);
+  // Each version at most once per client id in a window, across reconnects: a client caches what it downloaded.
+  const modelSends = new RecentSends(opts.modelResendWindowMs ?? DEFAULT_MODEL_RESEND_WINDOW_MS);
   const io = new IoServer(http, {
     maxHttpBufferSize: maxBufferFor(coordinator.globalModel.layout.totalSize, opts.bufferHeadroomBytes),
     serveClient: false,
@@ -76,7 +83,16 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
     cors: { origin: false },
   });
 
-  io.use((socket, next) => {
+  const addresses = new AddressLimiter(opts.addressLimit ?? DEFAULT_ADDRESS_LIMIT);
+  io.use((socket, done) => {
+    // Per remote address, before anything is parsed: a connection or token-guessing storm is refused cheaply.
+    const address = socket.handshake.address;
+    const verdict = addresses.attempt(address, Date.now());
+    if (!verdict.ok) return done(new Error(verdict.reason));
+    const next = (err?: Error) => {
+      if (err?.message.startsWith('unauthenticated:')) addresses.failed(address, Date.now());
+      done(err);
+    };
     const auth = HandshakeAuthSchema.safeParse(socket.handshake.auth ?? {});
     if (!auth.success)
       return next(new Error(`unauthenticated: malformed handshake (${formatIssues(auth.error, { root: 'auth' })})`));
@@ -205,21 +221,19 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
       };
     });
 
-    // Each version at most once per connection: a client caches what it downloaded.
-    const sentVersions = new Set<number>();
     on(EVENTS.getModel, GetModelSchema, async (msg): Promise<Ack<object>> => {
       const current = coordinator.globalModel;
       const version = msg.version ?? current.version;
-      if (sentVersions.has(version)) {
+      if (version > current.version)
+        return { ok: false, code: ErrorCodes.noModel, reason: `model version ${version} does not exist` };
+      const wait = modelSends.claim(clientId, version, Date.now());
+      if (wait > 0) {
         return {
           ok: false,
           code: ErrorCodes.rateLimited,
-          reason: `model v${version} was already sent on this connection`,
+          reason: `model v${version} was already sent to this client; use the cached copy or retry in ${Math.ceil(wait / 1000)} s`,
         };
       }
-      if (version > current.version)
-        return { ok: false, code: ErrorCodes.noModel, reason: `model version ${version} does not exist` };
-      sentVersions.add(version);
       let payload: ModelPayload;
       if (version === current.version) {
         payload = {
@@ -232,7 +246,7 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
         try {
           payload = await models.get(version);
         } catch (err) {
-          sentVersions.delete(version);
+          modelSends.release(clientId, version);
           return { ok: false, code: ErrorCodes.noModel, reason: (err as Error).message };
         }
       }
