@@ -29,6 +29,7 @@ const opts = new Command()
   .option('--rate <n>', 'junk messages per second per hostile client', (v) => Number(v), 50)
   .option('--model <size>', 'tiny or default', 'default')
   .option('--scenarios <list>', 'quiet,flood', 'quiet,flood')
+  .option('--cpu-prof <dir>', 'write a V8 CPU profile of the server process into <dir>')
   .option('--flood-worker <json>', '(internal) run the hostile clients')
   .parse()
   .opts<{
@@ -38,6 +39,7 @@ const opts = new Command()
     rate: number;
     model: string;
     scenarios: string;
+    cpuProf?: string;
     floodWorker?: string;
   }>();
 
@@ -161,12 +163,23 @@ async function scenario(name: 'quiet' | 'flood'): Promise<Result> {
   );
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const server = spawnServer({
-    port,
-    dataDir,
-    args: ['--log-level', 'error', '--round-config', cfgFile, '--model', opts.model],
-    env: { FEDSSL_ADMIN_TOKEN: ADMIN, FEDSSL_EVAL: '0', FEDSSL_DEVICES_PER_TOKEN: '1' },
-  });
+  const serverArgs = ['--log-level', 'error', '--round-config', cfgFile, '--model', opts.model];
+  const serverEnv = { FEDSSL_ADMIN_TOKEN: ADMIN, FEDSSL_EVAL: '0', FEDSSL_DEVICES_PER_TOKEN: '1' };
+  // --cpu-prof is refused in NODE_OPTIONS, so a profiled server is spawned here with the same command line.
+  const server = opts.cpuProf
+    ? spawn(
+        process.execPath,
+        [
+          `--cpu-prof-dir=${resolve(opts.cpuProf)}`,
+          '--cpu-prof',
+          '--import',
+          'tsx',
+          'server/main.ts',
+          ...['--port', String(port), '--data-dir', dataDir, ...serverArgs],
+        ],
+        { cwd: ROOT, env: { ...process.env, ...serverEnv }, stdio: ['ignore', 'inherit', 'inherit'] },
+      )
+    : spawnServer({ port, dataDir, args: serverArgs, env: serverEnv });
   const clients: NodeFederatedClient[] = [];
   let flood: ChildProcess | undefined;
   try {

@@ -18,6 +18,7 @@ import { float32ToBytes } from '../../shared/protocol/binary';
 import type { Registry } from '../registry/registry';
 import { DEFAULT_MODEL_RESEND_WINDOW_MS, ModelStore, RecentSends } from './model-store';
 import type { SessionGuard } from '../security/session-guard';
+import { gateFrames } from '../security/frame-gate';
 import { AddressLimiter, DEFAULT_ADDRESS_LIMIT, type AddressLimitConfig } from '../security/address-limit';
 import { DEFAULT_RATE_LIMIT, TokenBucket, type RateLimitConfig } from './rate-limit';
 import type { RoundCoordinator } from './coordinator';
@@ -97,8 +98,9 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
     if (!auth.success)
       return next(new Error(`unauthenticated: malformed handshake (${formatIssues(auth.error, { root: 'auth' })})`));
     // Before any registry work: a client recently cut for flooding waits out its cool-down.
-    if (buckets.get(auth.data.clientId)?.blocksReconnect(Date.now()))
-      return next(new Error('rate limited: too many messages, retry in a few seconds'));
+    const coolDown = buckets.get(auth.data.clientId)?.blocksReconnect(Date.now()) ?? 0;
+    if (coolDown > 0)
+      return next(new Error(`rate limited: too many messages, retry in ${Math.ceil(coolDown / 1000)} s`));
     const token = auth.data.token ? registry.verifyToken(auth.data.token, ['client']) : undefined;
     if (!token && !opts.openEnrollment) {
       return next(
@@ -164,6 +166,29 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
 
     // Every incoming packet (known event or not) spends one token; over the rate it is refused unread.
     const bucket = bucketFor(clientId);
+    const cutIfExhausted = () => {
+      if (bucket.exhausted && socket.connected) {
+        bucket.cut(Date.now());
+        clog.warn({ cuts: bucket.cuts }, 'client ignores rate limiting; disconnecting');
+        client.disconnect('too many messages');
+      }
+    };
+    // Far over its rate (half the strikes that cut it), a client's events are dropped before decoding:
+    // it has had its rate_limited answers by then, and decoding junk is what a flood costs.
+    let warned = false;
+    gateFrames(socket.conn, () => {
+      const now = Date.now();
+      if (bucket.strikes < rateLimit.disconnectAfter / 2 || bucket.take(now)) return false;
+      if (!warned) {
+        warned = true;
+        socket.emit(EVENTS.serverError, {
+          code: ErrorCodes.rateLimited,
+          message: `more than ${rateLimit.eventsPerSecond} events/s: further events over the rate are dropped unread`,
+        });
+      }
+      cutIfExhausted();
+      return true;
+    });
     socket.use((packet, next) => {
       if (bucket.take(Date.now())) return next();
       const ack = packet[packet.length - 1];
@@ -173,12 +198,10 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
           code: ErrorCodes.rateLimited,
           reason: `more than ${rateLimit.eventsPerSecond} events/s`,
         });
-      if (bucket.exhausted) {
-        clog.warn({ refused: bucket.refusedInARow }, 'client ignores rate limiting; disconnecting');
-        client.disconnect('too many messages');
-      }
+      cutIfExhausted();
     });
 
+    let malformed = 0;
     /** Wraps a handler: validates the payload with zod and always answers the ack. */
     const on = <S extends z.ZodType>(
       event: string,
@@ -190,7 +213,8 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
         const parsed = schema.safeParse(raw);
         if (!parsed.success) {
           const reason = formatIssues(parsed.error);
-          clog.warn({ event, reason }, 'malformed message');
+          // Logged for the first few, then sampled: a flood must not become a logging flood.
+          if (++malformed <= 5 || malformed % 1000 === 0) clog.warn({ event, reason, malformed }, 'malformed message');
           reply({ ok: false, code: ErrorCodes.invalidMessage, reason });
           return;
         }
