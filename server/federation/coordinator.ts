@@ -549,7 +549,9 @@ export class RoundCoordinator extends EventEmitter {
       : (this.registry.getVersion(r.baseVersion)?.epsilon ?? null);
     const meanLoss = Number.isFinite(agg.meanLoss) ? agg.meanLoss : null;
     const aggregateMs = performance.now() - t0;
-    this.model = this.versions.commitRound(
+    // The files are written off the event loop; the round stays in Aggregate (no rollback, no new round)
+    // until the version is committed. A round stopped meanwhile is left to the restart's cleanup.
+    const committing = this.versions.commitRoundAsync(
       r.id,
       this.model,
       next,
@@ -575,9 +577,19 @@ export class RoundCoordinator extends EventEmitter {
       },
       survivors,
     );
-    const version = this.model.version;
-    this.emit('version', version);
-    this.finish(RoundOutcome.Committed, undefined, version, meanLoss);
+    committing.then(
+      (model) => {
+        if (this.round !== r || this.stopped) return;
+        this.model = model;
+        this.emit('version', model.version);
+        this.finish(RoundOutcome.Committed, undefined, model.version, meanLoss);
+      },
+      (err: unknown) => {
+        if (this.round !== r || this.stopped) return;
+        this.log.error({ err, roundId: r.id }, 'commit failed; global model unchanged');
+        this.finish(RoundOutcome.Failed, `commit failed: ${(err as Error).message}`);
+      },
+    );
   }
 
   private finish(outcome: RoundOutcome, reason?: string, newVersion?: number, meanLoss: number | null = null): void {
