@@ -173,7 +173,11 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
       coordinator.stop();
       sessions.close();
       await adminServices.close();
-      // Fastify first: it destroys every open connection (forceCloseConnections). socket.io's close also closes the
+      // Live websockets first: upgraded connections are no longer the HTTP server's, so Fastify's close would
+      // wait on them forever (an uncaught exception or a SIGTERM with clients connected never finished closing).
+      io.disconnectSockets(true);
+      io.engine.close();
+      // Then Fastify: it destroys every open connection (forceCloseConnections). socket.io's close also closes the
       // shared HTTP server and would otherwise wait on idle keep-alive sockets, which Fastify keeps for 72 s.
       await app.close().catch(() => undefined);
       await new Promise<void>((ok) => io.close(() => ok()));
