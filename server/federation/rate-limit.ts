@@ -50,6 +50,12 @@ export class TokenBucket {
     return false;
   }
 
+  /** A strike without a refusal: a malformed message or an unknown event, which no honest client sends. */
+  strike(now: number): void {
+    this.advance(now);
+    this.strikes++;
+  }
+
   get exhausted(): boolean {
     return this.strikes >= this.cfg.disconnectAfter;
   }

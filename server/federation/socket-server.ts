@@ -49,6 +49,17 @@ export interface FederationSocketOptions {
 type AckFn = (response: Ack<object>) => void;
 type MaybeAsync<T> = T | Promise<T>;
 
+/** Events a client may send; any other spends a strike. */
+const KNOWN_EVENTS = new Set<string>([
+  EVENTS.ready,
+  EVENTS.getModel,
+  EVENTS.submitUpdate,
+  SECAGG_EVENTS.advertise,
+  SECAGG_EVENTS.shareKeys,
+  SECAGG_EVENTS.maskedInput,
+  SECAGG_EVENTS.unmask,
+]);
+
 /** Largest message socket.io accepts: one float32 delta plus room for metadata. */
 export function maxBufferFor(paramCount: number, headroom = 64 * 1024): number {
   return Math.ceil(paramCount * 4 * 1.1) + headroom;
@@ -190,7 +201,13 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
       return true;
     });
     socket.use((packet, next) => {
-      if (bucket.take(Date.now())) return next();
+      if (bucket.take(Date.now())) {
+        if (!KNOWN_EVENTS.has(packet[0])) {
+          bucket.strike(Date.now()); // no handler will answer it; it only costs
+          cutIfExhausted();
+        }
+        return next();
+      }
       const ack = packet[packet.length - 1];
       if (typeof ack === 'function')
         (ack as AckFn)({
@@ -212,6 +229,8 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
         const reply: AckFn = typeof ack === 'function' ? (ack as AckFn) : () => undefined;
         const parsed = schema.safeParse(raw);
         if (!parsed.success) {
+          bucket.strike(Date.now()); // an honest client's messages are schema-valid by construction
+          cutIfExhausted();
           const reason = formatIssues(parsed.error);
           // Logged for the first few, then sampled: a flood must not become a logging flood.
           if (++malformed <= 5 || malformed % 1000 === 0) clog.warn({ event, reason, malformed }, 'malformed message');

@@ -46,6 +46,22 @@ describe('flood: events over the rate', () => {
     expect((await fetch(`${s.url}/api/health`)).status).toBe(200);
   });
 
+  it('malformed messages are strikes even within the rate: a client sending only junk is cut', async () => {
+    const s = await startTestServer({
+      manualStart: true,
+      rateLimit: { eventsPerSecond: 0.001, burst: 1000, disconnectAfter: 30 },
+    });
+    servers.push(s);
+    const c = await rawSocketIo(s.url, { token: s.registry.createToken('client').token, clientId: 'junk-client' });
+    for (let id = 1; id <= 40; id++) c.ws.send(`42${id}["client:ready",{"backend":7}]`);
+    const all40 = c.next('4340[').then(() => 'all 40 answered');
+    const cut = await Promise.race([c.next('42["server:error",{"code":"disconnected"'), all40]);
+    expect(cut).toMatch(/too many messages/);
+    const acks = c.frames.filter((f) => /^43\d+\[/.test(f));
+    expect(acks.length).toBeLessThan(31);
+    expect(acks.every((a) => a.includes('"code":"invalid_message"'))).toBe(true);
+  });
+
   it('a client sending at 2.5× its rate is cut although some of its events get through; cool-downs double', () => {
     const b = new TokenBucket({ eventsPerSecond: 20, burst: 60, disconnectAfter: 200 }, 0);
     let accepted = 0;
