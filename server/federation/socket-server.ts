@@ -141,7 +141,7 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
       }
     }
     // Bind now, in the same tick as the check, so two concurrent handshakes cannot both take the last slot.
-    registry.clientSeen({ id: auth.data.clientId, tokenId: token?.id });
+    registry.clientSeen({ id: auth.data.clientId, name: auth.data.name, tokenId: token?.id });
     socket.data.clientId = auth.data.clientId;
     socket.data.name = auth.data.name;
     socket.data.tokenId = token?.id;
@@ -151,11 +151,7 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
   io.on('connection', (socket: Socket) => {
     const clientId = socket.data.clientId as string;
     const clog = log.child({ clientId });
-    registry.clientSeen({
-      id: clientId,
-      name: socket.data.name as string | undefined,
-      tokenId: socket.data.tokenId as number | undefined,
-    });
+    // (Recorded once, in the handshake: one SQLite write per connection.)
     const client = {
       id: clientId,
       name: socket.data.name as string | undefined,
