@@ -34,8 +34,13 @@ export class TokenBucket {
 
   private advance(now: number): void {
     const dt = Math.max(0, now - this.last) / 1000;
-    this.tokens = Math.min(this.cfg.burst, this.tokens + dt * this.cfg.eventsPerSecond);
-    this.strikes = Math.max(0, this.strikes - (dt * this.cfg.eventsPerSecond) / 2);
+    // Each cut halves the burst a client comes back with: returning flooders arrive together when their
+    // cool-downs end, and their fresh bursts were the event loop's longest stalls under the flood.
+    const burst = this.cfg.burst / 2 ** Math.min(this.cuts, 8);
+    this.tokens = Math.min(burst, this.tokens + dt * this.cfg.eventsPerSecond);
+    // Strikes do not decay during a cool-down (it would let the client back below the gate's threshold).
+    const decay = Math.max(0, now - Math.max(this.last, this.blockedUntil)) / 1000;
+    this.strikes = Math.max(0, this.strikes - (decay * this.cfg.eventsPerSecond) / 2);
     this.last = now;
   }
 
@@ -70,8 +75,9 @@ export class TokenBucket {
     this.cuts++;
     const base = (this.cfg.burst / 2 / this.cfg.eventsPerSecond) * 1000;
     this.blockedUntil = now + Math.min(MAX_COOLDOWN_MS, base * 2 ** (this.cuts - 1));
-    this.strikes = 0;
-    this.tokens = Math.min(this.tokens, this.cfg.burst / 2);
+    // It comes back already past the gate's threshold: its events over the rate are dropped undecoded at once.
+    this.strikes = this.cfg.disconnectAfter / 2;
+    this.tokens = 0;
   }
 
   /** Milliseconds until a client cut for flooding may reconnect; 0 when it may. */

@@ -77,6 +77,12 @@ describe('flood: events over the rate', () => {
     expect(first).toBe(1500); // half the burst at 20/s
     b.cut(cutAt! + first);
     expect(b.blocksReconnect(cutAt! + first)).toBe(3000);
-    expect(b.blocksReconnect(cutAt! + first + 3000)).toBe(0);
+    const back = cutAt! + first + 3000;
+    expect(b.blocksReconnect(back)).toBe(0);
+    // Back after two cuts, it brings a quarter of the burst, and strikes past half of disconnectAfter.
+    let burst = 0;
+    while (b.take(back)) burst++;
+    expect(burst).toBe(15);
+    expect(b.strikes).toBeGreaterThanOrEqual(100);
   });
 });
