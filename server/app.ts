@@ -135,6 +135,7 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
     models,
     sessions,
     devicesPerToken: cfg.devicesPerToken,
+    pingTimeoutMs: cfg.pingTimeoutMs,
     ...(overrides.rateLimit ? { rateLimit: overrides.rateLimit } : {}),
     addressLimit: overrides.addressLimit ?? {
       ...DEFAULT_ADDRESS_LIMIT,

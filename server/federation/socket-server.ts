@@ -40,6 +40,8 @@ export interface FederationSocketOptions {
   rateLimit?: RateLimitConfig;
   /** Encoded weights of recent versions for model:get (default: a new store over the registry). */
   models?: ModelStore;
+  /** How long a client may leave a ping unanswered before it is dropped (default 20 s). */
+  pingTimeoutMs?: number;
   /** A client id gets each model version at most once in this window (default 60 s). */
   modelResendWindowMs?: number;
   /** Handshake and failed-auth limits per remote address (default DEFAULT_ADDRESS_LIMIT). */
@@ -91,7 +93,7 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
     maxHttpBufferSize: maxBufferFor(coordinator.globalModel.layout.totalSize, opts.bufferHeadroomBytes),
     serveClient: false,
     pingInterval: 10_000,
-    pingTimeout: 20_000,
+    pingTimeout: opts.pingTimeoutMs ?? 20_000,
     cors: { origin: false },
   });
 
