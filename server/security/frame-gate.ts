@@ -11,8 +11,10 @@ import type { EventEmitter } from 'node:events';
  * once the socket.io connection exists.
  */
 export function gateFrames(conn: EventEmitter, drop: () => boolean): void {
-  const decode = conn.listeners('data')[0] as ((data: unknown) => void) | undefined;
-  if (!decode) return;
+  // Exactly socket.io's decoder is expected; anything else (a changed socket.io) is left ungated.
+  const listeners = conn.listeners('data');
+  if (listeners.length !== 1) return;
+  const decode = listeners[0] as (data: unknown) => void;
   let skipAttachments = 0;
   conn.removeListener('data', decode);
   conn.on('data', (data: unknown) => {
