@@ -300,10 +300,25 @@ export class SecureRound {
     this.timer = setTimeout(() => this.advance('deadline passed'), ms);
   }
 
+  /** Messages of a phase change, packed and emitted a batch per event-loop turn (see flush). */
+  private readonly outbox: [id: string, event: string, payload: unknown][] = [];
+
   private send(id: string, event: string, payload: unknown): void {
-    const packed = packBinary(payload);
-    this.opts.pool.get(id)?.send(event, packed);
-    this.opts.onBytesDown?.(packed.b.byteLength + JSON.stringify(packed.p).length);
+    this.outbox.push([id, event, payload]);
+    if (this.outbox.length === 1) setImmediate(() => this.flush());
+  }
+
+  /**
+   * A phase change at n = 1000 sends 1,000 messages; packed and emitted in one loop they held the event
+   * loop 1.3–1.4 s (bench:load profile). The same messages, in the same order, go out 64 per turn.
+   */
+  private flush(): void {
+    for (const [id, event, payload] of this.outbox.splice(0, 64)) {
+      const packed = packBinary(payload);
+      this.opts.pool.get(id)?.send(event, packed);
+      this.opts.onBytesDown?.(packed.b.byteLength + JSON.stringify(packed.p).length);
+    }
+    if (this.outbox.length) setImmediate(() => this.flush());
   }
 
   /** Moves to the next phase; the SecAggServer enforces the threshold at each step. */
