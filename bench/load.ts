@@ -1,34 +1,38 @@
 /**
- * npm run bench:load — 1,000 protocol-level clients in one secure (SecAgg+) round, 10% of
- * them dropping after ShareKeys (before their masked input), first quiet, then under a flood
- * of 100 hostile clients sending junk at 50 messages/s each (from a separate process, so the
- * flood does not slow the honest clients' process). Prints round latency, server CPU time,
- * peak server RSS and event-loop delay p99 (prom-client's histogram, reset at each scrape).
+ * npm run bench:load — N protocol-level clients in one secure (SecAgg+) round, a fraction of them dropping
+ * after ShareKeys (before their masked input), first quiet, then under a flood of hostile clients sending
+ * junk (bench/load-flood.ts, its own process). The server runs in its own process (the real entry point);
+ * the honest clients run on worker threads (bench/load-clients.ts), with node:crypto's X25519 (same bytes as
+ * noble, checked) unless --noble. Prints round latency, server CPU time, peak server RSS, event-loop delay
+ * p99 and max (the server's perf_hooks.monitorEventLoopDelay, via prom-client, reset when the round starts),
+ * and the machine's load average. Each scenario's result is saved as it finishes; --resume skips those done.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { Command } from 'commander';
-import { io } from 'socket.io-client';
-import { NodeFederatedClient } from '../server/federation/node-client';
-import { DEFAULT_MODEL_CONFIG, TINY_MODEL_CONFIG } from '../shared/model/config';
-import { placeholderDataset } from '../shared/data/dataset';
-import { createRng } from '../shared/data/rng';
 import { AdminClient } from '../e2e/sim/admin-client';
 import { freePort, spawnServer } from '../e2e/sim/server-process';
 import type { RoundRow } from '../server/registry/registry';
 import { RoundOutcome } from '../shared/protocol/phases';
-import { SECAGG_EVENTS } from '../shared/protocol/secagg-messages';
-import { EVENTS } from '../shared/protocol/messages';
+import { runFlood, type FloodConfig } from './load-flood';
+import type { ClientWorkerData } from './load-clients';
 
 const opts = new Command()
   .option('--clients <n>', 'honest protocol-level clients', (v) => Number(v), 1000)
   .option('--dropout <f>', 'fraction dropping after ShareKeys', (v) => Number(v), 0.1)
   .option('--hostile <n>', 'hostile clients in the flood scenario', (v) => Number(v), 100)
   .option('--rate <n>', 'junk messages per second per hostile client', (v) => Number(v), 50)
-  .option('--model <size>', 'tiny or default', 'default')
+  .option('--model <size>', 'tiny or default', 'tiny')
   .option('--scenarios <list>', 'quiet,flood', 'quiet,flood')
+  .option('--workers <n>', 'worker threads for the honest clients', (v) => Number(v), 2)
+  .option('--ping-timeout-s <s>', "the server's socket.io ping timeout in this bench", (v) => Number(v), 600)
+  .option('--noble', 'simulated clients use @noble/curves X25519 (default: node:crypto, same bytes)')
+  .option('--out <file>', 'results file (JSON; default bench/results/load-<clients>-<model>.json)')
+  .option('--resume', 'skip scenarios already in the results file')
+  .option('--cpu-prof <dir>', 'write a V8 CPU profile of the server process into <dir>')
   .option('--flood-worker <json>', '(internal) run the hostile clients')
   .parse()
   .opts<{
@@ -36,14 +40,21 @@ const opts = new Command()
     dropout: number;
     hostile: number;
     rate: number;
-    model: string;
+    model: 'tiny' | 'default';
     scenarios: string;
+    workers: number;
+    pingTimeoutS: number;
+    noble?: boolean;
+    out?: string;
+    resume?: boolean;
+    cpuProf?: string;
     floodWorker?: string;
   }>();
 
 const ROOT = resolve(import.meta.dirname, '..');
 const ADMIN = 'fa_bench-load-admin-token';
 const TICKS = 100; // USER_HZ on Linux
+const OUT = resolve(opts.out ?? join(ROOT, 'bench', 'results', `load-${opts.clients}-${opts.model}.json`));
 
 /** utime + stime of a process in seconds (Linux /proc). */
 function cpuSeconds(pid: number): number {
@@ -58,93 +69,36 @@ function peakRssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function eventLoopP99(url: string): Promise<number> {
+/** The server's event-loop delay p99 and max (ms) since the last scrape; the scrape resets them. */
+async function eventLoop(url: string): Promise<{ p99: number; max: number }> {
   const text = await (await fetch(`${url}/metrics`, { headers: { Authorization: `Bearer ${ADMIN}` } })).text();
-  const m = /^nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(text);
-  return m ? Number(m[1]) * 1000 : NaN;
+  const get = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]) * 1000;
+  return { p99: get('nodejs_eventloop_lag_p99_seconds'), max: get('nodejs_eventloop_lag_max_seconds') };
 }
 
-// ---- hostile flood (child process) ----------------------------------------------------------
-async function floodWorker(cfg: { url: string; tokens: string[]; rate: number }): Promise<void> {
-  const rng = createRng(7);
-  const junk = (): [string, unknown] => {
-    const events = [
-      EVENTS.ready,
-      EVENTS.getModel,
-      EVENTS.submitUpdate,
-      SECAGG_EVENTS.advertise,
-      SECAGG_EVENTS.shareKeys,
-      SECAGG_EVENTS.maskedInput,
-      SECAGG_EVENTS.unmask,
-      'x:junk',
-    ];
-    const event = events[rng.int(events.length)]!;
-    switch (rng.int(4)) {
-      case 0:
-        return [
-          event,
-          {
-            p: {
-              type: 'advertise',
-              round: 1,
-              sessionId: 'x'.repeat(12),
-              from: 'y',
-              cPk: Array.from({ length: 800 }, () => ({ $b: [0, 4096] })),
-            },
-            b: new Uint8Array(4096),
-          },
-        ];
-      case 1:
-        return [event, { version: rng.int(3) }];
-      case 2:
-        return [event, new Uint8Array(2048)];
-      default:
-        return [event, { a: [[[[[[1]]]]]], s: 'z'.repeat(rng.int(512)) }];
-    }
-  };
-  let sent = 0;
-  const sockets = cfg.tokens.map((token, i) => {
-    const s = io(cfg.url, {
-      auth: { token, clientId: `hostile-${String(i).padStart(4, '0')}` },
-      transports: ['websocket'],
-      reconnection: false,
-    });
-    // The server cuts clients that ignore rate limiting: come back at once, like a real attacker.
-    s.on('disconnect', () => setTimeout(() => s.connect(), 50));
-    return s;
-  });
-  const timer = setInterval(() => {
-    for (const s of sockets) {
-      if (!s.connected) continue;
-      for (let k = 0; k < cfg.rate / 10; k++) {
-        const [event, payload] = junk();
-        s.emit(event, payload, () => undefined);
-        sent++;
-      }
-    }
-  }, 100);
-  process.on('SIGTERM', () => {
-    clearInterval(timer);
-    process.stdout.write(JSON.stringify({ sent }) + '\n');
-    process.exit(0);
-  });
-}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// ---- one scenario ---------------------------------------------------------------------------
 interface Result {
   scenario: string;
+  date: string;
+  clients: number;
+  model: string;
+  x25519: string;
   outcome: string;
   survivors: number;
   latencyMs: number;
   serverCpuS: number;
   peakRssMiB: number;
   eventLoopP99Ms: number;
-  junkSent?: number;
+  eventLoopMaxMs: number;
+  loadAvg: number;
+  cores: number;
+  clientErrors: Record<string, number>;
+  flood?: { sent: number; handshakes: number; refused: number; cuts: number };
 }
 
 async function scenario(name: 'quiet' | 'flood'): Promise<Result> {
   const n = opts.clients;
-  const modelConfig = opts.model === 'tiny' ? TINY_MODEL_CONFIG : DEFAULT_MODEL_CONFIG;
   const dataDir = mkdtempSync(join(tmpdir(), 'fedssl-load-'));
   const cfgFile = join(dataDir, 'round.json');
   writeFileSync(
@@ -154,52 +108,69 @@ async function scenario(name: 'quiet' | 'flood'): Promise<Result> {
       minClients: n,
       minSurvivors: Math.floor((1 - opts.dropout) * n * 0.95),
       trainDeadlineMs: 1_200_000,
-      phaseDeadlineMs: 600_000,
+      phaseDeadlineMs: 900_000,
       roundIntervalMs: 2 ** 31 - 1, // one round
       secureAggregation: { enabled: true, clipNorm: 1, weightCap: 100 },
     }),
   );
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const server = spawnServer({
-    port,
-    dataDir,
-    args: ['--log-level', 'error', '--round-config', cfgFile, '--model', opts.model],
-    env: { FEDSSL_ADMIN_TOKEN: ADMIN, FEDSSL_EVAL: '0', FEDSSL_DEVICES_PER_TOKEN: '1' },
-  });
-  const clients: NodeFederatedClient[] = [];
+  const serverArgs = ['--log-level', 'error', '--round-config', cfgFile, '--model', opts.model];
+  const serverEnv = {
+    FEDSSL_ADMIN_TOKEN: ADMIN,
+    FEDSSL_EVAL: '0',
+    FEDSSL_DEVICES_PER_TOKEN: '1',
+    // Every client of the bench connects from 127.0.0.1: the address's burst admits the honest cohort at once
+    // (the default, 200, is sized for one NAT'd classroom); the flood's reconnects then meet the 20/s rate.
+    FEDSSL_HANDSHAKE_BURST: String(n + 100),
+    // The simulated clients share this machine's cores: 500 clients per thread doing their ShareKeys work
+    // (Shamir at t = 107, k = 212) leave pings unanswered for far longer than a real device would.
+    FEDSSL_PING_TIMEOUT_MS: String(opts.pingTimeoutS * 1000),
+  };
+  // --cpu-prof is refused in NODE_OPTIONS, so a profiled server is spawned here with the same command line.
+  const server = opts.cpuProf
+    ? spawn(
+        process.execPath,
+        [
+          `--cpu-prof-dir=${resolve(opts.cpuProf)}`,
+          '--cpu-prof',
+          '--import',
+          'tsx',
+          'server/main.ts',
+          ...['--port', String(port), '--data-dir', dataDir, ...serverArgs],
+        ],
+        { cwd: ROOT, env: { ...process.env, ...serverEnv }, stdio: ['ignore', 'inherit', 'inherit'] },
+      )
+    : spawnServer({ port, dataDir, args: serverArgs, env: serverEnv });
+  const workers: Worker[] = [];
   let flood: ChildProcess | undefined;
   try {
     for (let i = 0; i < 300; i++) {
       if ((await fetch(`${url}/api/health`).catch(() => undefined))?.ok) break;
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
     const admin = new AdminClient(url, ADMIN);
     await admin.request('POST', '/api/admin/rounds/pause'); // start the round only when everyone is connected
     const hostileTokens: string[] = [];
     if (name === 'flood')
       for (let i = 0; i < opts.hostile; i++) hostileTokens.push((await admin.createJoinToken(`hostile ${i}`)).token);
-    const dummy = placeholderDataset(100);
     const drop = Math.round(opts.dropout * n);
-    for (let i = 0; i < n; i++) {
-      const token = (await admin.createJoinToken(`load ${i}`)).token;
-      const rng = createRng(1000 + i);
-      clients.push(
-        new NodeFederatedClient({
-          url,
-          token,
-          clientId: `load-${String(i).padStart(5, '0')}`,
-          modelConfig,
-          data: dummy,
-          trainOverride: async (global) => {
-            const delta = new Float32Array(global.length);
-            for (let j = 0; j < delta.length; j += 97) delta[j] = (rng.uniform() - 0.5) * 1e-3;
-            return { delta, meanLoss: 1, steps: 1, numExamples: 100 };
-          },
-          // The last 10% vanish after sharing keys: the server must reconstruct their mask keys.
-          ...(i >= n - drop ? { dropBefore: (e: string) => e === SECAGG_EVENTS.maskedInput } : {}),
-        }),
-      );
+    const specs: ClientWorkerData['clients'] = [];
+    for (let i = 0; i < n; i++)
+      specs.push({ index: i, token: (await admin.createJoinToken(`load ${i}`)).token, drops: i >= n - drop });
+    let x25519 = 'noble';
+    const W = Math.max(1, Math.min(opts.workers, n));
+    for (let w = 0; w < W; w++) {
+      const data: ClientWorkerData = {
+        url,
+        model: opts.model,
+        nodeX25519: !opts.noble,
+        clients: specs.filter((_, i) => i % W === w),
+      };
+      const worker = new Worker(new URL('./load-client-entry.mjs', import.meta.url), { workerData: data });
+      worker.on('error', (err) => console.error('client worker failed:', err));
+      x25519 = await new Promise<string>((ok) => worker.once('message', (m: { x25519: string }) => ok(m.x25519)));
+      workers.push(worker);
     }
     const t0 = Date.now();
     for (;;) {
@@ -209,7 +180,7 @@ async function scenario(name: 'quiet' | 'flood'): Promise<Result> {
         throw new Error(
           `only ${st.eligibleClients} of ${n} clients became eligible (${st.connectedClients} connected)`,
         );
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
     if (name === 'flood') {
       // The flood starts once the honest clients are in, and runs through the whole round.
@@ -220,30 +191,42 @@ async function scenario(name: 'quiet' | 'flood'): Promise<Result> {
           'tsx',
           'bench/load.ts',
           '--flood-worker',
-          JSON.stringify({ url, tokens: hostileTokens, rate: opts.rate }),
+          JSON.stringify({ url, tokens: hostileTokens, rate: opts.rate } satisfies FloodConfig),
         ],
         { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
       );
-      await new Promise((r) => setTimeout(r, 3000));
+      await sleep(5000);
     }
-    await eventLoopP99(url); // resets the histogram
+    await eventLoop(url); // resets the histogram
     const cpu0 = cpuSeconds(server.pid!);
+    const loads: number[] = [];
+    const sampler = setInterval(() => loads.push(loadavg()[0]!), 5000);
     await admin.request('POST', '/api/admin/rounds/resume');
     let round: RoundRow | undefined;
     for (;;) {
       round = (await admin.request<RoundRow[]>('GET', '/api/admin/rounds')).find((r) => r.outcome !== null);
       if (round) break;
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
-    const p99 = await eventLoopP99(url);
+    clearInterval(sampler);
+    loads.push(loadavg()[0]!);
+    const loop = await eventLoop(url);
     const result: Result = {
       scenario: name,
+      date: new Date().toISOString(),
+      clients: n,
+      model: opts.model,
+      x25519,
       outcome: round.outcome === RoundOutcome.Committed ? 'committed' : `${round.outcome}: ${round.reason}`,
       survivors: round.survivors,
       latencyMs: round.ended_at! - round.started_at,
       serverCpuS: cpuSeconds(server.pid!) - cpu0,
       peakRssMiB: peakRssMiB(server.pid!),
-      eventLoopP99Ms: p99,
+      eventLoopP99Ms: loop.p99,
+      eventLoopMaxMs: loop.max,
+      loadAvg: loads.reduce((a, b) => a + b, 0) / loads.length,
+      cores: cpus().length,
+      clientErrors: {},
     };
     if (flood) {
       const out = new Promise<string>((ok) => {
@@ -252,48 +235,72 @@ async function scenario(name: 'quiet' | 'flood'): Promise<Result> {
         flood!.once('exit', () => ok(buf));
       });
       flood.kill('SIGTERM');
-      result.junkSent = (JSON.parse((await out).trim().split('\n').pop() || '{}') as { sent?: number }).sent ?? 0;
+      result.flood = JSON.parse((await out).trim().split('\n').pop() || '{}') as Result['flood'];
       flood = undefined;
+    }
+    for (const w of workers) {
+      const closed = new Promise<{ errors: Record<string, number> }>((ok) =>
+        w.on('message', (m: { type: string; errors: Record<string, number> }) => m.type === 'closed' && ok(m)),
+      );
+      w.postMessage({ type: 'close' });
+      for (const [k, v] of Object.entries((await closed).errors))
+        result.clientErrors[k] = (result.clientErrors[k] ?? 0) + v;
     }
     return result;
   } finally {
     flood?.kill('SIGKILL');
-    for (const c of clients) c.close();
+    await Promise.all(workers.map((w) => w.terminate()));
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-async function main(): Promise<void> {
-  if (opts.floodWorker)
-    return floodWorker(JSON.parse(opts.floodWorker) as { url: string; tokens: string[]; rate: number });
-  const results: Result[] = [];
-  for (const s of opts.scenarios.split(',') as ('quiet' | 'flood')[]) {
-    console.log(
-      `scenario ${s}: ${opts.clients} clients (${opts.model} model), ${Math.round(opts.dropout * 100)}% dropping${s === 'flood' ? `, ${opts.hostile} hostile × ${opts.rate} msg/s` : ''}…`,
-    );
-    results.push(await scenario(s));
-    console.log(JSON.stringify(results[results.length - 1]));
-  }
-  console.log('\nbench:load');
+function table(results: Result[]): void {
   console.table(
     results.map((r) => ({
       scenario: r.scenario,
-      outcome: r.outcome,
+      outcome: r.outcome.slice(0, 60),
       survivors: r.survivors,
       'round latency s': (r.latencyMs / 1000).toFixed(1),
       'server CPU s': r.serverCpuS.toFixed(1),
       'peak RSS MiB': r.peakRssMiB.toFixed(0),
-      'event-loop p99 ms': r.eventLoopP99Ms.toFixed(0),
-      ...(r.junkSent !== undefined ? { 'junk sent': r.junkSent } : {}),
+      'loop p99 ms': r.eventLoopP99Ms.toFixed(0),
+      'loop max ms': r.eventLoopMaxMs.toFixed(0),
+      'load avg': `${r.loadAvg.toFixed(1)} / ${r.cores} cores`,
+      ...(r.flood ? { 'junk sent': r.flood.sent, 'flood cuts': r.flood.cuts } : {}),
     })),
   );
+}
+
+async function main(): Promise<void> {
+  if (opts.floodWorker) return runFlood(JSON.parse(opts.floodWorker) as FloodConfig);
+  const saved: Result[] =
+    opts.resume && existsSync(OUT) ? (JSON.parse(readFileSync(OUT, 'utf8')) as { results: Result[] }).results : [];
+  const results = [...saved];
+  for (const s of opts.scenarios.split(',') as ('quiet' | 'flood')[]) {
+    if (results.some((r) => r.scenario === s)) {
+      console.log(`scenario ${s}: already in ${OUT} (--resume)`);
+      continue;
+    }
+    console.log(
+      `scenario ${s}: ${opts.clients} clients (${opts.model} model, ${opts.workers} client threads), ` +
+        `${Math.round(opts.dropout * 100)}% dropping${s === 'flood' ? `, ${opts.hostile} hostile × ${opts.rate} msg/s` : ''}…`,
+    );
+    const r = await scenario(s);
+    results.push(r);
+    console.log(JSON.stringify(r));
+    mkdirSync(dirname(OUT), { recursive: true });
+    writeFileSync(OUT, JSON.stringify({ options: opts, results }, null, 2));
+  }
+  console.log('\nbench:load');
+  table(results);
   const q = results.find((r) => r.scenario === 'quiet');
   const f = results.find((r) => r.scenario === 'flood');
   if (q && f)
     console.log(
-      `flood / quiet latency: ${(f.latencyMs / q.latencyMs).toFixed(2)}× (target ≤ 2×); peak RSS under flood ${f.peakRssMiB.toFixed(0)} MiB (target < 1024)`,
+      `flood / quiet latency: ${(f.latencyMs / q.latencyMs).toFixed(2)}× (target ≤ 2×); ` +
+        `peak RSS under flood ${f.peakRssMiB.toFixed(0)} MiB (target < 1024)`,
     );
 }
 

@@ -66,7 +66,12 @@ async function main(): Promise<void> {
     port,
     dataDir,
     args: ['--log-level', 'warn', '--round-config', cfgFile],
-    env: { FEDSSL_ADMIN_TOKEN: ADMIN, FEDSSL_DEVICES_PER_TOKEN: String(opts.clients) },
+    // All clients connect from 127.0.0.1: the per-address handshake burst must admit them at once.
+    env: {
+      FEDSSL_ADMIN_TOKEN: ADMIN,
+      FEDSSL_DEVICES_PER_TOKEN: String(opts.clients),
+      FEDSSL_HANDSHAKE_BURST: String(opts.clients + 100),
+    },
   });
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssKiB(child.pid!))), 100);

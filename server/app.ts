@@ -14,6 +14,7 @@ import { DEFAULT_MODEL_CONFIG, RECIPE_MODEL_CONFIG, TINY_MODEL_CONFIG } from '..
 import { type RoundConfig, type RoundConfigInput, RoundConfigSchema } from '../shared/protocol/round-config';
 import { RoundCoordinator } from './federation/coordinator';
 import { attachFederationSocket } from './federation/socket-server';
+import { DEFAULT_ADDRESS_LIMIT, type AddressLimitConfig } from './security/address-limit';
 import { ModelStore } from './federation/model-store';
 import { SessionGuard } from './security/session-guard';
 import type { RateLimitConfig } from './federation/rate-limit';
@@ -53,6 +54,8 @@ export interface ServerOverrides {
   logger?: Logger;
   /** Per-client socket event rate limit (default DEFAULT_RATE_LIMIT). */
   rateLimit?: RateLimitConfig;
+  /** Per remote address handshake limits (default: from the config, see DEFAULT_ADDRESS_LIMIT). */
+  addressLimit?: AddressLimitConfig;
   /** Background model evaluation: false disables it; default on (options from FEDSSL_EVAL* env vars). */
   evaluation?: false | Partial<EvaluationOptions>;
 }
@@ -132,7 +135,13 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
     models,
     sessions,
     devicesPerToken: cfg.devicesPerToken,
+    pingTimeoutMs: cfg.pingTimeoutMs,
     ...(overrides.rateLimit ? { rateLimit: overrides.rateLimit } : {}),
+    addressLimit: overrides.addressLimit ?? {
+      ...DEFAULT_ADDRESS_LIMIT,
+      handshakesPerSecond: cfg.handshakesPerSecond,
+      handshakeBurst: cfg.handshakeBurst,
+    },
   });
   adminServices.attachSocket(io);
 
@@ -165,7 +174,11 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
       coordinator.stop();
       sessions.close();
       await adminServices.close();
-      // Fastify first: it destroys every open connection (forceCloseConnections). socket.io's close also closes the
+      // Live websockets first: upgraded connections are no longer the HTTP server's, so Fastify's close would
+      // wait on them forever (an uncaught exception or a SIGTERM with clients connected never finished closing).
+      io.disconnectSockets(true);
+      io.engine.close();
+      // Then Fastify: it destroys every open connection (forceCloseConnections). socket.io's close also closes the
       // shared HTTP server and would otherwise wait on idle keep-alive sockets, which Fastify keeps for 72 s.
       await app.close().catch(() => undefined);
       await new Promise<void>((ok) => io.close(() => ok()));

@@ -17,6 +17,11 @@ export const ServerConfigSchema = z.object({
   devicesPerToken: z.coerce.number().int().min(1).max(1_000_000).default(1),
   /** Checkpoint retention: files of the newest K versions (plus pinned ones) are kept; rows always. */
   keepCheckpoints: z.coerce.number().int().min(1).default(50),
+  /** Socket.io handshakes per second per remote address (sustained), and at once. */
+  handshakesPerSecond: z.coerce.number().positive().default(20),
+  handshakeBurst: z.coerce.number().int().min(1).default(200),
+  /** socket.io ping timeout: a client that leaves a ping unanswered this long is dropped (and leaves the round). */
+  pingTimeoutMs: z.coerce.number().int().min(1000).max(600_000).default(20_000),
   /** JSON file with round settings (see RoundConfigSchema); admin edits override it. */
   roundConfigFile: z.string().optional(),
 });
@@ -35,6 +40,9 @@ export function loadServerConfig(flags: Partial<Record<keyof ServerConfig, unkno
     roundConfigFile: env.FEDSSL_ROUND_CONFIG,
     devicesPerToken: env.FEDSSL_DEVICES_PER_TOKEN,
     keepCheckpoints: env.FEDSSL_KEEP_CHECKPOINTS,
+    handshakesPerSecond: env.FEDSSL_HANDSHAKES_PER_SECOND,
+    handshakeBurst: env.FEDSSL_HANDSHAKE_BURST,
+    pingTimeoutMs: env.FEDSSL_PING_TIMEOUT_MS,
   };
   const defined = (o: Record<string, unknown>) =>
     Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));

@@ -12,6 +12,11 @@ import type { Logger } from 'pino';
  *   resumes from the last committed version and reruns the interrupted round.
  *
  * Errors thrown by round listeners never get here: the coordinator catches and logs them.
+ *
+ * The policy owns both events: listeners installed before it are removed (and put back by the
+ * returned uninstall function). The tfjs WASM backend's Emscripten runtime installs listeners that
+ * rethrow, which turned every uncaught exception and every unhandled rejection into an immediate
+ * exit with code 7, without closing SQLite or the sockets.
  */
 export function installCrashPolicy(opts: {
   log: Logger;
@@ -31,17 +36,34 @@ export function installCrashPolicy(opts: {
     );
     if (exiting) return;
     exiting = true;
-    const timer = setTimeout(() => exit(1), opts.graceMs ?? 5000);
+    const timer = setTimeout(() => {
+      opts.log.fatal('close did not finish in time; exiting anyway');
+      exit(1);
+    }, opts.graceMs ?? 5000);
     timer.unref();
-    void opts
-      .close()
-      .catch(() => undefined)
-      .finally(() => exit(1));
+    void opts.close().then(
+      () => {
+        opts.log.info('closed after the uncaught exception; exiting with code 1');
+        exit(1);
+      },
+      (err: unknown) => {
+        opts.log.fatal({ err }, 'close failed after the uncaught exception; exiting');
+        exit(1);
+      },
+    );
   };
+  const previous = {
+    unhandledRejection: process.listeners('unhandledRejection'),
+    uncaughtException: process.listeners('uncaughtException'),
+  };
+  process.removeAllListeners('unhandledRejection');
+  process.removeAllListeners('uncaughtException');
   process.on('unhandledRejection', onRejection);
   process.on('uncaughtException', onException);
   return () => {
     process.off('unhandledRejection', onRejection);
     process.off('uncaughtException', onException);
+    for (const l of previous.unhandledRejection) process.on('unhandledRejection', l);
+    for (const l of previous.uncaughtException) process.on('uncaughtException', l);
   };
 }

@@ -192,7 +192,9 @@ export class RoundCoordinator extends EventEmitter {
   }
 
   private eligible() {
-    return this.pool.eligible((id) => this.registry.getClient(id)?.removed === 1);
+    // One query for the whole pool, not one per client: status() runs on every connect, ready and disconnect.
+    const removed = this.registry.removedClients(this.pool.all().map((c) => c.id));
+    return this.pool.eligible((id) => removed.has(id));
   }
 
   private scheduleStart(delayMs: number): void {

@@ -53,3 +53,39 @@ export class ModelStore {
     return loading;
   }
 }
+
+export const DEFAULT_MODEL_RESEND_WINDOW_MS = 60_000;
+
+/**
+ * Which (client id, version) pairs were sent within the last `windowMs`, so that `model:get` sends
+ * each version at most once per client in that window, reconnects included. Bounded: the oldest
+ * entries go first once `capacity` is reached.
+ */
+export class RecentSends {
+  private readonly sent = new Map<string, number>(); // key → sent at; oldest first
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly capacity = 200_000,
+  ) {}
+
+  /** Records a send now and returns 0, or returns the milliseconds until the version may be sent again. */
+  claim(clientId: string, version: number, now: number): number {
+    const key = `${version}\n${clientId}`;
+    const at = this.sent.get(key);
+    if (at !== undefined && now - at < this.windowMs) return this.windowMs - (now - at);
+    this.sent.delete(key);
+    this.sent.set(key, now);
+    // Expired entries sit at the front (insertion order is send order).
+    for (const [k, t] of this.sent) {
+      if (this.sent.size <= this.capacity && now - t < this.windowMs) break;
+      this.sent.delete(k);
+    }
+    return 0;
+  }
+
+  /** Forgets a send that failed (the client may ask again at once). */
+  release(clientId: string, version: number): void {
+    this.sent.delete(`${version}\n${clientId}`);
+  }
+}

@@ -101,8 +101,9 @@ async function commit(
   const next = strategy.step(model.weights, update, ctx);
   const epsilon = plan.dp ? privacy.epsilon(plan.dp.delta) : (registry.getVersion(plan.baseVersion)?.epsilon ?? null);
   const meanLoss = Number.isFinite(loss) ? loss : null;
-  // The round stays in Aggregate (no rollback, no new round) until its version is committed.
-  const committed = await versions.commitRound(
+  // The files are written off the event loop; the round stays in Aggregate (no rollback, no new round) until its
+  // version is committed. A failed write fails the round and keeps the old version.
+  const committing = versions.commitRoundAsync(
     plan.id,
     model,
     next,
@@ -121,7 +122,11 @@ async function commit(
     { survivors: survivors.length, meanLoss, aggregateMs: performance.now() - sum.startedAt, ...traffic },
     survivors,
   );
-  return { ok: true, model: committed, meanLoss };
+  try {
+    return { ok: true, model: await committing, meanLoss };
+  } catch (err) {
+    return { ok: false, reason: `commit failed: ${err instanceof Error ? err.message : String(err)}` };
+  }
 }
 
 /** Records how a round ended: a failed round's row and reason (the model is unchanged), or a log line. */

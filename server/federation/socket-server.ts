@@ -16,8 +16,10 @@ import {
 } from '../../shared/protocol/messages';
 import { float32ToBytes } from '../../shared/protocol/binary';
 import type { Registry } from '../registry/registry';
-import { ModelStore } from './model-store';
+import { DEFAULT_MODEL_RESEND_WINDOW_MS, ModelStore, RecentSends } from './model-store';
 import type { SessionGuard } from '../security/session-guard';
+import { gateFrames } from '../security/frame-gate';
+import { AddressLimiter, DEFAULT_ADDRESS_LIMIT, type AddressLimitConfig } from '../security/address-limit';
 import { DEFAULT_RATE_LIMIT, TokenBucket, type RateLimitConfig } from './rate-limit';
 import type { RoundCoordinator } from './coordinator';
 import { formatIssues } from '../../shared/protocol/issues';
@@ -38,10 +40,27 @@ export interface FederationSocketOptions {
   rateLimit?: RateLimitConfig;
   /** Encoded weights of recent versions for model:get (default: a new store over the registry). */
   models?: ModelStore;
+  /** How long a client may leave a ping unanswered before it is dropped (default 20 s). */
+  pingTimeoutMs?: number;
+  /** A client id gets each model version at most once in this window (default 60 s). */
+  modelResendWindowMs?: number;
+  /** Handshake and failed-auth limits per remote address (default DEFAULT_ADDRESS_LIMIT). */
+  addressLimit?: AddressLimitConfig;
 }
 
 type AckFn = (response: Ack<object>) => void;
 type MaybeAsync<T> = T | Promise<T>;
+
+/** Events a client may send; any other spends a strike. */
+const KNOWN_EVENTS = new Set<string>([
+  EVENTS.ready,
+  EVENTS.getModel,
+  EVENTS.submitUpdate,
+  SECAGG_EVENTS.advertise,
+  SECAGG_EVENTS.shareKeys,
+  SECAGG_EVENTS.maskedInput,
+  SECAGG_EVENTS.unmask,
+]);
 
 /** Largest message socket.io accepts: one float32 delta plus room for metadata. */
 export function maxBufferFor(paramCount: number, headroom = 64 * 1024): number {
@@ -68,21 +87,33 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
     return b;
   };
   const models = opts.models ?? new ModelStore(registry);
+  // Each version at most once per client id in a window, across reconnects: a client caches what it downloaded.
+  const modelSends = new RecentSends(opts.modelResendWindowMs ?? DEFAULT_MODEL_RESEND_WINDOW_MS);
   const io = new IoServer(http, {
     maxHttpBufferSize: maxBufferFor(coordinator.globalModel.layout.totalSize, opts.bufferHeadroomBytes),
     serveClient: false,
     pingInterval: 10_000,
-    pingTimeout: 20_000,
+    pingTimeout: opts.pingTimeoutMs ?? 20_000,
     cors: { origin: false },
   });
 
-  io.use((socket, next) => {
+  const addresses = new AddressLimiter(opts.addressLimit ?? DEFAULT_ADDRESS_LIMIT);
+  io.use((socket, done) => {
+    // Per remote address, before anything is parsed: a connection or token-guessing storm is refused cheaply.
+    const address = socket.handshake.address;
+    const verdict = addresses.attempt(address, Date.now());
+    if (!verdict.ok) return done(new Error(verdict.reason));
+    const next = (err?: Error) => {
+      if (err?.message.startsWith('unauthenticated:')) addresses.failed(address, Date.now());
+      done(err);
+    };
     const auth = HandshakeAuthSchema.safeParse(socket.handshake.auth ?? {});
     if (!auth.success)
       return next(new Error(`unauthenticated: malformed handshake (${formatIssues(auth.error, { root: 'auth' })})`));
     // Before any registry work: a client recently cut for flooding waits out its cool-down.
-    if (buckets.get(auth.data.clientId)?.blocksReconnect(Date.now()))
-      return next(new Error('rate limited: too many messages, retry in a few seconds'));
+    const coolDown = buckets.get(auth.data.clientId)?.blocksReconnect(Date.now()) ?? 0;
+    if (coolDown > 0)
+      return next(new Error(`rate limited: too many messages, retry in ${Math.ceil(coolDown / 1000)} s`));
     const token = auth.data.token ? registry.verifyToken(auth.data.token, ['client']) : undefined;
     if (!token && !opts.openEnrollment) {
       return next(
@@ -112,7 +143,7 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
       }
     }
     // Bind now, in the same tick as the check, so two concurrent handshakes cannot both take the last slot.
-    registry.clientSeen({ id: auth.data.clientId, tokenId: token?.id });
+    registry.clientSeen({ id: auth.data.clientId, name: auth.data.name, tokenId: token?.id });
     socket.data.clientId = auth.data.clientId;
     socket.data.name = auth.data.name;
     socket.data.tokenId = token?.id;
@@ -122,11 +153,7 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
   io.on('connection', (socket: Socket) => {
     const clientId = socket.data.clientId as string;
     const clog = log.child({ clientId });
-    registry.clientSeen({
-      id: clientId,
-      name: socket.data.name as string | undefined,
-      tokenId: socket.data.tokenId as number | undefined,
-    });
+    // (Recorded once, in the handshake: one SQLite write per connection.)
     const client = {
       id: clientId,
       name: socket.data.name as string | undefined,
@@ -148,8 +175,37 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
 
     // Every incoming packet (known event or not) spends one token; over the rate it is refused unread.
     const bucket = bucketFor(clientId);
+    const cutIfExhausted = () => {
+      if (bucket.exhausted && socket.connected) {
+        bucket.cut(Date.now());
+        clog.warn({ cuts: bucket.cuts }, 'client ignores rate limiting; disconnecting');
+        client.disconnect('too many messages');
+      }
+    };
+    // Far over its rate (half the strikes that cut it), a client's events are dropped before decoding:
+    // it has had its rate_limited answers by then, and decoding junk is what a flood costs.
+    let warned = false;
+    gateFrames(socket.conn, () => {
+      const now = Date.now();
+      if (bucket.strikes < rateLimit.disconnectAfter / 2 || bucket.take(now)) return false;
+      if (!warned) {
+        warned = true;
+        socket.emit(EVENTS.serverError, {
+          code: ErrorCodes.rateLimited,
+          message: `more than ${rateLimit.eventsPerSecond} events/s: further events over the rate are dropped unread`,
+        });
+      }
+      cutIfExhausted();
+      return true;
+    });
     socket.use((packet, next) => {
-      if (bucket.take(Date.now())) return next();
+      if (bucket.take(Date.now())) {
+        if (!KNOWN_EVENTS.has(packet[0])) {
+          bucket.strike(Date.now()); // no handler will answer it; it only costs
+          cutIfExhausted();
+        }
+        return next();
+      }
       const ack = packet[packet.length - 1];
       if (typeof ack === 'function')
         (ack as AckFn)({
@@ -157,12 +213,10 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
           code: ErrorCodes.rateLimited,
           reason: `more than ${rateLimit.eventsPerSecond} events/s`,
         });
-      if (bucket.exhausted) {
-        clog.warn({ refused: bucket.refusedInARow }, 'client ignores rate limiting; disconnecting');
-        client.disconnect('too many messages');
-      }
+      cutIfExhausted();
     });
 
+    let malformed = 0;
     /** Wraps a handler: validates the payload with zod and always answers the ack. */
     const on = <S extends z.ZodType>(
       event: string,
@@ -173,8 +227,11 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
         const reply: AckFn = typeof ack === 'function' ? (ack as AckFn) : () => undefined;
         const parsed = schema.safeParse(raw);
         if (!parsed.success) {
+          bucket.strike(Date.now()); // an honest client's messages are schema-valid by construction
+          cutIfExhausted();
           const reason = formatIssues(parsed.error);
-          clog.warn({ event, reason }, 'malformed message');
+          // Logged for the first few, then sampled: a flood must not become a logging flood.
+          if (++malformed <= 5 || malformed % 1000 === 0) clog.warn({ event, reason, malformed }, 'malformed message');
           reply({ ok: false, code: ErrorCodes.invalidMessage, reason });
           return;
         }
@@ -205,21 +262,19 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
       };
     });
 
-    // Each version at most once per connection: a client caches what it downloaded.
-    const sentVersions = new Set<number>();
     on(EVENTS.getModel, GetModelSchema, async (msg): Promise<Ack<object>> => {
       const current = coordinator.globalModel;
       const version = msg.version ?? current.version;
-      if (sentVersions.has(version)) {
+      if (version > current.version)
+        return { ok: false, code: ErrorCodes.noModel, reason: `model version ${version} does not exist` };
+      const wait = modelSends.claim(clientId, version, Date.now());
+      if (wait > 0) {
         return {
           ok: false,
           code: ErrorCodes.rateLimited,
-          reason: `model v${version} was already sent on this connection`,
+          reason: `model v${version} was already sent to this client; use the cached copy or retry in ${Math.ceil(wait / 1000)} s`,
         };
       }
-      if (version > current.version)
-        return { ok: false, code: ErrorCodes.noModel, reason: `model version ${version} does not exist` };
-      sentVersions.add(version);
       let payload: ModelPayload;
       if (version === current.version) {
         payload = {
@@ -232,7 +287,7 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
         try {
           payload = await models.get(version);
         } catch (err) {
-          sentVersions.delete(version);
+          modelSends.release(clientId, version);
           return { ok: false, code: ErrorCodes.noModel, reason: (err as Error).message };
         }
       }

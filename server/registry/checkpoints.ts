@@ -41,16 +41,28 @@ function fsyncDir(dir: string): void {
   }
 }
 
-/** Writes a checkpoint atomically (tmp file + fsync + rename + directory fsync) so a crash never leaves half a file. */
-export function writeCheckpoint(dir: string, ckpt: Checkpoint): { path: string; hash: string } {
-  mkdirSync(dir, { recursive: true });
+export function checkpointPath(dir: string, version: number): string {
+  return join(dir, `v${String(version).padStart(6, '0')}.ckpt`);
+}
+
+/** The file's bytes: magic, header length, JSON header (version, layout), float32 weights (a copy). */
+export function encodeCheckpoint(ckpt: Checkpoint): Buffer {
   const header = Buffer.from(JSON.stringify({ version: ckpt.version, layout: ckpt.layout }), 'utf8');
   const len = Buffer.alloc(4);
   len.writeUInt32LE(header.length);
   const body = Buffer.from(ckpt.weights.buffer, ckpt.weights.byteOffset, ckpt.weights.byteLength);
-  const path = join(dir, `v${String(ckpt.version).padStart(6, '0')}.ckpt`);
+  return Buffer.concat([Buffer.from(MAGIC, 'ascii'), len, header, body]);
+}
+
+/**
+ * Writes a checkpoint atomically (tmp file + fsync + rename + directory fsync) so a crash never leaves half a
+ * file. Synchronous (start-up, admin rollback); rounds commit with VersionStore's asynchronous path.
+ */
+export function writeCheckpoint(dir: string, ckpt: Checkpoint): { path: string; hash: string } {
+  mkdirSync(dir, { recursive: true });
+  const path = checkpointPath(dir, ckpt.version);
   const tmp = `${path}${TMP_MARK}${process.pid}`;
-  writeFileSync(tmp, Buffer.concat([Buffer.from(MAGIC, 'ascii'), len, header, body]));
+  writeFileSync(tmp, encodeCheckpoint(ckpt));
   const fd = openSync(tmp, 'r');
   fsyncSync(fd);
   closeSync(fd);

@@ -1,6 +1,7 @@
 /** Helpers for the attack suite: hostile clients on real sockets against a real test server. */
 import { io, type Socket } from 'socket.io-client';
 import { randomBytes } from 'node:crypto';
+import WebSocket from 'ws';
 import type { TestServer } from '../federation/test-harness';
 
 /** A raw socket.io client with its own join token (or the given one); resolves once connected. */
@@ -46,4 +47,32 @@ export type AnyAck = { ok: boolean; code?: string; reason?: string } & Record<st
 
 export function emitAck(socket: Socket, event: string, payload: unknown, timeoutMs = 30_000): Promise<AnyAck> {
   return socket.timeout(timeoutMs).emitWithAck(event, payload) as Promise<AnyAck>;
+}
+
+/** An engine.io v4 websocket speaking raw socket.io packets; collects text frames. */
+export async function rawSocketIo(
+  url: string,
+  auth: object,
+): Promise<{ ws: WebSocket; frames: string[]; next(prefix: string): Promise<string> }> {
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/socket.io/?EIO=4&transport=websocket`);
+  const frames: string[] = [];
+  const waiters: [string, (f: string) => void][] = [];
+  ws.on('message', (m, binary) => {
+    if (binary) return;
+    const f = m.toString();
+    if (f === '2') return ws.send('3'); // engine.io ping → pong
+    frames.push(f);
+    const i = waiters.findIndex(([p]) => f.startsWith(p));
+    if (i >= 0) waiters.splice(i, 1)[0]![1](f);
+  });
+  const next = (prefix: string) =>
+    new Promise<string>((ok) => {
+      const seen = frames.find((f) => f.startsWith(prefix));
+      if (seen) ok(seen);
+      else waiters.push([prefix, ok]);
+    });
+  await new Promise<void>((ok) => ws.once('open', () => ok()));
+  ws.send(`40${JSON.stringify(auth)}`);
+  await next('40{"sid"');
+  return { ws, frames, next };
 }

@@ -115,7 +115,7 @@ describe('bounded work per message', () => {
     other.socket.disconnect();
   });
 
-  it('model:get of an old version: one cached disk read for many clients, and at most once per version per connection', async () => {
+  it('model:get of an old version: one cached disk read for many clients, and at most once per version per client id, reconnects included', async () => {
     const s = await startTestServer({ manualStart: true });
     servers.push(s);
     s.coordinator.rollback(0); // v1 is now current; v0 only on disk
@@ -138,6 +138,21 @@ describe('bounded work per message', () => {
     // The current version comes from memory.
     expect(await emitAck(sockets[0]!.socket, EVENTS.getModel, {})).toMatchObject({ ok: true, version: 1 });
     expect(s.models.diskReads).toBe(1);
-    for (const { socket } of sockets) socket.disconnect();
+    // Reconnecting (same id and token, a new connection) does not buy a second copy of the same version.
+    const { clientId, token } = sockets[1]!;
+    const closed = nextDisconnect(sockets[1]!.socket);
+    sockets[1]!.socket.disconnect();
+    await closed;
+    const again = await rawClient(s, { clientId, token });
+    expect(await emitAck(again.socket, EVENTS.getModel, { version: 0 })).toMatchObject({
+      ok: false,
+      code: 'rate_limited',
+      reason: expect.stringMatching(/already sent to this client; use the cached copy or retry in \d+ s/),
+    });
+    // Another version is still served to it, and another client id still gets v0.
+    expect(await emitAck(again.socket, EVENTS.getModel, { version: 1 })).toMatchObject({ ok: true, version: 1 });
+    const fresh = await rawClient(s);
+    expect(await emitAck(fresh.socket, EVENTS.getModel, { version: 0 })).toMatchObject({ ok: true, version: 0 });
+    for (const { socket } of [...sockets, again, fresh]) socket.disconnect();
   });
 });

@@ -4,7 +4,7 @@ import { SECAGG_EVENTS, type SecAggRoundInfo } from '../../../shared/protocol/se
 import { SecAggServer } from '../../../shared/secagg/server';
 import { Phase, type Result } from '../../../shared/secagg/messages';
 import { layoutForRound } from '../../../shared/protocol/round-layout';
-import { roundStartMessage, sendPacked, sendRoundStart } from '../wire-out';
+import { roundStartMessage, PacedSender, sendRoundStart } from '../wire-out';
 import { deadlineMs, transition, type Transition } from './phase-table';
 import { RoundFailure, type ReceiveHook, type Round, type RoundContext, type RoundInput, type RoundSum } from './round';
 import { readSecureMessage } from './secure-inbox';
@@ -43,6 +43,7 @@ export class SecureRound implements Round {
   private reject!: (e: Error) => void;
 
   constructor(private readonly opts: SecureRoundOptions) {
+    this.sender = new PacedSender(opts.pool, (bytes) => opts.onBytesDown?.(bytes));
     this.id = opts.roundId;
     this.cohort = new Set(opts.cohort);
     this.d = opts.model.layout.totalSize;
@@ -184,9 +185,10 @@ export class SecureRound implements Round {
     if (this.phase !== t.to) throw new Error(`SecAggServer is in ${this.phase}, the phase table says ${t.to}`);
   }
 
+  private readonly sender: PacedSender;
+
   private send(id: string, event: string, payload: object): void {
-    const bytes = sendPacked(this.opts.pool, id, event, payload);
-    this.opts.onBytesDown?.(bytes);
+    this.sender.send(id, event, payload);
   }
 
   /** Closes the current phase (the SecAggServer enforces the threshold at each step) and opens the next. */
