@@ -9,20 +9,21 @@ import {
   EVENTS,
   ErrorCodes,
   GetModelSchema,
-  HandshakeAuthSchema,
   UpdateSubmitSchema,
   type Ack,
   type ModelPayload,
 } from '../../shared/protocol/messages';
 import { float32ToBytes } from '../../shared/protocol/binary';
 import type { Registry } from '../registry/registry';
+import { handshakeGuard } from './handshake';
+import { approximateSize } from './wire-size';
+import { formatIssues } from '../../shared/protocol/issues';
 import { DEFAULT_MODEL_RESEND_WINDOW_MS, ModelStore, RecentSends } from './model-store';
 import type { SessionGuard } from '../security/session-guard';
 import { gateFrames } from '../security/frame-gate';
 import { AddressLimiter, DEFAULT_ADDRESS_LIMIT, type AddressLimitConfig } from '../security/address-limit';
 import { DEFAULT_RATE_LIMIT, TokenBucket, type RateLimitConfig } from './rate-limit';
 import type { RoundCoordinator } from './coordinator';
-import { formatIssues } from '../../shared/protocol/issues';
 
 export interface FederationSocketOptions {
   registry: Registry;
@@ -97,58 +98,15 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
     cors: { origin: false },
   });
 
-  const addresses = new AddressLimiter(opts.addressLimit ?? DEFAULT_ADDRESS_LIMIT);
-  io.use((socket, done) => {
-    // Per remote address, before anything is parsed: a connection or token-guessing storm is refused cheaply.
-    const address = socket.handshake.address;
-    const verdict = addresses.attempt(address, Date.now());
-    if (!verdict.ok) return done(new Error(verdict.reason));
-    const next = (err?: Error) => {
-      if (err?.message.startsWith('unauthenticated:')) addresses.failed(address, Date.now());
-      done(err);
-    };
-    const auth = HandshakeAuthSchema.safeParse(socket.handshake.auth ?? {});
-    if (!auth.success)
-      return next(new Error(`unauthenticated: malformed handshake (${formatIssues(auth.error, { root: 'auth' })})`));
-    // Before any registry work: a client recently cut for flooding waits out its cool-down.
-    const coolDown = buckets.get(auth.data.clientId)?.blocksReconnect(Date.now()) ?? 0;
-    if (coolDown > 0)
-      return next(new Error(`rate limited: too many messages, retry in ${Math.ceil(coolDown / 1000)} s`));
-    const token = auth.data.token ? registry.verifyToken(auth.data.token, ['client']) : undefined;
-    if (!token && !opts.openEnrollment) {
-      return next(
-        new Error(
-          auth.data.token
-            ? 'unauthenticated: join token is invalid, revoked or expired'
-            : 'unauthenticated: a join token is required',
-        ),
-      );
-    }
-    const known = registry.getClient(auth.data.clientId);
-    if (known?.removed) return next(new Error('unauthenticated: this client was removed by the administrator'));
-    // A client id belongs to the token that created it: another token (or none) cannot take it over
-    // while that token is live. Once it is revoked or expired, a new token may re-bind the device.
-    const rebinding = known !== undefined && known.token_id !== null && known.token_id !== token?.id;
-    if (rebinding && (!token || tokenIsLive(registry, known.token_id!))) {
-      return next(new Error('unauthenticated: this client id is bound to another join token'));
-    }
-    if (token && (!known || rebinding)) {
-      const used = registry.countClientsForToken(token.id);
-      if (used >= devicesPerToken) {
-        return next(
-          new Error(
-            `unauthenticated: this join token is already used by ${used} device(s) (limit ${devicesPerToken}); ask for a new token`,
-          ),
-        );
-      }
-    }
-    // Bind now, in the same tick as the check, so two concurrent handshakes cannot both take the last slot.
-    registry.clientSeen({ id: auth.data.clientId, name: auth.data.name, tokenId: token?.id });
-    socket.data.clientId = auth.data.clientId;
-    socket.data.name = auth.data.name;
-    socket.data.tokenId = token?.id;
-    next();
-  });
+  io.use(
+    handshakeGuard({
+      registry,
+      openEnrollment: opts.openEnrollment,
+      devicesPerToken,
+      addresses: new AddressLimiter(opts.addressLimit ?? DEFAULT_ADDRESS_LIMIT),
+      coolDownMs: (clientId) => buckets.get(clientId)?.blocksReconnect(Date.now()) ?? 0,
+    }),
+  );
 
   io.on('connection', (socket: Socket) => {
     const clientId = socket.data.clientId as string;
@@ -316,35 +274,4 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
     });
   });
   return io;
-}
-
-function tokenIsLive(registry: Registry, id: number): boolean {
-  const t = registry.getToken(id);
-  return t !== undefined && t.revoked_at === null && (t.expires_at === null || t.expires_at > Date.now());
-}
-
-/**
- * Bytes of a message on the wire, dominated by its binary attachments. Iterative and capped
- * at 100k nodes, so a hostile, deeply nested message cannot overflow the stack here.
- */
-function approximateSize(raw: unknown): number {
-  let n = 0;
-  let visited = 0;
-  const stack: unknown[] = [raw];
-  while (stack.length && visited++ < 100_000) {
-    const v = stack.pop();
-    if (v === null || v === undefined) continue;
-    if (v instanceof ArrayBuffer) n += v.byteLength;
-    else if (ArrayBuffer.isView(v)) n += v.byteLength;
-    else if (typeof v === 'string') n += v.length + 2;
-    else if (typeof v !== 'object') n += 8;
-    else {
-      n += 2;
-      for (const x of Array.isArray(v) ? v : Object.values(v as Record<string, unknown>)) {
-        n += 1;
-        stack.push(x);
-      }
-    }
-  }
-  return n;
 }
