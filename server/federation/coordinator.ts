@@ -216,7 +216,7 @@ export class RoundCoordinator extends EventEmitter {
       this.emit('start-refused', { reason: gate.reason });
       return;
     }
-    this.fire('select');
+    this.fire('draw');
     const cohort = selectCohort(eligible, this.cfg.cohort);
     const minCohort = minCohortSize(this.cfg);
     if (cohort.length < minCohort) {

@@ -14,14 +14,14 @@ function walk(events: RoundEvent[]): RoundPhase[] {
 
 describe('the round phase table', () => {
   it('runs a plain round Select → Train → Aggregate and a secure one through the four SecAgg+ phases', () => {
-    expect(walk(['select', 'train', 'close', 'commit'])).toEqual([
+    expect(walk(['draw', 'start-plain', 'close', 'commit'])).toEqual([
       RoundPhase.Idle,
       RoundPhase.Select,
       RoundPhase.Train,
       RoundPhase.Aggregate,
       RoundPhase.Idle,
     ]);
-    expect(walk(['select', 'secure', 'close', 'close', 'close', 'close', 'commit'])).toEqual([
+    expect(walk(['draw', 'start-secure', 'close', 'close', 'close', 'close', 'commit'])).toEqual([
       RoundPhase.Idle,
       RoundPhase.Select,
       RoundPhase.AdvertiseKeys,
@@ -32,8 +32,8 @@ describe('the round phase table', () => {
       RoundPhase.Idle,
     ]);
     // A draw too small goes back to Idle without a round; a round that never trained fails from Select.
-    expect(walk(['select', 'too-few'])).toEqual([RoundPhase.Idle, RoundPhase.Select, RoundPhase.Idle]);
-    expect(walk(['select', 'fail'])).toEqual([RoundPhase.Idle, RoundPhase.Select, RoundPhase.Idle]);
+    expect(walk(['draw', 'too-few'])).toEqual([RoundPhase.Idle, RoundPhase.Select, RoundPhase.Idle]);
+    expect(walk(['draw', 'fail'])).toEqual([RoundPhase.Idle, RoundPhase.Select, RoundPhase.Idle]);
   });
 
   it('lets every active phase fail to Idle, and nothing else', () => {
@@ -47,10 +47,10 @@ describe('the round phase table', () => {
     const illegal: [RoundPhase, RoundEvent][] = [
       [RoundPhase.Idle, 'close'],
       [RoundPhase.Idle, 'fail'],
-      [RoundPhase.Idle, 'train'],
+      [RoundPhase.Idle, 'start-plain'],
       [RoundPhase.Select, 'close'],
       [RoundPhase.Select, 'commit'],
-      [RoundPhase.Train, 'secure'],
+      [RoundPhase.Train, 'start-secure'],
       [RoundPhase.Train, 'commit'], // the old jump: a round that never aggregated cannot commit
       [RoundPhase.Unmask, 'commit'],
       [RoundPhase.Aggregate, 'close'],
@@ -65,13 +65,13 @@ describe('the round phase table', () => {
 
   it('looks deadlines up from the config: train-length for Train and MaskedInput, phase-length for key phases', () => {
     const dl = (from: RoundPhase, event: RoundEvent) => deadlineMs(transition(from, event), cfg);
-    expect(dl(RoundPhase.Select, 'train')).toBe(111_000);
-    expect(dl(RoundPhase.Select, 'secure')).toBe(22_000);
+    expect(dl(RoundPhase.Select, 'start-plain')).toBe(111_000);
+    expect(dl(RoundPhase.Select, 'start-secure')).toBe(22_000);
     expect(dl(RoundPhase.AdvertiseKeys, 'close')).toBe(22_000);
     expect(dl(RoundPhase.ShareKeys, 'close')).toBe(111_000); // clients finish training before masking
     expect(dl(RoundPhase.MaskedInput, 'close')).toBe(22_000);
     expect(dl(RoundPhase.Train, 'close')).toBeUndefined();
-    expect(dl(RoundPhase.Idle, 'select')).toBeUndefined();
+    expect(dl(RoundPhase.Idle, 'draw')).toBeUndefined();
   });
 
   it('has one row per (phase, event), and every phase is reachable from Idle', () => {

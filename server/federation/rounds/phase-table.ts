@@ -3,14 +3,14 @@ import type { RoundConfig } from '../../../shared/protocol/round-config';
 
 /**
  * What moves a round from one phase to the next:
- * - `select`: the scheduler starts drawing a cohort;
+ * - `draw`: the scheduler starts drawing a cohort;
  * - `too-few`: the draw (or the eligible pool) cannot run a round; nothing started;
- * - `train` / `secure`: the round begins in plain or SecAgg+ mode;
+ * - `start-plain` / `start-secure`: the round begins in plain or SecAgg+ mode;
  * - `close`: every expected client answered, or the phase's deadline passed;
  * - `commit`: the aggregate became a new version;
  * - `fail`: the round ends without a version (from any active phase, also one that never trained).
  */
-export type RoundEvent = 'select' | 'too-few' | 'train' | 'secure' | 'close' | 'commit' | 'fail';
+export type RoundEvent = 'draw' | 'too-few' | 'start-plain' | 'start-secure' | 'close' | 'commit' | 'fail';
 
 /** Which config field bounds the phase a transition enters (null: the phase has no deadline of its own). */
 export type DeadlineKey = keyof Pick<RoundConfig, 'trainDeadlineMs' | 'phaseDeadlineMs'>;
@@ -38,10 +38,10 @@ const ACTIVE: readonly RoundPhase[] = [
  * MaskedInput (clients train meanwhile, hence the train deadline) → Unmask.
  */
 export const PHASE_TABLE: readonly Transition[] = [
-  { from: RoundPhase.Idle, event: 'select', to: RoundPhase.Select, deadline: null },
+  { from: RoundPhase.Idle, event: 'draw', to: RoundPhase.Select, deadline: null },
   { from: RoundPhase.Select, event: 'too-few', to: RoundPhase.Idle, deadline: null },
-  { from: RoundPhase.Select, event: 'train', to: RoundPhase.Train, deadline: 'trainDeadlineMs' },
-  { from: RoundPhase.Select, event: 'secure', to: RoundPhase.AdvertiseKeys, deadline: 'phaseDeadlineMs' },
+  { from: RoundPhase.Select, event: 'start-plain', to: RoundPhase.Train, deadline: 'trainDeadlineMs' },
+  { from: RoundPhase.Select, event: 'start-secure', to: RoundPhase.AdvertiseKeys, deadline: 'phaseDeadlineMs' },
   { from: RoundPhase.Train, event: 'close', to: RoundPhase.Aggregate, deadline: null },
   { from: RoundPhase.AdvertiseKeys, event: 'close', to: RoundPhase.ShareKeys, deadline: 'phaseDeadlineMs' },
   { from: RoundPhase.ShareKeys, event: 'close', to: RoundPhase.MaskedInput, deadline: 'trainDeadlineMs' },

@@ -54,7 +54,7 @@ export class PlainRound implements Round {
 
   /** Select → Train: round:start to the cohort, with the train deadline from the table. */
   start(): void {
-    const t = transition(this.current, 'train');
+    const t = transition(this.current, 'start-plain');
     const ms = deadlineMs(t, this.opts.config)!;
     this.deadline = Date.now() + ms;
     const { model, config, pool } = this.opts;

@@ -78,7 +78,7 @@ export class SecureRound implements Round {
 
   /** Select → AdvertiseKeys: the SecAggServer starts in AdvertiseKeys; round:start announces the parameters. */
   start(): void {
-    const t = transition(this.phase, 'secure');
+    const t = transition(this.phase, 'start-secure');
     const layout = layoutForRound(this.info, this.d);
     const { roundId, cohort, config, pool, model } = this.opts;
     this.server = new SecAggServer({
