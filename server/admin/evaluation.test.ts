@@ -58,7 +58,7 @@ describe('background model evaluation', () => {
     const tensorsAfterFirst = tf.memory().numTensors;
 
     // A rollback to v0 is a new version with identical weights: no drift, same accuracy, no warning.
-    s.coordinator.rollback(0);
+    await s.coordinator.rollback(0);
     await ev.whenIdle();
     const v1 = s.registry.getVersion(1)!;
     const h1 = JSON.parse(v1.health_json!) as StoredHealth;

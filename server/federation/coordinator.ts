@@ -52,6 +52,8 @@ export class RoundCoordinator extends EventEmitter {
   private ownPhase = RoundPhase.Idle;
   private paused = false;
   private stopped = false;
+  private rollingBack = false;
+  private startDeferred = false;
   private active?: RoundRun;
   private lastRoundId = 0;
   private startTimer?: NodeJS.Timeout;
@@ -143,10 +145,18 @@ export class RoundCoordinator extends EventEmitter {
   }
 
   /** Makes an earlier version the global model again (recorded as a new version with that parent). */
-  rollback(toVersion: number): GlobalModel {
+  async rollback(toVersion: number): Promise<GlobalModel> {
     if (this.phase !== RoundPhase.Idle)
       throw new Error(`cannot roll back during the ${this.phase} phase; pause first and wait for the round to end`);
-    this.model = this.versions.rollback(this.model, toVersion);
+    if (this.rollingBack) throw new Error('another rollback is in progress');
+    this.rollingBack = true; // no round starts on the old model while the files are written
+    try {
+      this.model = await this.versions.rollback(this.model, toVersion);
+    } finally {
+      this.rollingBack = false;
+      if (this.startDeferred) this.scheduleStart(0);
+      this.startDeferred = false;
+    }
     this.log.info({ toVersion, version: this.model.version }, 'rolled back global model');
     this.emit('version', this.model.version);
     this.emitStatus();
@@ -203,7 +213,8 @@ export class RoundCoordinator extends EventEmitter {
   }
 
   private tryStartRound(): void {
-    if (this.stopped || this.paused || this.phase !== RoundPhase.Idle) return;
+    if (this.rollingBack) this.startDeferred = true;
+    if (this.stopped || this.paused || this.rollingBack || this.phase !== RoundPhase.Idle) return;
     const eligible = this.eligible();
     if (eligible.length < this.cfg.minClients) return; // a ready/connect event will retry
     const gate = this.privacy.gate();

@@ -75,13 +75,13 @@ describe('strategy state is checkpointed with each version', () => {
     same(second.saveState(), atStop);
 
     // Rolling back to v1 brings back the moments that produced v1 (t = 1), not the latest ones.
-    b.coordinator.rollback(1);
+    await b.coordinator.rollback(1);
     const afterRollback = second.saveState();
     expect(afterRollback.t).toBe(1);
     expect(Array.from(afterRollback.m as Float32Array)).not.toEqual(Array.from(atStop.m as Float32Array));
 
     // A rollback to v0 (saved before any step) resets the optimiser.
-    b.coordinator.rollback(0);
+    await b.coordinator.rollback(0);
     expect(second.saveState()).toEqual({ t: 0 });
   });
 });

@@ -4,12 +4,13 @@ import { pruneCheckpoints } from '../registry/retention';
 import {
   encodeStrategyState,
   readStrategyState,
+  readStrategyStateAsync,
   strategyStatePath,
   writeStrategyState,
   type StrategyState,
 } from '../registry/strategy-state';
 import { nodeDurableFs, writeFileDurably, type DurableFs } from './durable-write';
-import { type GlobalModel, checkpointDir, loadVersion } from '../model/global-model';
+import { type GlobalModel, checkpointDir, loadVersionAsync } from '../model/global-model';
 import type { Strategy } from '../strategies/strategy';
 
 /** What a committed round records about its new version, beyond the weights (provenance). */
@@ -100,13 +101,21 @@ export class VersionStore {
     return { ...base, version, weights, hash };
   }
 
-  /** Makes `toVersion` the global model again, recorded as a new version with that parent; the optimiser goes back too. */
-  rollback(current: GlobalModel, toVersion: number): GlobalModel {
-    const target = loadVersion(this.registry, toVersion, current.config);
+  /**
+   * Makes `toVersion` the global model again, recorded as a new version with that parent; the optimiser goes back
+   * too. Reads and writes happen off the event loop (an admin request path), durably, before the registry row.
+   */
+  async rollback(current: GlobalModel, toVersion: number, fs: DurableFs = nodeDurableFs): Promise<GlobalModel> {
+    const target = await loadVersionAsync(this.registry, toVersion, current.config);
+    const saved = await readStrategyStateAsync(this.dir, toVersion, this.strategy.name);
     const version = this.nextVersion(current.version);
-    const { path, hash } = writeCheckpoint(this.dir, { version, layout: target.layout, weights: target.weights });
-    this.strategy.loadState(readStrategyState(this.dir, toVersion, this.strategy.name) ?? this.initialState);
-    writeStrategyState(this.dir, version, this.strategy.name, this.strategy.saveState());
+    const path = checkpointPath(this.dir, version);
+    this.strategy.loadState(saved ?? this.initialState);
+    const state = encodeStrategyState(version, this.strategy.name, this.strategy.saveState());
+    await Promise.all([
+      writeFileDurably(path, encodeCheckpoint({ version, layout: target.layout, weights: target.weights }), fs),
+      writeFileDurably(strategyStatePath(this.dir, version), state, fs),
+    ]);
     const src = this.registry.getVersion(toVersion)!;
     this.registry.insertVersion({
       version,
@@ -118,14 +127,14 @@ export class VersionStore {
       mean_loss: null,
       config_hash: src.config_hash,
       layout_hash: target.layout.hash,
-      weights_hash: hash,
+      weights_hash: target.hash,
       checkpoint_path: path,
       epsilon: src.epsilon,
       clip_norm: src.clip_norm,
       noise_multiplier: src.noise_multiplier,
       note: `rollback to v${toVersion}`,
     });
-    return { ...target, version, hash };
+    return { ...target, version };
   }
 
   /** Retention: deletes files of versions older than the newest `keep` (pinned and `live` kept); rows stay. */

@@ -132,7 +132,7 @@ export function adminRouter(registry: Registry, coordinator: RoundCoordinator, s
       const { version } = parse(RollbackSchema, await ctx.body());
       versionParam(registry, String(version));
       try {
-        const m = coordinator.rollback(version);
+        const m = await coordinator.rollback(version);
         registry.audit(actor, 'model.rollback', { to: version, newVersion: m.version });
         return { ok: true, version: m.version, parent: version };
       } catch (err) {

@@ -4,7 +4,7 @@ import { createSimclrModel, disposeSimclrModel } from '../../shared/model/encode
 import { type ModelConfig, ModelConfigSchema, DEFAULT_MODEL_CONFIG } from '../../shared/model/config';
 import { flattenWeights, type WeightLayout } from '../../shared/model/weights';
 import type { Registry } from '../registry/registry';
-import { readCheckpoint, writeCheckpoint } from '../registry/checkpoints';
+import { readCheckpoint, readCheckpointAsync, writeCheckpoint } from '../registry/checkpoints';
 
 export interface GlobalModel {
   version: number;
@@ -63,14 +63,36 @@ export function loadOrCreateGlobalModel(
   return { version: 0, weights: data, layout, hash, config };
 }
 
-export function loadVersion(registry: Registry, version: number, config?: ModelConfig): GlobalModel {
+/** The registry row of a version whose checkpoint is still on disk; throws naming why not. */
+function loadableRow(registry: Registry, version: number) {
   const row = registry.getVersion(version);
   if (!row) throw new Error(`model version ${version} does not exist`);
   if (row.pruned_at !== null)
     throw new Error(
       `the checkpoint of model version ${version} was deleted by checkpoint retention (pin versions to keep them)`,
     );
+  return row;
+}
+
+function modelConfigOf(registry: Registry, config?: ModelConfig): ModelConfig {
+  return config ?? ModelConfigSchema.parse(JSON.parse(registry.getSetting('model_config') ?? 'null'));
+}
+
+export function loadVersion(registry: Registry, version: number, config?: ModelConfig): GlobalModel {
+  const row = loadableRow(registry, version);
   const ckpt = readCheckpoint(row.checkpoint_path, row.weights_hash);
-  const cfg = config ?? ModelConfigSchema.parse(JSON.parse(registry.getSetting('model_config') ?? 'null'));
+  const cfg = modelConfigOf(registry, config);
+  return { version: row.version, weights: ckpt.weights, layout: ckpt.layout, hash: row.weights_hash, config: cfg };
+}
+
+/** loadVersion off the event loop: async read, native hash (request paths such as the admin rollback). */
+export async function loadVersionAsync(
+  registry: Registry,
+  version: number,
+  config?: ModelConfig,
+): Promise<GlobalModel> {
+  const row = loadableRow(registry, version);
+  const ckpt = await readCheckpointAsync(row.checkpoint_path, row.weights_hash);
+  const cfg = modelConfigOf(registry, config);
   return { version: row.version, weights: ckpt.weights, layout: ckpt.layout, hash: row.weights_hash, config: cfg };
 }

@@ -8,6 +8,7 @@ import {
   renameSync,
   writeFileSync,
 } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 
@@ -86,11 +87,36 @@ export function writeStrategyState(dir: string, version: number, strategy: strin
   return path;
 }
 
+/** readStrategyState off the event loop (request paths such as the admin rollback). */
+export async function readStrategyStateAsync(
+  dir: string,
+  version: number,
+  strategy: string,
+): Promise<StrategyState | undefined> {
+  const path = strategyStatePath(dir, version);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  return stateFor(decodeStrategyState(bytes), path, version, strategy);
+}
+
+function stateFor(
+  saved: ReturnType<typeof decodeStrategyState>,
+  path: string,
+  version: number,
+  strategy: string,
+): StrategyState | undefined {
+  if (saved.version !== version) throw new Error(`${path} holds the state of v${saved.version}, not v${version}`);
+  return saved.strategy === strategy ? saved.state : undefined;
+}
+
 /** The state saved with `version` by the same strategy, or undefined (none saved, or another strategy's). */
 export function readStrategyState(dir: string, version: number, strategy: string): StrategyState | undefined {
   const path = strategyStatePath(dir, version);
   if (!existsSync(path)) return undefined;
-  const saved = decodeStrategyState(readFileSync(path));
-  if (saved.version !== version) throw new Error(`${path} holds the state of v${saved.version}, not v${version}`);
-  return saved.strategy === strategy ? saved.state : undefined;
+  return stateFor(decodeStrategyState(readFileSync(path)), path, version, strategy);
 }

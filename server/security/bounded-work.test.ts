@@ -118,7 +118,7 @@ describe('bounded work per message', () => {
   it('model:get of an old version: one cached disk read for many clients, and at most once per version per client id, reconnects included', async () => {
     const s = await startTestServer({ manualStart: true });
     servers.push(s);
-    s.coordinator.rollback(0); // v1 is now current; v0 only on disk
+    await s.coordinator.rollback(0); // v1 is now current; v0 only on disk
     const v0 = s.registry.getVersion(0)!;
     const sockets = await Promise.all(Array.from({ length: 10 }, () => rawClient(s)));
     const answers = await Promise.all(

@@ -233,9 +233,9 @@ describe('process and checkpoint policy', () => {
 
   it('checkpoint retention keeps the newest K files plus pinned versions; registry rows stay', async () => {
     const s = await started({ keepCheckpoints: 2 });
-    s.coordinator.rollback(0); // v1
+    await s.coordinator.rollback(0); // v1
     expect((await fetch(`${s.url}/api/admin/versions/1/pin`, { method: 'PUT', headers: auth })).status).toBe(200);
-    for (let i = 0; i < 3; i++) s.coordinator.rollback(s.coordinator.globalModel.version); // v2, v3, v4
+    for (let i = 0; i < 3; i++) await s.coordinator.rollback(s.coordinator.globalModel.version); // v2, v3, v4
     const rows = s.registry.listVersions();
     expect(rows.map((r) => r.version).sort()).toEqual([0, 1, 2, 3, 4]);
     const kept = Object.fromEntries(rows.map((r) => [r.version, existsSync(r.checkpoint_path)]));
