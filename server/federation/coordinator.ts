@@ -24,6 +24,7 @@ import { SecureRound, type ReceiveHook, type SecureMessageKind, type SecureRound
 import { PrivacyPolicy, type RoundDp } from './privacy-policy';
 import { coordinateRanges } from '../../shared/secagg/masked-vector-layout';
 import { encodingParamsForRound } from '../../shared/protocol/round-layout';
+import { layerNormalizedSum } from '../../shared/federation/divergence-weights';
 import type { DpRoundPlan } from './dp-round';
 import { VersionStore } from './version-store';
 import type { CoordinatorStatus } from '../../shared/protocol/admin';
@@ -373,6 +374,9 @@ export class RoundCoordinator extends EventEmitter {
           // Under DP: uniform weights (numExamples stays on the device) and the loss only when it is budgeted.
           ...(dp ? { uniformWeights: true } : {}),
           ...(!dp || round.dpPlan?.lossNoiseStd !== undefined ? { reportLoss: true } : {}),
+          ...(this.cfg.aggregation === 'divergence'
+            ? { divergenceLayers: this.model.layout.entries.map((e) => e.size) }
+            : {}),
           ...(this.onSecureReceive ? { onReceive: this.onSecureReceive } : {}),
           onBytesDown: (b) => (round.bytesDown += b),
           onPhase: (phase) => this.setPhase(phase),
@@ -463,9 +467,13 @@ export class RoundCoordinator extends EventEmitter {
         res.centredLossSum === undefined
           ? NaN
           : this.privacy.meanLoss(res.centredLossSum, plan, res.survivors.length, r.expectedClients);
+      // Divergence-aware: S_ℓ·W/A_ℓ per layer, so the averager's ÷W gives S_ℓ/A_ℓ (divergence-weights.ts).
+      const weightedSum = res.layerWeightSums
+        ? layerNormalizedSum(res.weightedSum, res.layerWeightSums, info.divergenceLayers!, res.weightSum, 0.01).sum
+        : res.weightedSum;
       this.commit(
         r,
-        { weightedSum: res.weightedSum, weightSum: res.weightSum, survivors: res.survivors, meanLoss, examples: null },
+        { weightedSum, weightSum: res.weightSum, survivors: res.survivors, meanLoss, examples: null },
         performance.now() - res.unmaskMs,
       );
       // Σ(b − ½) arrives centred; central DP: the clipper adds σ_b; distributed: the clients did.

@@ -40,6 +40,8 @@ export interface SecureRoundResult {
   centredBitSum?: number;
   /** Σ (clip(loss) − lossMax/2) over survivors (+ the clients' noise under distributed DP). */
   centredLossSum?: number;
+  /** Divergence-aware rounds outside DP: Σ w·a_ℓ per layer. */
+  layerWeightSums?: Float64Array;
 }
 
 /** Everything the server received in a round, for the privacy tests' hook. */
@@ -150,6 +152,8 @@ export class SecureRound {
       uniformWeights?: boolean;
       /** Clients put their clipped mean loss in the masked vector. */
       reportLoss?: boolean;
+      /** Divergence-aware aggregation: the model's per-layer sizes. */
+      divergenceLayers?: number[];
     },
   ) {
     const sa = opts.config.secureAggregation;
@@ -171,6 +175,7 @@ export class SecureRound {
       ...(opts.reportUnclipped ? { reportUnclipped: true } : {}),
       ...(opts.uniformWeights ? { uniformWeights: true } : {}),
       ...(opts.reportLoss ? { lossMax: sa.lossMax } : {}),
+      ...(opts.divergenceLayers ? { divergenceLayers: opts.divergenceLayers } : {}),
       // Announce what k and t were derived from, so clients can check them (absent for a hand-set degree).
       ...(derived
         ? {
@@ -364,6 +369,7 @@ export class SecureRound {
         unmaskMs: performance.now() - t0,
         ...(dec.centredBitSum !== undefined ? { centredBitSum: dec.centredBitSum } : {}),
         ...(dec.centredLossSum !== undefined ? { centredLossSum: dec.centredLossSum } : {}),
+        ...(dec.layerWeightSums ? { layerWeightSums: dec.layerWeightSums } : {}),
       });
     } catch (err) {
       this.fail(err as Error);
