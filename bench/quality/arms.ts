@@ -29,7 +29,7 @@ import { loadServerConfig } from '../../server/config';
 import type { RoundEndedEvent } from '../../server/federation/coordinator';
 import { RoundOutcome, RoundPhase } from '../../shared/protocol/phases';
 
-export const ARM_NAMES = ['raw', 'random', 'central', 'fed-iid', 'fed-dir', 'fed-dir-dp'] as const;
+export const ARM_NAMES = ['raw', 'random', 'central', 'fed-iid', 'fed-dir', 'fed-dir-dp', 'fed-dir-div'] as const;
 export type ArmName = (typeof ARM_NAMES)[number];
 
 export const ARM_LABELS: Record<ArmName, string> = {
@@ -39,6 +39,7 @@ export const ARM_LABELS: Record<ArmName, string> = {
   'fed-iid': 'federated IID',
   'fed-dir': 'federated Dirichlet(0.1) + 30% dropout + SecAgg',
   'fed-dir-dp': 'federated Dirichlet(0.1) + 30% dropout + SecAgg + DP',
+  'fed-dir-div': 'federated Dirichlet(0.1) + 30% dropout + SecAgg, divergence-aware aggregation',
 };
 
 export interface JobOptions {
@@ -230,10 +231,13 @@ async function runFederated(
     privacy: dp
       ? { enabled: true, mode: 'central', noiseMultiplier: o.dpNoiseMultiplier, targetEpsilon: 1e9 }
       : { enabled: false },
+    // Arm 5 with per-layer divergence weights (shared/federation/divergence-weights.ts); everything else equal.
+    aggregation: o.arm === 'fed-dir-div' ? 'divergence' : 'fedavg',
   };
   const dataDir = mkdtempSync(join(tmpdir(), 'fedssl-quality-'));
   const cfg = loadServerConfig(
-    { port: 0, host: '127.0.0.1', dataDir, model: 'default', logLevel: 'silent', openEnrollment: false },
+    // The clients train RECIPE_MODEL_CONFIG: the server must serve the same architecture ('default' is the 265k one).
+    { port: 0, host: '127.0.0.1', dataDir, model: 'recipe', logLevel: 'silent', openEnrollment: false },
     {},
   );
   const server = await startServer(cfg, {
@@ -266,6 +270,11 @@ async function runFederated(
         // All clients and the server share this thread: an ack can wait behind other clients' training.
         ackTimeoutMs: 3_600_000,
         dropBefore: (event) => dropping.has(i) && event === SECAGG_EVENTS.maskedInput,
+        // A client-side failure would otherwise only show as a stalled phase.
+        onEvent: (e) => {
+          if (e.type === 'error' && !dropping.has(i))
+            console.error(`[${o.arm}/seed${o.seed}] client ${i}: ${e.message}`);
+        },
         trainOverride: async (global, tc): Promise<LocalRoundResult> => {
           // A client that will vanish before uploading does not spend the budget.
           if (dropping.has(i))
