@@ -14,6 +14,7 @@ import { unflattenWeights, weightLayout } from '../../shared/model/weights';
 import { extractFeatures } from '../../shared/ssl/probe';
 import { DEFAULT_C_GRID, runProbeProtocol, type ProbeProtocolResult } from '../../shared/ssl/probe-protocol';
 import { tfLossGrad } from '../../shared/ssl/probe-tf';
+import { rawPixelFeatures } from '../../shared/ssl/probe-baselines';
 import { createTrainer } from '../../shared/ssl/train-step';
 import { FLIP_VALID, grayscaleRecipePolicy, recipeSchedule, SIMCLR_RECIPE } from '../../shared/ssl/recipe';
 import { warmupCosineLr } from '../../shared/ssl/lr-schedule';
@@ -113,9 +114,9 @@ export async function probeModel(
     const b = await features(model, split.test);
     [trainF, testF, dim] = [a.features, b.features, a.dim];
   } else {
-    // Raw pixels in [0, 1]; standardisation inside the protocol makes the scale moot.
-    trainF = Float32Array.from(all.images, (v) => v / 255);
-    testF = Float32Array.from(split.test.images, (v) => v / 255);
+    // The same features as the console's and the page's raw-pixel baseline (probe-baselines.ts).
+    trainF = rawPixelFeatures(all.images);
+    testF = rawPixelFeatures(split.test.images);
     dim = all.width * all.height * all.channels;
   }
   const k = all.numClasses;

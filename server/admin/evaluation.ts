@@ -9,7 +9,8 @@ import { createSimclrModel, disposeSimclrModel } from '../../shared/model/encode
 import type { ModelConfig } from '../../shared/model/config';
 import { unflattenWeights } from '../../shared/model/weights';
 import { DATASET_NAMES, type DatasetSplit } from '../../shared/data/dataset';
-import { linearProbe } from '../../shared/ssl/probe';
+import { describeProbe, type ProbeSetup } from '../../shared/ssl/probe-baselines';
+import { protocolProbe, RawBaselineCache } from './raw-baseline';
 import { embeddingDrift, embeddingHealth } from '../../shared/ssl/embedding-health';
 import { initWasmBackendForNode } from '../../shared/tfjs/wasm-node';
 import type { QualityWarning, StoredHealth } from '../../shared/protocol/admin';
@@ -19,10 +20,13 @@ export const EvaluationOptionsSchema = z.object({
   dataset: z.enum(DATASET_NAMES).default('fashion-mnist'),
   /** Labelled images the probe is fitted on. */
   trainImages: z.number().int().min(10).max(20_000).default(1000),
+  /** Labelled images after the probe's training images that pick its L2 strength (bench:quality's protocol). */
+  validationImages: z.number().int().min(0).max(20_000).default(1000),
   /** Labelled holdout images the probe is scored on. */
   testImages: z.number().int().min(10).max(5_000).default(500),
   /** Fixed reference images (the first of the holdout) for embedding health and drift. */
   referenceImages: z.number().int().min(8).max(2_000).default(256),
+  /** Unused: the probe follows bench:quality's protocol (L-BFGS to convergence); kept so old settings still parse. */
   probeEpochs: z.number().int().min(1).max(2_000).default(200),
   batchSize: z.number().int().min(1).max(1024).default(64),
   /** A drop of more than this many accuracy points below the previous evaluated version raises a warning. */
@@ -38,6 +42,8 @@ export interface EvaluationResult extends StoredHealth {
   version: number;
   probeAccuracy: number;
   probeRandom: number;
+  /** The same probe on the raw pixels of the same images (per dataset, cached). */
+  probeRaw: number;
 }
 
 /** Reads FEDSSL_EVAL* env vars; FEDSSL_EVAL=0 disables evaluation. */
@@ -47,6 +53,7 @@ export function evaluationOptionsFromEnv(env = process.env): false | Partial<Eva
   const raw = {
     dataset: env.FEDSSL_EVAL_DATASET,
     trainImages: num(env.FEDSSL_EVAL_TRAIN),
+    validationImages: num(env.FEDSSL_EVAL_VALIDATION),
     testImages: num(env.FEDSSL_EVAL_TEST),
     referenceImages: num(env.FEDSSL_EVAL_REFERENCE),
     warnDropPoints: num(env.FEDSSL_EVAL_WARN_POINTS),
@@ -79,6 +86,8 @@ export class EvaluationService extends EventEmitter {
   private stopped = false;
   private data?: EvalData;
   private randomBaseline?: number;
+  private readonly rawBaselines = new RawBaselineCache();
+  private rawBaseline?: number;
   private readonly referenceCache = new Map<number, { emb: Float32Array; dim: number }>();
   readonly warnings: QualityWarning[] = [];
   private lastResult?: EvaluationResult;
@@ -101,6 +110,24 @@ export class EvaluationService extends EventEmitter {
       options: this.options,
       warnings: this.warnings.slice(-20),
       last: this.lastResult ?? null,
+      baselines: {
+        raw: this.rawBaseline ?? null,
+        random: this.randomBaseline ?? null,
+        protocol: describeProbe(this.setup()),
+        ...this.setup(),
+      },
+    };
+  }
+
+  /** The probe's row counts as the loaded split allows them. */
+  private setup(): ProbeSetup {
+    const o = this.options;
+    const split = this.data?.split;
+    const labels = Math.min(o.trainImages, split?.train.count ?? o.trainImages);
+    return {
+      labels,
+      validation: Math.min(o.validationImages, (split?.train.count ?? Infinity) - labels),
+      test: Math.min(o.testImages, split?.test.count ?? o.testImages),
     };
   }
 
@@ -151,7 +178,7 @@ export class EvaluationService extends EventEmitter {
     await initWasmBackendForNode();
     const o = this.options;
     const split = loadNpmDataset(o.dataset, {
-      trainPerClass: Math.ceil(o.trainImages / 10),
+      trainPerClass: Math.ceil((o.trainImages + o.validationImages) / 10),
       testPerClass: Math.ceil(Math.max(o.testImages, o.referenceImages) / 10),
     });
     const cfg = this.modelConfig();
@@ -200,21 +227,21 @@ export class EvaluationService extends EventEmitter {
   ): Promise<{ accuracy: number; ref: Float32Array; dim: number; trainCount: number; testCount: number }> {
     const { split } = this.data!;
     const o = this.options;
-    const nTrain = Math.min(o.trainImages, split.train.count);
+    const setup = this.setup();
+    const nTrain = setup.labels;
+    const nFeat = setup.labels + setup.validation;
     const nTest = Math.min(Math.max(o.testImages, o.referenceImages), split.test.count);
-    const train = await this.features(encoder, split.train.images, nTrain);
+    const train = await this.features(encoder, split.train.images, nFeat);
     const test = await this.features(encoder, split.test.images, nTest);
-    const nProbeTest = Math.min(o.testImages, nTest);
+    const nProbeTest = setup.test;
     this.check();
-    const r = await linearProbe(
-      { features: train.features, labels: split.train.labels.subarray(0, nTrain), dim: train.dim },
-      {
-        features: test.features.subarray(0, nProbeTest * test.dim),
-        labels: split.test.labels.subarray(0, nProbeTest),
-        dim: test.dim,
-      },
+    // bench:quality's protocol (raw-baseline.ts), the same for the raw-pixel baseline.
+    const r = protocolProbe(
+      { features: train.features, labels: split.train.labels.subarray(0, nFeat) },
+      { features: test.features.subarray(0, nProbeTest * test.dim), labels: split.test.labels.subarray(0, nProbeTest) },
+      train.dim,
       split.train.numClasses,
-      { epochs: o.probeEpochs },
+      setup,
     );
     const nRef = Math.min(o.referenceImages, nTest);
     return {
@@ -262,6 +289,7 @@ export class EvaluationService extends EventEmitter {
         disposeSimclrModel(random);
       }
     }
+    this.rawBaseline ??= this.rawBaselines.get(this.options.dataset, this.data!.split, this.setup()).testAccuracy;
     const global = loadVersion(this.registry, version, cfg);
     const model = createSimclrModel(cfg);
     let s;
@@ -298,6 +326,7 @@ export class EvaluationService extends EventEmitter {
       version,
       probeAccuracy: s.accuracy,
       probeRandom: this.randomBaseline,
+      probeRaw: this.rawBaseline,
       ...stored,
     };
     this.lastResult = result;
