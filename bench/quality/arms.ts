@@ -15,6 +15,7 @@ import { extractFeatures } from '../../shared/ssl/probe';
 import { DEFAULT_C_GRID, runProbeProtocol, type ProbeProtocolResult } from '../../shared/ssl/probe-protocol';
 import { tfLossGrad } from '../../shared/ssl/probe-tf';
 import { rawPixelFeatures } from '../../shared/ssl/probe-baselines';
+import { layerDivergenceWeights } from '../../shared/federation/divergence-weights';
 import { createTrainer } from '../../shared/ssl/train-step';
 import { FLIP_VALID, grayscaleRecipePolicy, recipeSchedule, SIMCLR_RECIPE } from '../../shared/ssl/recipe';
 import { warmupCosineLr } from '../../shared/ssl/lr-schedule';
@@ -259,6 +260,7 @@ async function runFederated(
   const dropRng = createRng(deriveSeed(o.seed, 'dropout'));
   let images = 0;
   let committed = 0;
+  const layerWeightsSeen: number[] = [];
   try {
     const localModels = shards.map(() => createSimclrModel(o.modelConfig ?? RECIPE_MODEL_CONFIG));
     shards.forEach((data, i) => {
@@ -290,6 +292,15 @@ async function runFederated(
             random: () => dropRng.uniform(),
           });
           images += r.steps * Math.min(tc.batchSize, data.count);
+          // Diagnostic only (the server never sees them): how far the layer weights are from FedAvg's 1.
+          if (o.arm === 'fed-dir-div')
+            layerWeightsSeen.push(
+              ...layerDivergenceWeights(
+                global,
+                r.delta,
+                weightLayout(m).entries.map((e) => e.size),
+              ),
+            );
           return r;
         },
       });
@@ -371,6 +382,14 @@ async function runFederated(
     unflattenWeights(model, weightLayout(model), server.coordinator.globalModel.weights);
     const privacy = server.coordinator.status().privacy;
     for (const m of localModels) disposeSimclrModel(m);
+    if (layerWeightsSeen.length) {
+      const a = [...layerWeightsSeen].sort((x, y) => x - y);
+      const q = (p: number) => a[Math.min(a.length - 1, Math.floor(p * a.length))]!.toFixed(4);
+      const mean = a.reduce((s, v) => s + v, 0) / a.length;
+      notes.push(
+        `layer weights a (client-side diagnostic, ${a.length} client-layer values): mean ${mean.toFixed(4)}, min ${q(0)}, 5% ${q(0.05)}, median ${q(0.5)}`,
+      );
+    }
     return { images, ...(privacy ? { epsilon: privacy.epsilon, delta: privacy.delta } : {}) };
   } finally {
     for (const c of clients) c.close();
