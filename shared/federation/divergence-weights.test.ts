@@ -6,6 +6,7 @@ import { encodingParamsForRound, layoutForRound } from '../protocol/round-layout
 import { l2Norm } from '../privacy/clip';
 import { createRng } from '../data/rng';
 import type { SecAggRoundInfo } from '../protocol/secagg-messages';
+import { RoundConfigSchema } from '../protocol/round-config';
 
 const f32 = (...v: number[]) => Float32Array.from(v);
 
@@ -127,5 +128,19 @@ describe('divergence weights through the masked-vector layout', () => {
 
   it('needs the global weights in a divergence-aware round', () => {
     expect(() => encodeForSecAgg(results[0]!, info())).toThrow(/global weights/);
+  });
+});
+
+describe("round config switch 'aggregation'", () => {
+  it("defaults to 'fedavg' and refuses 'divergence' without secure aggregation", () => {
+    expect(RoundConfigSchema.parse({}).aggregation).toBe('fedavg');
+    expect(RoundConfigSchema.parse({ aggregation: 'divergence' }).aggregation).toBe('divergence');
+    const bad = RoundConfigSchema.safeParse({
+      aggregation: 'divergence',
+      secureAggregation: { enabled: false },
+      minClients: 2,
+    });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues.map((i) => i.path.join('.'))).toEqual(['aggregation']);
   });
 });
