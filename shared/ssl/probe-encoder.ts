@@ -3,12 +3,20 @@
  * split's first rows, then the protocol of probe-baselines.ts with the tfjs objective,
  * and the raw-pixel baseline of the same rows, computed once per loaded split.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import type { DatasetSplit } from '../data/dataset';
 import type { ProbeProtocolResult } from './probe-protocol';
 import { extractFeatures } from './probe';
-import { probeWithSetup, rawPixelProbe, type ProbeSetup } from './probe-baselines';
+import { probeWithSetup, rawPixelProbe, type MakeLossGrad, type ProbeSetup } from './probe-baselines';
 import { withTfObjective } from './probe-tf';
+
+/**
+ * The tfjs objective reads its results synchronously (dataSync), which stalls WebGPU/WebGL in a worker:
+ * there the plain-JS objective (the same J and ∇J, in float64) fits the probe instead.
+ */
+function withObjective<T>(fn: (make: MakeLossGrad) => T): T {
+  return ['wasm', 'cpu'].includes(tf.getBackend()) ? withTfObjective(fn) : fn(undefined);
+}
 
 /** The rows a setup can use of this split (fewer when the split is smaller). */
 export function fitSetup(split: DatasetSplit, setup: ProbeSetup): ProbeSetup {
@@ -32,7 +40,7 @@ export async function encoderProbe(
   const nTrain = s.labels + s.validation;
   const a = await extractFeatures(encoder, train.images.subarray(0, nTrain * per), nTrain, shape);
   const b = await extractFeatures(encoder, test.images.subarray(0, s.test * per), s.test, shape);
-  return withTfObjective((make) =>
+  return withObjective((make) =>
     probeWithSetup(
       { features: a.features, labels: train.labels.subarray(0, nTrain) },
       { features: b.features, labels: test.labels.subarray(0, s.test) },
@@ -54,7 +62,7 @@ export function rawPixelBaseline(split: DatasetSplit, setup: ProbeSetup): ProbeP
   if (!bySetup) rawCache.set(split, (bySetup = new Map()));
   let r = bySetup.get(key);
   if (!r) {
-    r = withTfObjective((make) => rawPixelProbe(split.train, split.test, split.train.numClasses, s, make));
+    r = withObjective((make) => rawPixelProbe(split.train, split.test, split.train.numClasses, s, make));
     bySetup.set(key, r);
   }
   return r;
