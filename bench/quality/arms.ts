@@ -14,6 +14,8 @@ import { unflattenWeights, weightLayout } from '../../shared/model/weights';
 import { extractFeatures } from '../../shared/ssl/probe';
 import { DEFAULT_C_GRID, runProbeProtocol, type ProbeProtocolResult } from '../../shared/ssl/probe-protocol';
 import { tfLossGrad } from '../../shared/ssl/probe-tf';
+import { rawPixelFeatures } from '../../shared/ssl/probe-baselines';
+import { layerDivergenceWeights } from '../../shared/federation/divergence-weights';
 import { createTrainer } from '../../shared/ssl/train-step';
 import { FLIP_VALID, grayscaleRecipePolicy, recipeSchedule, SIMCLR_RECIPE } from '../../shared/ssl/recipe';
 import { warmupCosineLr } from '../../shared/ssl/lr-schedule';
@@ -29,7 +31,7 @@ import { loadServerConfig } from '../../server/config';
 import type { RoundEndedEvent } from '../../server/federation/coordinator';
 import { RoundOutcome, RoundPhase } from '../../shared/protocol/phases';
 
-export const ARM_NAMES = ['raw', 'random', 'central', 'fed-iid', 'fed-dir', 'fed-dir-dp'] as const;
+export const ARM_NAMES = ['raw', 'random', 'central', 'fed-iid', 'fed-dir', 'fed-dir-dp', 'fed-dir-div'] as const;
 export type ArmName = (typeof ARM_NAMES)[number];
 
 export const ARM_LABELS: Record<ArmName, string> = {
@@ -39,6 +41,7 @@ export const ARM_LABELS: Record<ArmName, string> = {
   'fed-iid': 'federated IID',
   'fed-dir': 'federated Dirichlet(0.1) + 30% dropout + SecAgg',
   'fed-dir-dp': 'federated Dirichlet(0.1) + 30% dropout + SecAgg + DP',
+  'fed-dir-div': 'federated Dirichlet(0.1) + 30% dropout + SecAgg, divergence-aware aggregation',
 };
 
 export interface JobOptions {
@@ -112,9 +115,9 @@ export async function probeModel(
     const b = await features(model, split.test);
     [trainF, testF, dim] = [a.features, b.features, a.dim];
   } else {
-    // Raw pixels in [0, 1]; standardisation inside the protocol makes the scale moot.
-    trainF = Float32Array.from(all.images, (v) => v / 255);
-    testF = Float32Array.from(split.test.images, (v) => v / 255);
+    // The same features as the console's and the page's raw-pixel baseline (probe-baselines.ts).
+    trainF = rawPixelFeatures(all.images);
+    testF = rawPixelFeatures(split.test.images);
     dim = all.width * all.height * all.channels;
   }
   const k = all.numClasses;
@@ -230,10 +233,13 @@ async function runFederated(
     privacy: dp
       ? { enabled: true, mode: 'central', noiseMultiplier: o.dpNoiseMultiplier, targetEpsilon: 1e9 }
       : { enabled: false },
+    // Arm 5 with per-layer divergence weights (shared/federation/divergence-weights.ts); everything else equal.
+    aggregation: o.arm === 'fed-dir-div' ? 'divergence' : 'fedavg',
   };
   const dataDir = mkdtempSync(join(tmpdir(), 'fedssl-quality-'));
   const cfg = loadServerConfig(
-    { port: 0, host: '127.0.0.1', dataDir, model: 'default', logLevel: 'silent', openEnrollment: false },
+    // The clients train RECIPE_MODEL_CONFIG: the server must serve the same architecture ('default' is the 265k one).
+    { port: 0, host: '127.0.0.1', dataDir, model: 'recipe', logLevel: 'silent', openEnrollment: false },
     {},
   );
   const server = await startServer(cfg, {
@@ -254,6 +260,7 @@ async function runFederated(
   const dropRng = createRng(deriveSeed(o.seed, 'dropout'));
   let images = 0;
   let committed = 0;
+  const layerWeightsSeen: number[] = [];
   try {
     const localModels = shards.map(() => createSimclrModel(o.modelConfig ?? RECIPE_MODEL_CONFIG));
     shards.forEach((data, i) => {
@@ -266,6 +273,11 @@ async function runFederated(
         // All clients and the server share this thread: an ack can wait behind other clients' training.
         ackTimeoutMs: 3_600_000,
         dropBefore: (event) => dropping.has(i) && event === SECAGG_EVENTS.maskedInput,
+        // A client-side failure would otherwise only show as a stalled phase.
+        onEvent: (e) => {
+          if (e.type === 'error' && !dropping.has(i))
+            console.error(`[${o.arm}/seed${o.seed}] client ${i}: ${e.message}`);
+        },
         trainOverride: async (global, tc): Promise<LocalRoundResult> => {
           // A client that will vanish before uploading does not spend the budget.
           if (dropping.has(i))
@@ -280,6 +292,15 @@ async function runFederated(
             random: () => dropRng.uniform(),
           });
           images += r.steps * Math.min(tc.batchSize, data.count);
+          // Diagnostic only (the server never sees them): how far the layer weights are from FedAvg's 1.
+          if (o.arm === 'fed-dir-div')
+            layerWeightsSeen.push(
+              ...layerDivergenceWeights(
+                global,
+                r.delta,
+                weightLayout(m).entries.map((e) => e.size),
+              ),
+            );
           return r;
         },
       });
@@ -361,6 +382,14 @@ async function runFederated(
     unflattenWeights(model, weightLayout(model), server.coordinator.globalModel.weights);
     const privacy = server.coordinator.status().privacy;
     for (const m of localModels) disposeSimclrModel(m);
+    if (layerWeightsSeen.length) {
+      const a = [...layerWeightsSeen].sort((x, y) => x - y);
+      const q = (p: number) => a[Math.min(a.length - 1, Math.floor(p * a.length))]!.toFixed(4);
+      const mean = a.reduce((s, v) => s + v, 0) / a.length;
+      notes.push(
+        `layer weights a (client-side diagnostic, ${a.length} client-layer values): mean ${mean.toFixed(4)}, min ${q(0)}, 5% ${q(0.05)}, median ${q(0.5)}`,
+      );
+    }
     return { images, ...(privacy ? { epsilon: privacy.epsilon, delta: privacy.delta } : {}) };
   } finally {
     for (const c of clients) c.close();

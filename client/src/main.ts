@@ -259,11 +259,14 @@ async function main(): Promise<void> {
     ui.probeResult.textContent = 'fitting probes on frozen features…';
     try {
       const r = await trainer.probe();
+      const pts = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
       ui.probeResult.textContent =
         `trained encoder ${(100 * r.trained).toFixed(1)}% · random init ${(100 * r.randomInit).toFixed(1)}% · ` +
-        `gain ${(100 * r.gain).toFixed(1)} points (${r.trainCount} train / ${r.testCount} test images, ${(r.ms / 1000).toFixed(1)} s)`;
+        `raw pixels ${(100 * r.raw).toFixed(1)}% — ${pts(r.gain)} points over random init, ` +
+        `${pts(r.trained - r.raw)} over raw pixels (${(r.ms / 1000).toFixed(1)} s). Probe: ${r.protocol}.`;
       ui.probeResult.dataset.trained = String(r.trained);
       ui.probeResult.dataset.random = String(r.randomInit);
+      ui.probeResult.dataset.raw = String(r.raw);
     } catch (err) {
       showError(err);
     } finally {

@@ -32,7 +32,7 @@ const api = {
   loadDataset: (source: DatasetSource, shard?: ShardSpec) => session.loadDataset(source, shard),
   train: (options: Partial<TrainOptions>, onProgress: (p: Progress) => void) => local.train(options, onProgress),
   pause: () => local.pause(),
-  probe: (maxTrain?: number, maxTest?: number) => local.probe(maxTrain, maxTest),
+  probe: (labels?: number, test?: number) => local.probe(labels, test),
   heldOutLoss: (count?: number, temperature?: number) => local.heldOutLoss(count, temperature),
   setFederationModel: (config: unknown) => participant.setModel(config),
   /** The delta's buffer is transferred, not copied, back to the page. */

@@ -6,7 +6,8 @@ import { createSimclrModel, disposeSimclrModel } from '../../shared/model/encode
 import type { ModelConfig } from '../../shared/model/config';
 import { unflattenWeights } from '../../shared/model/weights';
 import type { DatasetSplit } from '../../shared/data/dataset';
-import { linearProbe } from '../../shared/ssl/probe';
+import type { ProbeSetup } from '../../shared/ssl/probe-baselines';
+import { protocolProbe, RawBaselineCache } from './raw-baseline';
 import { initWasmBackendForNode } from '../../shared/tfjs/wasm-node';
 import type { EvaluationOptions } from './evaluation-options';
 
@@ -39,6 +40,7 @@ export interface EncoderScore {
 export class EncoderScorer {
   private data?: EvalData;
   private randomBaseline?: number;
+  private readonly rawBaselines = new RawBaselineCache();
   private readonly referenceCache = new Map<number, Embeddings>();
 
   constructor(
@@ -53,7 +55,7 @@ export class EncoderScorer {
     await initWasmBackendForNode();
     const o = this.options;
     const split = loadNpmDataset(o.dataset, {
-      trainPerClass: Math.ceil(o.trainImages / 10),
+      trainPerClass: Math.ceil((o.trainImages + o.validationImages) / 10),
       testPerClass: Math.ceil(Math.max(o.testImages, o.referenceImages) / 10),
     });
     const cfg = this.modelConfig();
@@ -71,6 +73,23 @@ export class EncoderScorer {
       }
     }
     return this.randomBaseline;
+  }
+
+  /** The same probe on the raw pixels of the same images (per dataset and setup, cached). */
+  rawBaseline(): number {
+    return this.rawBaselines.get(this.options.dataset, this.data!.split, this.setup()).testAccuracy;
+  }
+
+  /** The probe's row counts as the loaded split allows them (before prepare(): as configured). */
+  setup(): ProbeSetup {
+    const o = this.options;
+    const split = this.data?.split;
+    const labels = Math.min(o.trainImages, split?.train.count ?? o.trainImages);
+    return {
+      labels,
+      validation: Math.min(o.validationImages, (split?.train.count ?? Infinity) - labels),
+      test: Math.min(o.testImages, split?.test.count ?? o.testImages),
+    };
   }
 
   /** Scores a stored version's encoder and remembers its reference embeddings. */
@@ -148,33 +167,33 @@ export class EncoderScorer {
     return { features: out, dim };
   }
 
-  /** Probe accuracy and reference embeddings of one encoder. */
+  /** Probe accuracy (bench:quality's protocol, as for the raw-pixel baseline) and reference embeddings. */
   private async score(encoder: tf.LayersModel): Promise<EncoderScore> {
     const { split } = this.data!;
     const o = this.options;
-    const nTrain = Math.min(o.trainImages, split.train.count);
+    const setup = this.setup();
+    const nFeat = setup.labels + setup.validation;
     const nTest = Math.min(Math.max(o.testImages, o.referenceImages), split.test.count);
-    const train = await this.features(encoder, split.train.images, nTrain);
+    const train = await this.features(encoder, split.train.images, nFeat);
     const test = await this.features(encoder, split.test.images, nTest);
-    const nProbeTest = Math.min(o.testImages, nTest);
     this.check();
-    const r = await linearProbe(
-      { features: train.features, labels: split.train.labels.subarray(0, nTrain), dim: train.dim },
+    const r = protocolProbe(
+      { features: train.features, labels: split.train.labels.subarray(0, nFeat) },
       {
-        features: test.features.subarray(0, nProbeTest * test.dim),
-        labels: split.test.labels.subarray(0, nProbeTest),
-        dim: test.dim,
+        features: test.features.subarray(0, setup.test * test.dim),
+        labels: split.test.labels.subarray(0, setup.test),
       },
+      train.dim,
       split.train.numClasses,
-      { epochs: o.probeEpochs },
+      setup,
     );
     const nRef = Math.min(o.referenceImages, nTest);
     return {
       accuracy: r.testAccuracy,
       ref: test.features.slice(0, nRef * test.dim),
       dim: test.dim,
-      trainCount: nTrain,
-      testCount: nProbeTest,
+      trainCount: setup.labels,
+      testCount: setup.test,
     };
   }
 }

@@ -6,6 +6,7 @@ import { embeddingDrift, embeddingHealth } from '../../shared/ssl/embedding-heal
 import type { QualityWarning, StoredHealth } from '../../shared/protocol/admin';
 import { EvaluationOptionsSchema, type EvaluationOptions } from './evaluation-options';
 import { EncoderScorer } from './encoder-scorer';
+import { describeProbe } from '../../shared/ssl/probe-baselines';
 export type { QualityWarning, StoredHealth } from '../../shared/protocol/admin';
 export { EvaluationOptionsSchema, evaluationOptionsFromEnv, type EvaluationOptions } from './evaluation-options';
 
@@ -13,6 +14,8 @@ export interface EvaluationResult extends StoredHealth {
   version: number;
   probeAccuracy: number;
   probeRandom: number;
+  /** The same probe on the raw pixels of the same images (per dataset, cached). */
+  probeRaw: number;
 }
 
 class Aborted extends Error {}
@@ -56,6 +59,12 @@ export class EvaluationService extends EventEmitter {
       options: this.options,
       warnings: this.warnings.slice(-20),
       last: this.lastResult ?? null,
+      baselines: {
+        raw: this.lastResult?.probeRaw ?? null,
+        random: this.lastResult?.probeRandom ?? null,
+        protocol: describeProbe(this.scorer.setup()),
+        ...this.scorer.setup(),
+      },
     };
   }
 
@@ -105,6 +114,7 @@ export class EvaluationService extends EventEmitter {
     const t0 = Date.now();
     await this.scorer.prepare();
     const probeRandom = await this.scorer.baseline();
+    const probeRaw = this.scorer.rawBaseline();
     const s = await this.scorer.scoreVersion(version);
     this.check();
     const nRef = s.ref.length / s.dim;
@@ -132,6 +142,7 @@ export class EvaluationService extends EventEmitter {
       version,
       probeAccuracy: s.accuracy,
       probeRandom,
+      probeRaw,
       ...stored,
     };
     this.lastResult = result;

@@ -5,7 +5,7 @@ import { simulateDropoutRounds } from '../../shared/secagg/dropout-sim';
 import { SecureRound } from './rounds/secure-round';
 import { ClientPool } from './client-pool';
 
-const fourParamModel = { version: 0, hash: 'h', layout: { hash: 'l', totalSize: 4 } };
+const fourParamModel = { version: 0, hash: 'h', layout: { hash: 'l', totalSize: 4, entries: [{ size: 4 }] } };
 
 /** The (k, t) the server announces for a cohort of n under the default config. */
 function serverParams(n: number): { k: number; t: number } {

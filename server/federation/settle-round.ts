@@ -9,6 +9,7 @@ import type { PrivacyPolicy } from './privacy-policy';
 import type { RoundPlan, RoundRun } from './round-run';
 import type { RoundSum } from './rounds/round';
 import { guardInput } from './rounds/secure-sum';
+import { layerNormalizedSum } from '../../shared/federation/divergence-weights';
 import type { VersionStore } from './version-store';
 
 export interface SettleDeps {
@@ -60,7 +61,7 @@ export async function settleRound(
         : sum.centredLossSum === undefined
           ? NaN
           : privacy.meanLoss(sum.centredLossSum, dpPlan, n, plan.expectedClients);
-    const next = await commit(deps, plan, model, sum, traffic, meanLoss, recordedZ);
+    const next = await commit(deps, plan, model, layerNormalized(sum), traffic, meanLoss, recordedZ);
     // Σ(b − ½) arrives centred; central DP: the clipper adds σ_b; distributed: the clients did.
     const u =
       sum.kind !== 'secure' || sum.centredBitSum === undefined
@@ -80,6 +81,19 @@ export async function settleRound(
     log.error({ err, roundId: plan.id }, 'aggregation failed');
     return { ok: false, reason: `aggregation failed: ${(err as Error).message}` };
   }
+}
+
+/**
+ * Divergence-aware rounds: S_ℓ·W/A_ℓ per layer, so the averager's ÷W gives S_ℓ/A_ℓ (divergence-weights.ts). Throws
+ * (failing the round) when a layer's weight sum is outside what the survivors could have sent.
+ */
+function layerNormalized(sum: RoundSum): RoundSum {
+  if (sum.kind !== 'secure' || !sum.layerWeightSums || !sum.info.divergenceLayers) return sum;
+  const layers = sum.info.divergenceLayers;
+  return {
+    ...sum,
+    weightedSum: layerNormalizedSum(sum.weightedSum, sum.layerWeightSums, layers, sum.weightSum, 0.01).sum,
+  };
 }
 
 /** Strategy step on the aggregated sum, then checkpoint + optimiser state + registry rows in one commit. */

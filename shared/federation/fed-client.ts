@@ -236,7 +236,7 @@ export class FederationClient {
     this.emit({ type: 'secagg', roundId: round.roundId, step: RoundPhase.AdvertiseKeys });
     const result = await this.trainer.train(global, round.training, round);
     this.emit({ type: 'trained', roundId: round.roundId, meanLoss: result.meanLoss, steps: result.steps });
-    secure.setTrained(result);
+    secure.setTrained(result, global);
     await this.maybeSendMasked(secure);
   }
 

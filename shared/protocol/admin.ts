@@ -150,12 +150,35 @@ export const QualityWarningSchema = z.object({
 });
 export type QualityWarning = z.infer<typeof QualityWarningSchema>;
 
+/**
+ * The baselines every version's probe is read against, with the protocol that produced all three numbers
+ * (shared/ssl/probe-baselines.ts). `raw`/`random` are null until the first evaluation computed them.
+ */
+export const ProbeBaselinesSchema = z.object({
+  raw: z.number().min(0).max(1).nullable(),
+  random: z.number().min(0).max(1).nullable(),
+  protocol: z.string().max(1000),
+  labels: z.number().int().min(0),
+  validation: z.number().int().min(0),
+  test: z.number().int().min(0),
+});
+export type ProbeBaselines = z.infer<typeof ProbeBaselinesSchema>;
+
 /** The evaluation service's state as the console reads it (the server sends more; the rest is dropped). */
 export const EvaluationStateSchema = z.object({
   enabled: z.boolean(),
   current: z.number().nullable().optional(),
   pending: z.number().nullable().optional(),
   warnings: z.array(QualityWarningSchema).optional(),
+  baselines: ProbeBaselinesSchema.optional(),
+});
+
+/** The `evaluated` event's fields the console uses (the baselines may have just been computed). */
+export const EvaluatedEventSchema = z.object({
+  version: z.number(),
+  probeAccuracy: z.number(),
+  probeRandom: z.number(),
+  probeRaw: z.number().optional(),
 });
 export type EvaluationState = z.infer<typeof EvaluationStateSchema>;
 

@@ -116,6 +116,11 @@ export const RoundConfigSchema = z
      * norm-bounded deltas coordinate-wise and ignore the claimed counts.
      */
     robustAggregation: RobustAggregationSchema.default(RobustAggregationSchema.parse({})),
+    /**
+     * 'fedavg': the (example-weighted) mean of the deltas. 'divergence': per-layer weights in the spirit of
+     * L-DAWA, computed by each client and summed under secure aggregation (shared/federation/divergence-weights.ts).
+     */
+    aggregation: z.enum(['fedavg', 'divergence']).default('fedavg'),
   })
   .superRefine((c, ctx) => {
     if (c.privacy.enabled) {
@@ -134,6 +139,12 @@ export const RoundConfigSchema = z
             'differential privacy runs on top of secure aggregation (its clip and capped weights bound the sensitivity)',
         });
     }
+    if (c.aggregation === 'divergence' && !c.secureAggregation.enabled)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['aggregation'],
+        message: 'divergence-aware aggregation is implemented on the secure path: enable secure aggregation',
+      });
     if (c.robustAggregation.method !== 'mean' && c.secureAggregation.enabled) {
       ctx.addIssue({
         code: 'custom',

@@ -8,6 +8,8 @@ export function layoutForRound(info: SecAggRoundInfo, d: number): MaskedVectorLa
     weight: !info.uniformWeights,
     bit: Boolean(info.reportUnclipped),
     loss: info.lossMax !== undefined,
+    // Under DP (uniform weights) the a_ℓ sums are not sent: the fixed denominator needs no data-dependent sum.
+    layers: info.divergenceLayers && !info.uniformWeights ? info.divergenceLayers.length : 0,
   });
 }
 

@@ -32,6 +32,11 @@ export const SecAggRoundInfoSchema = z.object({
   uniformWeights: z.boolean().optional(),
   /** The mean loss travels masked, clipped to [0, lossMax]; absent: the client reports no loss. */
   lossMax: z.number().positive().max(1e6).optional(),
+  /**
+   * Divergence-aware aggregation: the model's per-layer sizes. Clients scale each layer's delta by
+   * their own weight a_ℓ before clipping; outside DP the a_ℓ also travel masked (shared/federation/divergence-weights.ts).
+   */
+  divergenceLayers: z.array(z.number().int().min(1)).min(1).max(4096).optional(),
   /** Distributed DP: per-client noise std on the centred bit and on the centred loss. */
   bitNoiseStd: z.number().min(0).optional(),
   lossNoiseStd: z.number().min(0).optional(),

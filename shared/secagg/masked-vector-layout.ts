@@ -2,7 +2,7 @@
  * The one definition of what a SecAgg+ masked vector holds, used by the client to
  * encode and by the server to decode (pure; no I/O):
  *
- *   [ Δ_0 … Δ_{d−1} | weight? | bit? | loss? ]
+ *   [ Δ_0 … Δ_{d−1} | weight? | bit? | loss? | a_1 … a_L? ]
  *
  * - Δ: the clipped delta (× weight in plain secure mode), plus the client's share of
  *   the Gaussian noise under distributed DP.
@@ -14,6 +14,8 @@
  *   sensitivity the noise split z_Δ = (z⁻² − (2σ_b)⁻²)^−½ assumes.
  * - loss: the client's mean local loss clipped to [0, lossMax], centred as ℓ − lossMax/2,
  *   so the server sees only the sum (sensitivity lossMax/2).
+ * - a_ℓ ∈ [0, 1] (× weight): divergence-aware aggregation's per-layer weights
+ *   (shared/federation/divergence-weights.ts); the server sees only Σ w·a_ℓ per layer.
  *
  * Every coordinate class is quantized stochastically (unbiased) onto its own range
  * [lo, hi] with L = 2^bits − 1 levels; a sum of n words stays exact while n·L < 2^32 and
@@ -36,6 +38,8 @@ export interface LayoutSpec {
   bit: boolean;
   /** Mean-loss coordinate. */
   loss: boolean;
+  /** Per-layer divergence-weight coordinates (0 or absent: none). */
+  layers?: number;
 }
 
 export interface MaskedVectorLayout extends LayoutSpec {
@@ -44,6 +48,8 @@ export interface MaskedVectorLayout extends LayoutSpec {
   weightIndex: number;
   bitIndex: number;
   lossIndex: number;
+  /** First per-layer weight coordinate, −1 when absent. */
+  layersIndex: number;
 }
 
 export function maskedVectorLayout(spec: LayoutSpec): MaskedVectorLayout {
@@ -52,7 +58,11 @@ export function maskedVectorLayout(spec: LayoutSpec): MaskedVectorLayout {
   const weightIndex = spec.weight ? i++ : -1;
   const bitIndex = spec.bit ? i++ : -1;
   const lossIndex = spec.loss ? i++ : -1;
-  return { ...spec, length: i, weightIndex, bitIndex, lossIndex };
+  const layers = spec.layers ?? 0;
+  if (!Number.isSafeInteger(layers) || layers < 0) throw new Error(`layout: bad layer count ${layers}`);
+  const layersIndex = layers > 0 ? i : -1;
+  i += layers;
+  return { ...spec, length: i, weightIndex, bitIndex, lossIndex, layersIndex };
 }
 
 export interface EncodingParams {
@@ -94,6 +104,8 @@ export interface ClientContribution {
   /** 1 when the update was NOT clipped. */
   unclipped?: 0 | 1;
   meanLoss?: number;
+  /** Per-layer divergence weights in [0, 1] (× weight on the wire), when the layout has them. */
+  layerWeights?: ArrayLike<number>;
 }
 
 /** Gaussian noise source: fills `out` with N(0, std²) draws. */
@@ -139,6 +151,9 @@ export function encodeMaskedVector(
     throw new Error('layout: the layout has a bit coordinate but no bit was given');
   if (layout.loss && c.meanLoss === undefined)
     throw new Error('layout: the layout has a loss coordinate but no loss was given');
+  const nLayers = layout.layers ?? 0;
+  if (nLayers > 0 && c.layerWeights?.length !== nLayers)
+    throw new Error(`layout: the layout has ${nLayers} layer weights, ${c.layerWeights?.length ?? 0} were given`);
   const L = levels(p.bits);
   const ranges = coordinateRanges(p);
   const values = new Float64Array(layout.length);
@@ -150,6 +165,11 @@ export function encodeMaskedVector(
   if (layout.weight) values[layout.weightIndex] = c.weight;
   if (layout.bit) values[layout.bitIndex] = c.unclipped! - 0.5;
   if (layout.loss) values[layout.lossIndex] = clipLoss(c.meanLoss!, p.lossMax) - p.lossMax / 2;
+  for (let l = 0; l < nLayers; l++) {
+    const a = c.layerWeights![l]!;
+    if (!(a >= 0 && a <= 1)) throw new Error(`layout: layer weight ${l} must be in [0, 1], got ${a}`);
+    values[layout.layersIndex + l] = c.weight * a;
+  }
   const addNoise = (from: number, to: number, std: number | undefined) => {
     if (!std || to <= from) return;
     if (!noise) throw new Error('layout: a noise std is set but no noise source was given');
@@ -163,7 +183,7 @@ export function encodeMaskedVector(
   const rangeOf = (i: number): Range =>
     i < layout.d
       ? ranges.delta
-      : i === layout.weightIndex
+      : i === layout.weightIndex || (nLayers > 0 && i >= layout.layersIndex)
         ? ranges.weight
         : i === layout.bitIndex
           ? ranges.bit
@@ -200,6 +220,8 @@ export interface DecodedSum {
   centredBitSum?: number;
   /** Σ (ℓᵢ − lossMax/2) (+ noise), centred; undefined without a loss coordinate. */
   centredLossSum?: number;
+  /** Σ wᵢ·a_ℓ,ᵢ per layer; undefined without layer coordinates. */
+  layerWeightSums?: Float64Array;
 }
 
 /** Decodes the (unmasked, modular) sum of n survivors' vectors. */
@@ -219,11 +241,19 @@ export function decodeMaskedSum(
   const dstep = (ranges.delta.hi - ranges.delta.lo) / L;
   const doff = n * ranges.delta.lo;
   for (let i = 0; i < layout.d; i++) weightedSum[i] = sum[i]! * dstep + doff;
+  const nLayers = layout.layers ?? 0;
   return {
     weightedSum,
     weightSum: layout.weight ? dec(sum[layout.weightIndex]!, ranges.weight) : n,
     ...(layout.bit ? { centredBitSum: dec(sum[layout.bitIndex]!, ranges.bit) } : {}),
     ...(layout.loss ? { centredLossSum: dec(sum[layout.lossIndex]!, ranges.loss) } : {}),
+    ...(nLayers > 0
+      ? {
+          layerWeightSums: Float64Array.from({ length: nLayers }, (_, l) =>
+            dec(sum[layout.layersIndex + l]!, ranges.weight),
+          ),
+        }
+      : {}),
   };
 }
 

@@ -38,3 +38,17 @@ export function tfLossGrad(
   };
   return Object.assign(f, { dispose: () => tf.dispose([X, Y]) });
 }
+
+/** Runs `fn` with a tfjs objective factory and disposes every objective it made afterwards. */
+export function withTfObjective<T>(fn: (make: typeof tfLossGrad) => T): T {
+  const made: { dispose(): void }[] = [];
+  try {
+    return fn((...args) => {
+      const f = tfLossGrad(...args);
+      made.push(f);
+      return f;
+    });
+  } finally {
+    for (const f of made) f.dispose();
+  }
+}

@@ -3,6 +3,7 @@ import { io, type Socket } from 'socket.io-client';
 import { z } from 'zod';
 import {
   AdminSnapshotSchema,
+  EvaluatedEventSchema,
   EvaluationStartedSchema,
   QualityWarningSchema,
   RejectedEventSchema,
@@ -67,8 +68,10 @@ export function connectLive(token: string, onRefused: (message: string) => void)
   onParsed(s, 'evaluation-started', EvaluationStartedSchema, (v) => {
     store.set({ evaluation: { ...store.get().evaluation, current: v } });
   });
-  s.on('evaluated', () => {
-    store.set({ evaluation: { ...store.get().evaluation, current: null } });
+  onParsed(s, 'evaluated', EvaluatedEventSchema, (e) => {
+    const ev = store.get().evaluation;
+    const baselines = ev.baselines && { ...ev.baselines, random: e.probeRandom, raw: e.probeRaw ?? ev.baselines.raw };
+    store.set({ evaluation: { ...ev, current: null, ...(baselines ? { baselines } : {}) } });
     scheduleRefresh();
   });
   onParsed(s, 'quality-warning', QualityWarningSchema, (w) => store.set({ warnings: [...store.get().warnings, w] }));

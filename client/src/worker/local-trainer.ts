@@ -8,7 +8,8 @@ import { DEFAULT_MODEL_CONFIG, TINY_MODEL_CONFIG, type ModelConfig } from '../..
 import { flattenWeightsAsync, unflattenWeights, weightLayout } from '../../../shared/model/weights';
 import { createTrainer, type SimclrTrainer } from '../../../shared/ssl/train-step';
 import { defaultPolicy } from '../../../shared/ssl/augment';
-import { compareProbes } from '../../../shared/ssl/evaluate';
+import { encoderProbe, fitSetup, rawPixelBaseline } from '../../../shared/ssl/probe-encoder';
+import { describeProbe, LOW_LABEL_SETUP } from '../../../shared/ssl/probe-baselines';
 import { heldOutLoss } from '../../../shared/ssl/held-out-loss';
 import { toFloatBatch } from '../../../shared/data/dataset';
 import { sampleWithoutReplacement } from '../../../shared/federation/local-round';
@@ -22,6 +23,9 @@ import {
   type TrainerStatus,
   type TrainOptions,
 } from './types';
+
+/** Seed of the random-init baseline encoder (the server's evaluation uses the same), so reruns agree. */
+const RANDOM_INIT_SEED = 12345;
 
 export class LocalTrainer {
   private model?: SimclrModel;
@@ -125,17 +129,35 @@ export class LocalTrainer {
     this.stopRequested = true;
   }
 
-  async probe(maxTrain = 2000, maxTest = 1000): Promise<ProbeReport> {
+  /**
+   * bench:quality's probe at its low-label size (1,000 labels, C picked on 1,000 validation images, 1,000 test
+   * images; fewer when the loaded split is smaller) on the local encoder, a seeded random-init encoder of the
+   * same architecture, and the raw pixels of the same images.
+   */
+  async probe(labels = LOW_LABEL_SETUP.labels, test = LOW_LABEL_SETUP.test): Promise<ProbeReport> {
     const data = this.session.data;
     if (!data || data.source === 'user')
       throw new Error('the linear probe needs a labelled dataset (MNIST or Fashion-MNIST)');
     if (this.session.running) throw new Error('pause training before running the probe');
     const t0 = performance.now();
     const model = this.requireModel();
-    const random = createSimclrModel(model.config);
+    const random = createSimclrModel(model.config, RANDOM_INIT_SEED);
     try {
-      const opts = { maxTrain, maxTest };
-      return { ...(await compareProbes(model, random, data.split, opts)), ms: performance.now() - t0 };
+      const setup = fitSetup(data.split, { ...LOW_LABEL_SETUP, labels, test });
+      const trained = (await encoderProbe(model.encoder, data.split, setup)).testAccuracy;
+      const randomInit = (await encoderProbe(random.encoder, data.split, setup)).testAccuracy;
+      const raw = rawPixelBaseline(data.split, setup).testAccuracy;
+      return {
+        trained,
+        randomInit,
+        raw,
+        gain: trained - randomInit,
+        trainCount: setup.labels,
+        validationCount: setup.validation,
+        testCount: setup.test,
+        protocol: describeProbe(setup),
+        ms: performance.now() - t0,
+      };
     } finally {
       disposeSimclrModel(random);
     }

@@ -51,8 +51,14 @@ export interface TrainerStatus {
 export interface ProbeReport {
   trained: number;
   randomInit: number;
+  /** The same probe on the raw pixels of the same images: the bar an encoder must clear. */
+  raw: number;
+  /** trained − randomInit. */
   gain: number;
   trainCount: number;
+  validationCount: number;
   testCount: number;
+  /** The protocol, in words (labels, test images, classifier). */
+  protocol: string;
   ms: number;
 }

@@ -27,6 +27,9 @@ export function createRound(
     ...(extras.adaptiveClip ? { reportUnclipped: true } : {}),
     ...(dp ? { uniformWeights: true } : {}),
     ...(!dp || plan.dpPlan?.lossNoiseStd !== undefined ? { reportLoss: true } : {}),
+    ...(ctx.config.aggregation === 'divergence'
+      ? { divergenceLayers: ctx.model.layout.entries.map((e) => e.size) }
+      : {}),
     ...(extras.onReceive ? { onReceive: extras.onReceive } : {}),
     ...(plan.dpPlan?.client ?? {}),
   });

@@ -31,6 +31,8 @@ export type RoundSum = {
       centredBitSum?: number;
       /** Σ (clip(loss) − lossMax/2) over survivors (+ the clients' noise under distributed DP). */
       centredLossSum?: number;
+      /** Divergence-aware rounds outside DP: Σ w·a_ℓ per layer. */
+      layerWeightSums?: Float64Array;
     }
 );
 
@@ -46,7 +48,8 @@ export class RoundFailure extends Error {
 export interface RoundModel {
   version: number;
   hash: string;
-  layout: { hash: string; totalSize: number };
+  /** entries: the per-layer sizes, for divergence-aware rounds. */
+  layout: { hash: string; totalSize: number; entries: readonly { size: number }[] };
 }
 
 /** What every round is given by the scheduler. */

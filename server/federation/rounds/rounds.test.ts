@@ -21,7 +21,7 @@ const CAP = 40; // every client's example count is under the cap, so weights are
 const CLIP = 10;
 const BITS = 24;
 const IDS = ['c0', 'c1', 'c2', 'c3'];
-const model = { version: 3, hash: 'model-hash', layout: { hash: 'layout-hash', totalSize: D } };
+const model = { version: 3, hash: 'model-hash', layout: { hash: 'layout-hash', totalSize: D, entries: [{ size: D }] } };
 /** Client i: 10·(i+1) examples and a small, distinct delta (well under the clip). */
 const results = new Map<string, LocalRoundResult>(
   IDS.map((id, i) => [

@@ -19,6 +19,8 @@ export interface SecureRoundFeatures {
   uniformWeights?: boolean;
   /** Clients put their clipped mean loss in the masked vector. */
   reportLoss?: boolean;
+  /** Divergence-aware aggregation: the model's per-layer sizes (shared/federation/divergence-weights.ts). */
+  divergenceLayers?: number[];
 }
 
 /**
@@ -73,6 +75,7 @@ export function secureRoundInfo(
     ...(f.reportUnclipped ? { reportUnclipped: true } : {}),
     ...(f.uniformWeights ? { uniformWeights: true } : {}),
     ...(f.reportLoss ? { lossMax: sa.lossMax } : {}),
+    ...(f.divergenceLayers ? { divergenceLayers: f.divergenceLayers } : {}),
     // Announce what k and t were derived from, so clients can check them (absent for a hand-set degree).
     ...(derived
       ? {

@@ -21,7 +21,9 @@ function createCharts() {
     ]),
     probe: new LineChart(byId('chart-probe'), 'version', 'accuracy %', [
       { label: 'global model', stroke: '#2563eb' },
-      { label: 'random-init baseline', stroke: '#9ca3af', dash: [5, 5] },
+      { label: 'random init', stroke: '#9ca3af', dash: [5, 5] },
+      // Per dataset, not per version: a horizontal reference line (same protocol, same images).
+      { label: 'raw pixels', stroke: '#dc2626', dash: [2, 4] },
     ]),
     health: new LineChart(
       byId('chart-health'),
@@ -40,7 +42,7 @@ function createCharts() {
   };
 }
 
-function render(charts: ReturnType<typeof createCharts>, { rounds, versions }: Readonly<AdminState>): void {
+function render(charts: ReturnType<typeof createCharts>, { rounds, versions, evaluation }: Readonly<AdminState>): void {
   // Oldest first; only rounds that ended have a duration and final counts.
   const ended = rounds.flatMap((r) => (r.ended_at === null ? [] : [{ ...r, ended_at: r.ended_at }])).reverse();
   const committed = ended.filter((r) => r.outcome === 'committed');
@@ -67,10 +69,21 @@ function render(charts: ReturnType<typeof createCharts>, { rounds, versions }: R
   const evaluated = vs.flatMap((v) =>
     v.probe_accuracy === null ? [] : [{ version: v.version, acc: v.probe_accuracy, random: v.probe_random }],
   );
+  const raw = evaluation.baselines?.raw ?? null;
   charts.probe.set(
     evaluated.map((v) => v.version),
-    [evaluated.map((v) => 100 * v.acc), evaluated.map((v) => (v.random === null ? null : 100 * v.random))],
+    [
+      evaluated.map((v) => 100 * v.acc),
+      evaluated.map((v) => (v.random === null ? null : 100 * v.random)),
+      evaluated.map(() => (raw === null ? null : 100 * raw)),
+    ],
   );
+  const protocol = byId('probe-protocol');
+  protocol.textContent = evaluation.baselines
+    ? `Probe: ${evaluation.baselines.protocol}.` +
+      (raw === null ? '' : ` Raw pixels: ${(100 * raw).toFixed(1)}%; an encoder is worth having above that line.`)
+    : '';
+  protocol.dataset.raw = raw === null ? '' : String(raw);
   const withHealth = vs.flatMap((v) => {
     const h = storedHealthOf(v);
     return h ? [{ version: v.version, h }] : [];
@@ -95,5 +108,5 @@ function render(charts: ReturnType<typeof createCharts>, { rounds, versions }: R
 
 export function mountCharts(): void {
   const charts = createCharts();
-  store.on(['rounds', 'versions'], (state) => render(charts, state));
+  store.on(['rounds', 'versions', 'evaluation'], (state) => render(charts, state));
 }
