@@ -1,7 +1,7 @@
 /**
  * Attack suite, finding 2 of issue 12: poisoning through the aggregate. A cohort member
- * tampers with its masked vector (all coordinates shifted, or its weight word shrunk), or,
- * in plain mode, claims 10M examples or sends one huge delta. Real server, sockets, SQLite.
+ * tampers with its masked vector (all coordinates shifted, its weight word shrunk, or a divergence-aware
+ * layer-weight word inflated), or, in plain mode, claims 10M examples or sends one huge delta. Real server, sockets, SQLite.
  */
 import { describe, expect, it } from 'vitest';
 import { TINY_MODEL_CONFIG } from '../../shared/model/config';
@@ -114,6 +114,48 @@ describe('a defended aggregate', () => {
     expect(ends[2]).toMatchObject({ roundId: 3, outcome: RoundOutcome.Committed, newVersion: 1 });
     expect(s.registry.getVersion(1)!.parent).toBe(0);
     expect(s.registry.getRound(1)!.reason).toMatch(/aggregate norm/);
+  });
+
+  it('divergence-aware: a layer-weight word pushed past the weight sum fails its round; the model stays', async () => {
+    const s = await startTestServer({
+      roundConfig: {
+        training: { localSteps: 1, batchSize: 8, learningRate: 1e-3, temperature: 0.5 },
+        cohort: { mode: 'fixed', size: 4 },
+        minClients: 4,
+        minSurvivors: 3,
+        trainDeadlineMs: 30_000,
+        phaseDeadlineMs: 5_000,
+        roundIntervalMs: 0,
+        secureAggregation: { enabled: true, clipNorm: 1, weightCap: 100 },
+        aggregation: 'divergence',
+      },
+    });
+    servers.push(s);
+    const ends = roundEnds(s);
+    const made = join(s, 4, (i) => ({ delta: (d) => seededDelta(d, 200 + i, 0.5), numExamples: 50 }));
+    const attacker = made[0]!;
+    let info: SecAggRoundInfo | undefined;
+    attacker.socket.on('round:start', (rs: RoundStart) => (info = rs.secagg));
+    const send = attacker.socket.emitWithAck.bind(attacker.socket);
+    attacker.socket.emitWithAck = (async (event: string, payload: unknown) => {
+      if (event !== SECAGG_EVENTS.maskedInput) return send(event, payload);
+      const msg = unpackBinary(payload) as { round: number; y: Uint8Array };
+      const y = uint32FromBytes(msg.y);
+      const d = y.length - layoutForRound(info!, 0).length;
+      const { layersIndex } = layoutForRound(info!, d);
+      expect(layersIndex).toBeGreaterThan(0);
+      // Σ w·a_0: at most Σw = 2 from honest clients; +3 makes it impossible.
+      if (msg.round === 1) y[layersIndex] = (y[layersIndex]! + 3 * (2 ** info!.bits - 1)) >>> 0;
+      return send(event, packBinary({ ...msg, y }));
+    }) as typeof attacker.socket.emitWithAck;
+
+    await waitUntil(() => ends.length >= 2, 60_000, 'two rounds');
+    s.coordinator.pause();
+    expect(ends[0]).toMatchObject({ roundId: 1, outcome: RoundOutcome.Failed });
+    expect(ends[0]!.reason).toMatch(/divergence: layer 0 weight sum [\d.]+ is outside \[0, [\d.]+\]/);
+    // The failure kept v0; the untampered second round committed v1 from v0.
+    expect(ends[1]).toMatchObject({ roundId: 2, outcome: RoundOutcome.Committed, newVersion: 1 });
+    expect(s.registry.getVersion(1)!.parent).toBe(0);
   });
 
   it('plain mode: a claimed 10M examples is capped at weightCap like the secure path', async () => {
