@@ -185,6 +185,7 @@ async function runSetting(z: number) {
     accountantSteps: steps,
     probe: probe.trained,
     v0: base.trained,
+    rawPixels: probe.rawPixels,
     seconds: (Date.now() - t0) / 1000,
     clamp,
   };
@@ -207,6 +208,7 @@ async function main() {
       'probe acc.': `${(100 * r.probe).toFixed(1)}%`,
       'v0 (random init)': `${(100 * r.v0).toFixed(1)}%`,
       'gain (points)': (100 * (r.probe - r.v0)).toFixed(1),
+      'raw pixels': `${(100 * r.rawPixels).toFixed(1)}%`,
       'clamped coords': `${r.clamp.clamped} / ${r.clamp.coordinates}`,
       'clamp rate': r.clamp.coordinates ? (r.clamp.clamped / r.clamp.coordinates).toExponential(1) : '–',
       'time s': r.seconds.toFixed(0),

@@ -71,7 +71,7 @@ test.describe('federated SimCLR with browser clients', () => {
     const p = result.probe!;
     const h = result.heldOut!;
     console.log(
-      `final v${p.version} linear probe: federated ${(100 * p.trained).toFixed(1)}% vs random init ${(100 * p.randomInit).toFixed(1)}%`,
+      `final v${p.version} linear probe: federated ${(100 * p.trained).toFixed(1)}% vs random init ${(100 * p.randomInit).toFixed(1)}% vs raw pixels ${(100 * p.rawPixels).toFixed(1)}%`,
     );
     expect(h.toVersion).toBe(versions[versions.length - 1]);
     expect(h.before - h.after).toBeGreaterThan(0.2);

@@ -103,9 +103,9 @@ const program = new Command()
     if (result.probe) {
       const p = result.probe;
       console.log(
-        `\nLinear probe (v${p.version}, ${p.trainCount} train / ${p.testCount} test images): ` +
+        `\nLinear probe (v${p.version}; ${p.protocol}): ` +
           `federated ${(100 * p.trained).toFixed(1)}% vs its random init (v0) ${(100 * p.randomInit).toFixed(1)}% ` +
-          `(${p.gain >= 0 ? '+' : ''}${(100 * p.gain).toFixed(1)} points)`,
+          `(${p.gain >= 0 ? '+' : ''}${(100 * p.gain).toFixed(1)} points) vs raw pixels ${(100 * p.rawPixels).toFixed(1)}%`,
       );
     }
   });

@@ -7,7 +7,7 @@ import { AdminClient } from './admin-client';
 import type { RoundRow, VersionRow } from '../../server/registry/registry';
 import type { CoordinatorStatus } from '../../server/federation/coordinator';
 import { RoundOutcome, RoundPhase } from '../../shared/protocol/phases';
-import { compareProbes } from '../../shared/ssl/evaluate';
+import { compareProbes, type ProbeComparison } from '../../shared/ssl/evaluate';
 import { heldOutLoss } from '../../shared/ssl/held-out-loss';
 import { defaultPolicy } from '../../shared/ssl/augment';
 import { createSimclrModel, disposeSimclrModel } from '../../shared/model/encoder';
@@ -51,7 +51,7 @@ export interface SimulationResult {
   url: string;
   rounds: RoundRow[];
   versions: VersionRow[];
-  probe?: { trained: number; randomInit: number; gain: number; version: number; trainCount: number; testCount: number };
+  probe?: ProbeComparison & { version: number };
   /** The SimCLR objective on fixed held-out images and augmentation seeds, at the first and the last version. */
   heldOut?: { fromVersion: number; toVersion: number; before: number; after: number };
   closedPages: number;
