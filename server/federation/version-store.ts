@@ -110,8 +110,9 @@ export class VersionStore {
     const saved = await readStrategyStateAsync(this.dir, toVersion, this.strategy.name);
     const version = this.nextVersion(current.version);
     const path = checkpointPath(this.dir, version);
-    this.strategy.loadState(saved ?? this.initialState);
-    const state = encodeStrategyState(version, this.strategy.name, this.strategy.saveState());
+    // The optimiser goes back only once the version is durable: a failed write leaves both model and state as they were.
+    const restored = saved ?? this.initialState;
+    const state = encodeStrategyState(version, this.strategy.name, restored);
     await Promise.all([
       writeFileDurably(path, encodeCheckpoint({ version, layout: target.layout, weights: target.weights }), fs),
       writeFileDurably(strategyStatePath(this.dir, version), state, fs),
@@ -134,6 +135,7 @@ export class VersionStore {
       noise_multiplier: src.noise_multiplier,
       note: `rollback to v${toVersion}`,
     });
+    this.strategy.loadState(restored);
     return { ...target, version };
   }
 
