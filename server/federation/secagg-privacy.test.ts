@@ -1,26 +1,14 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { initWasmBackendForNode } from '../../shared/tfjs/wasm-node';
+import { describe, expect, it } from 'vitest';
 import { SECAGG_EVENTS } from '../../shared/protocol/secagg-messages';
 import { clipToNorm } from '../../shared/privacy/clip';
 import { packBinary, unpackBinary } from '../../shared/protocol/binary-pack';
 import type { NodeFederatedClient } from './node-client';
-import { startTestServer, waitUntil, type TestServer } from './test-harness';
+import { federationFixture, startTestServer, waitUntil, type TestServer } from './test-harness';
 import { CLIP, WEIGHT_CAP, addSecAggClients, secureRounds } from './secagg-fixture';
 import type { LocalRoundResult } from '../../shared/federation/local-round';
 import type { RoundStart } from '../../shared/protocol/messages';
 
-let server: TestServer | undefined;
-const clients: NodeFederatedClient[] = [];
-
-beforeAll(async () => {
-  await initWasmBackendForNode();
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server?.cleanup();
-  server = undefined;
-});
+const { servers, clients } = federationFixture();
 
 const addClients = (
   s: TestServer,
@@ -32,7 +20,7 @@ describe('secure aggregation over real socket.io: what the server sees', () => {
   it('what the server receives reveals no single delta; bad messages are rejected with reasons while the round continues', async () => {
     const received: { clientId: string; kind: string; payload: unknown }[] = [];
     let firstAdvertise: unknown;
-    server = await startTestServer({
+    const s = await startTestServer({
       roundConfig: {
         ...secureRounds(10, 5),
         secureAggregation: { enabled: true, clipNorm: CLIP, weightCap: WEIGHT_CAP, degree: 4 },
@@ -43,7 +31,7 @@ describe('secure aggregation over real socket.io: what the server sees', () => {
           firstAdvertise ??= payload;
       },
     });
-    const s = server;
+    servers.push(s);
     const results = new Map<string, LocalRoundResult>();
     const made = addClients(s, 10, (i) => ({
       onTrained: (r: RoundStart, res: LocalRoundResult) =>

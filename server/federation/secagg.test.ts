@@ -1,28 +1,16 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { initWasmBackendForNode } from '../../shared/tfjs/wasm-node';
+import { describe, expect, it } from 'vitest';
 import { RoundOutcome } from '../../shared/protocol/phases';
 import { SECAGG_EVENTS } from '../../shared/protocol/secagg-messages';
 import { clipToNorm } from '../../shared/privacy/clip';
 import { quantStep } from '../../shared/secagg/quantize';
 import { readCheckpoint } from '../registry/checkpoints';
 import type { NodeFederatedClient } from './node-client';
-import { startTestServer, waitUntil, type TestServer } from './test-harness';
+import { federationFixture, startTestServer, waitUntil, type TestServer } from './test-harness';
 import { CLIP, WEIGHT_CAP, addSecAggClients, secureRounds } from './secagg-fixture';
 import type { LocalRoundResult } from '../../shared/federation/local-round';
 import type { RoundStart } from '../../shared/protocol/messages';
 
-let server: TestServer | undefined;
-const clients: NodeFederatedClient[] = [];
-
-beforeAll(async () => {
-  await initWasmBackendForNode();
-});
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.close();
-  await server?.cleanup();
-  server = undefined;
-});
+const { servers, clients } = federationFixture();
 
 const addClients = (
   s: TestServer,
@@ -32,8 +20,8 @@ const addClients = (
 
 describe('secure aggregation over real socket.io', () => {
   it('commits a round whose update equals the plain weighted mean of clipped deltas (within the quantization bound)', async () => {
-    server = await startTestServer({ roundConfig: secureRounds(4, 3) });
-    const s = server;
+    const s = await startTestServer({ roundConfig: secureRounds(4, 3) });
+    servers.push(s);
     const deltas = new Map<string, LocalRoundResult>();
     addClients(s, 4, (i) => ({
       onTrained: (r: RoundStart, res: LocalRoundResult) =>
@@ -95,8 +83,8 @@ describe('secure aggregation over real socket.io', () => {
   }
 
   it("dropout matrix (n = 10): drops after AdvertiseKeys, after ShareKeys and after MaskedInput; the sum is the survivors' plain sum", async () => {
-    server = await startTestServer({ roundConfig: secureRounds(10, 5) });
-    const s = server;
+    const s = await startTestServer({ roundConfig: secureRounds(10, 5) });
+    servers.push(s);
     const results = new Map<number, LocalRoundResult>();
     const dropAt: Record<number, string> = {
       7: SECAGG_EVENTS.shareKeys,
@@ -133,8 +121,8 @@ describe('secure aggregation over real socket.io', () => {
   });
 
   it('fails cleanly, keeping the global model, when fewer than t survive', async () => {
-    server = await startTestServer({ roundConfig: secureRounds(5, 2) });
-    const s = server;
+    const s = await startTestServer({ roundConfig: secureRounds(5, 2) });
+    servers.push(s);
     const before = s.coordinator.globalModel.hash;
     // n = 5 ⇒ everyone is a neighbour (k = 4), t = 3. Three clients vanish after ShareKeys.
     addClients(s, 5, (i) => ({ dropBefore: (event: string) => i >= 2 && event === SECAGG_EVENTS.maskedInput }));
@@ -167,7 +155,7 @@ describe('secure aggregation over real socket.io', () => {
           },
         },
       });
-      server = s;
+      servers.push(s);
       addClients(s, 4);
       await waitUntil(() => (s.registry.latestVersion()?.version ?? 0) >= 3, 60_000, 'three adaptive rounds');
       s.coordinator.pause();
@@ -175,8 +163,7 @@ describe('secure aggregation over real socket.io', () => {
       // b̄ = 1 (nothing clipped) or 0 (everything clipped), γ = 0.5, η = 0.2, no DP noise on the bit.
       used.forEach((c, k) => expect(c / (startC * Math.exp(direction * 0.1 * k))).toBeCloseTo(1, 4));
       for (const c of clients.splice(0)) c.close();
-      await s.cleanup();
-      server = undefined;
+      await servers.pop()!.cleanup();
     }
   });
 });
