@@ -65,6 +65,27 @@ function join(
   return made;
 }
 
+/**
+ * Lets `attacker` rewrite its masked vector before sending: `edit` gets y (mod 2^32 words), the round, and the
+ * round's masked-vector layout (the shared one clients encode with) for the model's d coordinates.
+ */
+function tamperMaskedInput(
+  attacker: NodeFederatedClient,
+  edit: (y: Uint32Array, round: number, layout: ReturnType<typeof layoutForRound>, info: SecAggRoundInfo) => void,
+): void {
+  let info: SecAggRoundInfo | undefined;
+  attacker.socket.on('round:start', (rs: RoundStart) => (info = rs.secagg));
+  const send = attacker.socket.emitWithAck.bind(attacker.socket);
+  attacker.socket.emitWithAck = (async (event: string, payload: unknown) => {
+    if (event !== SECAGG_EVENTS.maskedInput) return send(event, payload);
+    const msg = unpackBinary(payload) as { round: number; y: Uint8Array };
+    const y = uint32FromBytes(msg.y);
+    const d = y.length - layoutForRound(info!, 0).length;
+    edit(y, msg.round, layoutForRound(info!, d), info!);
+    return send(event, packBinary({ ...msg, y }));
+  }) as typeof attacker.socket.emitWithAck;
+}
+
 function roundEnds(s: TestServer): RoundEndedEvent[] {
   const ends: RoundEndedEvent[] = [];
   s.coordinator.on('round-ended', (e: RoundEndedEvent) => ends.push(e));
@@ -87,22 +108,12 @@ describe('a defended aggregate', () => {
     servers.push(s);
     const ends = roundEnds(s);
     const made = join(s, 4, (i) => ({ delta: (d) => seededDelta(d, 100 + i, 0.5), numExamples: 50 }));
-    const attacker = made[0]!;
-    let info: SecAggRoundInfo | undefined;
-    attacker.socket.on('round:start', (rs: RoundStart) => (info = rs.secagg));
-    const send = attacker.socket.emitWithAck.bind(attacker.socket);
-    attacker.socket.emitWithAck = (async (event: string, payload: unknown) => {
-      if (event !== SECAGG_EVENTS.maskedInput) return send(event, payload);
-      const msg = unpackBinary(payload) as { round: number; y: Uint8Array };
-      const y = uint32FromBytes(msg.y);
-      // Where the weight word sits: the shared layout (delta | weight | loss …) for this round.
-      const d = y.length - layoutForRound(info!, 0).length;
-      const weightIndex = layoutForRound(info!, d).weightIndex;
-      const L = 2 ** info!.bits - 1;
-      if (msg.round === 1) for (let i = 0; i < d; i++) y[i] = (y[i]! + Math.floor(L / 2)) >>> 0; // every coordinate +C
-      if (msg.round === 2) y[weightIndex] = (y[weightIndex]! - Math.floor(1.99 * L)) >>> 0; // Σw: 4 × 0.5 → 0.01
-      return send(event, packBinary({ ...msg, y }));
-    }) as typeof attacker.socket.emitWithAck;
+    tamperMaskedInput(made[0]!, (y, round, layout, info) => {
+      const L = 2 ** info.bits - 1;
+      // The delta is the layout's first d words; the weight word sits where the shared layout says.
+      if (round === 1) for (let i = 0; i < layout.d; i++) y[i] = (y[i]! + Math.floor(L / 2)) >>> 0; // every coordinate +C
+      if (round === 2) y[layout.weightIndex] = (y[layout.weightIndex]! - Math.floor(1.99 * L)) >>> 0; // Σw: 4 × 0.5 → 0.01
+    });
 
     await waitUntil(() => ends.length >= 3, 60_000, 'three rounds');
     s.coordinator.pause();
@@ -133,21 +144,11 @@ describe('a defended aggregate', () => {
     servers.push(s);
     const ends = roundEnds(s);
     const made = join(s, 4, (i) => ({ delta: (d) => seededDelta(d, 200 + i, 0.5), numExamples: 50 }));
-    const attacker = made[0]!;
-    let info: SecAggRoundInfo | undefined;
-    attacker.socket.on('round:start', (rs: RoundStart) => (info = rs.secagg));
-    const send = attacker.socket.emitWithAck.bind(attacker.socket);
-    attacker.socket.emitWithAck = (async (event: string, payload: unknown) => {
-      if (event !== SECAGG_EVENTS.maskedInput) return send(event, payload);
-      const msg = unpackBinary(payload) as { round: number; y: Uint8Array };
-      const y = uint32FromBytes(msg.y);
-      const d = y.length - layoutForRound(info!, 0).length;
-      const { layersIndex } = layoutForRound(info!, d);
+    tamperMaskedInput(made[0]!, (y, round, { layersIndex }, info) => {
       expect(layersIndex).toBeGreaterThan(0);
       // Σ w·a_0: at most Σw = 2 from honest clients; +3 makes it impossible.
-      if (msg.round === 1) y[layersIndex] = (y[layersIndex]! + 3 * (2 ** info!.bits - 1)) >>> 0;
-      return send(event, packBinary({ ...msg, y }));
-    }) as typeof attacker.socket.emitWithAck;
+      if (round === 1) y[layersIndex] = (y[layersIndex]! + 3 * (2 ** info.bits - 1)) >>> 0;
+    });
 
     await waitUntil(() => ends.length >= 2, 60_000, 'two rounds');
     s.coordinator.pause();
