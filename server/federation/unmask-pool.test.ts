@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { getPriority } from 'node:os';
 import { generateKeyPair, pairMaskSeed, randomSeed } from '../../shared/secagg/keys';
 import { pairSign, unmaskSum } from '../../shared/secagg/mask';
 import { expandMask } from '../../shared/secagg/prg';
@@ -92,6 +93,21 @@ describe('parallel unmask on worker threads', () => {
     expect(unpackPlan(packPlan(plan))).toEqual(plan);
     // The input is not modified.
     expect(acc[1]).toBe(2654435761);
+  });
+
+  it('runs its worker threads below the main thread (nicer by the configured step; the main thread keeps its own)', async () => {
+    const main = getPriority();
+    const niceOf = (p: UnmaskPool) => p.warm();
+    const lowered = new UnmaskPool(2, { nice: 7 });
+    const level = new UnmaskPool(1, { nice: 0 });
+    try {
+      expect(await niceOf(lowered)).toEqual([Math.min(19, main + 7), Math.min(19, main + 7)]);
+      expect(await niceOf(level)).toEqual([main]);
+      expect((await pool.warm()).every((n) => n === Math.min(19, main + 10))).toBe(true); // the default step
+      expect(getPriority()).toBe(main); // per-thread on Linux: the event loop's thread is untouched
+    } finally {
+      await Promise.all([lowered.close(), level.close()]);
+    }
   });
 
   it('keeps the event loop running while the workers unmask (the in-thread unmask blocks it)', async () => {

@@ -15,10 +15,17 @@ interface Reply {
   total?: Uint32Array;
   outcomes?: ReconstructOutcome[];
   error?: string;
+  /** The worker thread's nice value (answer to a ping). */
+  nice?: number;
 }
 
 /** Jobs per reconstruction message (~7k shares at t ≈ 150: a few ms to pack). */
 const RECONSTRUCT_BATCH = 50;
+/**
+ * How much nicer than the process the workers run. With as many workers as cores, equal priority let the
+ * unmask take the event loop's core for 60–160 ms at a time (bench:load, n = 1000, 2 cores).
+ */
+const WORKER_NICE = 10;
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -28,10 +35,13 @@ export class UnmaskPool {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
 
-  /** @param opts.reconstructBatch jobs per reconstruction message (default 50). */
+  /**
+   * @param opts.reconstructBatch jobs per reconstruction message (default 50).
+   * @param opts.nice how much nicer than the process the worker threads run (default 10; 0 keeps its priority).
+   */
   constructor(
     size = availableParallelism(),
-    private readonly opts: { reconstructBatch?: number } = {},
+    private readonly opts: { reconstructBatch?: number; nice?: number } = {},
   ) {
     if (!Number.isInteger(size) || size < 1)
       throw new Error(`unmask pool: size must be a positive integer, got ${size}`);
@@ -41,7 +51,9 @@ export class UnmaskPool {
   private spawn(): Worker[] {
     if (this.workers.length) return this.workers;
     for (let i = 0; i < this.size; i++) {
-      const w = new Worker(new URL('./unmask-worker-entry.mjs', import.meta.url));
+      const w = new Worker(new URL('./unmask-worker-entry.mjs', import.meta.url), {
+        workerData: { nice: this.opts.nice ?? WORKER_NICE },
+      });
       w.unref(); // an idle pool never keeps the process alive
       w.on('message', (r: Reply) => {
         const p = this.pending.get(r.id);
@@ -108,9 +120,13 @@ export class UnmaskPool {
     });
   };
 
-  /** Starts the workers and waits until each has loaded (the first round then pays no start-up). */
-  async warm(): Promise<void> {
-    await Promise.all(this.spawn().map((w) => this.call(w, { kind: 'ping' })));
+  /**
+   * Starts the workers and waits until each has loaded (the first round then pays no start-up); returns
+   * each worker thread's nice value.
+   */
+  async warm(): Promise<number[]> {
+    const replies = await Promise.all(this.spawn().map((w) => this.call(w, { kind: 'ping' })));
+    return replies.map((r) => r.nice ?? 0);
   }
 
   async close(): Promise<void> {

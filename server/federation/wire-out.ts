@@ -69,26 +69,68 @@ export function sendPacked(pool: ClientPool, id: string, event: string, payload:
 }
 
 /**
- * Sends packed messages a batch per event-loop turn, in order. A phase change at n = 1000 sends 1,000 messages;
- * packed and emitted in one turn they held the event loop 1.3–1.4 s (bench:load profile).
+ * Sends packed messages in order, spread over event-loop turns by time, not by count: a turn stops once it has
+ * used `turnBudgetMs` (always after at least one message). A phase change at n = 1000 sends 1,000 messages of
+ * up to ~25 KB each; packed and emitted in one turn they held the loop 1.3–1.4 s, and 64 per turn still held it
+ * 170–400 ms on a busy 2-core VM (bench:load CPU profile), because one message's cost varies with the machine.
  */
 export class PacedSender {
-  private readonly outbox: [id: string, event: string, payload: object][] = [];
+  /** Each entry sends one message and returns its size. */
+  private outbox: (() => number)[] = [];
+  private head = 0;
 
   constructor(
     private readonly pool: ClientPool,
     private readonly onBytes: (bytes: number) => void,
-    private readonly perTurn = 64,
+    private readonly turnBudgetMs = 8,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
-  send(id: string, event: string, payload: object): void {
-    this.outbox.push([id, event, payload]);
-    if (this.outbox.length === 1) setImmediate(() => this.flush());
+  /** Messages queued and not yet sent. */
+  get pending(): number {
+    return this.outbox.length - this.head;
+  }
+
+  /**
+   * Queues a SecAgg+ message, its binary fields packed into one attachment. A function payload is built
+   * when its turn comes (a roster or share bundle per client is itself O(k) work); `undefined` sends nothing.
+   */
+  send(id: string, event: string, payload: object | (() => object | undefined)): void {
+    this.enqueue(() => {
+      const p = typeof payload === 'function' ? payload() : payload;
+      return p ? sendPacked(this.pool, id, event, p) : 0;
+    });
+  }
+
+  /** Queues one plain JSON message per id (the same object for each). */
+  sendToEach(ids: Iterable<string>, event: string, msg: object): void {
+    const size = JSON.stringify(msg).length;
+    for (const id of ids)
+      this.enqueue(() => {
+        const c = this.pool.get(id);
+        c?.send(event, msg);
+        return c ? size : 0;
+      });
+  }
+
+  private enqueue(sendOne: () => number): void {
+    this.outbox.push(sendOne);
+    if (this.pending === 1) setImmediate(() => this.flush());
   }
 
   private flush(): void {
-    for (const [id, event, payload] of this.outbox.splice(0, this.perTurn))
-      this.onBytes(sendPacked(this.pool, id, event, payload));
-    if (this.outbox.length) setImmediate(() => this.flush());
+    const until = this.now() + this.turnBudgetMs;
+    do {
+      const sendOne = this.outbox[this.head]!;
+      this.outbox[this.head++] = SENT; // let the payload go as soon as it is sent
+      this.onBytes(sendOne());
+    } while (this.pending > 0 && this.now() < until);
+    if (this.pending > 0) setImmediate(() => this.flush());
+    else {
+      this.outbox = [];
+      this.head = 0;
+    }
   }
 }
+
+const SENT = () => 0;

@@ -1,10 +1,10 @@
 import { RoundPhase } from '../../../shared/protocol/phases';
-import type { Ack } from '../../../shared/protocol/messages';
+import { EVENTS, type Ack } from '../../../shared/protocol/messages';
 import { SECAGG_EVENTS, type SecAggRoundInfo } from '../../../shared/protocol/secagg-messages';
 import { SecAggServer } from '../../../shared/secagg/server';
 import { Phase, type Result } from '../../../shared/secagg/messages';
 import { layoutForRound } from '../../../shared/protocol/round-layout';
-import { roundStartMessage, PacedSender, sendRoundStart } from '../wire-out';
+import { roundStartMessage, PacedSender } from '../wire-out';
 import { deadlineMs, transition, type Transition } from './phase-table';
 import { RoundFailure, type ReceiveHook, type Round, type RoundContext, type RoundInput, type RoundSum } from './round';
 import { readSecureMessage } from './secure-inbox';
@@ -80,7 +80,7 @@ export class SecureRound implements Round {
   start(): void {
     const t = transition(this.phase, 'start-secure');
     const layout = layoutForRound(this.info, this.d);
-    const { roundId, cohort, config, pool, model } = this.opts;
+    const { roundId, cohort, config, model } = this.opts;
     this.server = new SecAggServer({
       round: roundId,
       sessionId: this.info.sessionId,
@@ -93,8 +93,7 @@ export class SecureRound implements Round {
     for (const id of cohort) this.expected.add(id);
     this.arm(t);
     const msg = roundStartMessage(roundId, model, config.training, this.deadline, this.info);
-    const bytes = sendRoundStart(pool, cohort, msg); // sent whether or not anyone counts bytes
-    this.opts.onBytesDown?.(bytes);
+    this.sender.sendToEach(cohort, EVENTS.roundStart, msg); // paced like the phases' messages (n = 1000)
     this.opts.onPhase?.(t.from, t.to);
   }
 
@@ -187,7 +186,7 @@ export class SecureRound implements Round {
 
   private readonly sender: PacedSender;
 
-  private send(id: string, event: string, payload: object): void {
+  private send(id: string, event: string, payload: object | (() => object | undefined)): void {
     this.sender.send(id, event, payload);
   }
 
@@ -205,16 +204,21 @@ export class SecureRound implements Round {
         case RoundPhase.AdvertiseKeys:
           s.closeAdvertise();
           for (const id of s.advertised) {
-            const roster = s.rosterFor(id);
-            if (roster.ok) this.send(id, SECAGG_EVENTS.roster, roster.value);
+            // Built in the sender's turn (O(k) each); a roster asked for after ShareKeys closed is not sent.
+            this.send(id, SECAGG_EVENTS.roster, () => {
+              const roster = s.rosterFor(id);
+              return roster.ok ? roster.value : undefined;
+            });
             this.expected.add(id);
           }
           break;
         case RoundPhase.ShareKeys:
           s.closeShareKeys();
           for (const id of s.sharedKeys) {
-            const routed = s.routedSharesFor(id);
-            if (routed.ok) this.send(id, SECAGG_EVENTS.routedShares, routed.value);
+            this.send(id, SECAGG_EVENTS.routedShares, () => {
+              const routed = s.routedSharesFor(id);
+              return routed.ok ? routed.value : undefined;
+            });
             this.expected.add(id);
           }
           break;
