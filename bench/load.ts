@@ -76,6 +76,30 @@ async function eventLoop(url: string): Promise<{ p99: number; max: number }> {
   return { p99: get('nodejs_eventloop_lag_p99_seconds'), max: get('nodejs_eventloop_lag_max_seconds') };
 }
 
+/**
+ * The longest a single client event's handler held the server's loop since it started (connections, handshakes
+ * and the round; the server's fedssl_handler_* metrics), which event that was, and how many handlers ran > 50 ms.
+ */
+async function handlerTimes(url: string): Promise<{ maxMs: number; event: string; long: number; calls: number }> {
+  const text = await (await fetch(`${url}/metrics`, { headers: { Authorization: `Bearer ${ADMIN}` } })).text();
+  const perEvent = (name: string) =>
+    [...text.matchAll(new RegExp(`^${name}\\{event="([^"]+)"\\} (\\S+)$`, 'gm'))].map((m) => ({
+      event: m[1]!,
+      value: Number(m[2]),
+    }));
+  const worst = perEvent('fedssl_handler_max_seconds').reduce((a, b) => (b.value > a.value ? b : a), {
+    event: '-',
+    value: 0,
+  });
+  const sum = (name: string) => perEvent(name).reduce((a, b) => a + b.value, 0);
+  return {
+    maxMs: worst.value * 1000,
+    event: worst.event,
+    long: sum('fedssl_handler_long_total'),
+    calls: sum('fedssl_handler_calls_total'),
+  };
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Result {
@@ -91,6 +115,8 @@ interface Result {
   peakRssMiB: number;
   eventLoopP99Ms: number;
   eventLoopMaxMs: number;
+  /** Longest single client-event handler (ms), its event, handlers over 50 ms, and handlers run. */
+  handler?: { maxMs: number; event: string; long: number; calls: number };
   loadAvg: number;
   cores: number;
   clientErrors: Record<string, number>;
@@ -211,6 +237,7 @@ async function scenario(name: 'quiet' | 'flood'): Promise<Result> {
     clearInterval(sampler);
     loads.push(loadavg()[0]!);
     const loop = await eventLoop(url);
+    const handler = await handlerTimes(url);
     const result: Result = {
       scenario: name,
       date: new Date().toISOString(),
@@ -224,6 +251,7 @@ async function scenario(name: 'quiet' | 'flood'): Promise<Result> {
       peakRssMiB: peakRssMiB(server.pid!),
       eventLoopP99Ms: loop.p99,
       eventLoopMaxMs: loop.max,
+      handler,
       loadAvg: loads.reduce((a, b) => a + b, 0) / loads.length,
       cores: cpus().length,
       clientErrors: {},
@@ -267,6 +295,8 @@ function table(results: Result[]): void {
       'peak RSS MiB': r.peakRssMiB.toFixed(0),
       'loop p99 ms': r.eventLoopP99Ms.toFixed(0),
       'loop max ms': r.eventLoopMaxMs.toFixed(0),
+      'longest handler ms': r.handler ? `${r.handler.maxMs.toFixed(0)} (${r.handler.event})` : '-',
+      'handlers > 50 ms': r.handler ? `${r.handler.long} of ${r.handler.calls}` : '-',
       'load avg': `${r.loadAvg.toFixed(1)} / ${r.cores} cores`,
       ...(r.flood ? { 'junk sent': r.flood.sent, 'flood cuts': r.flood.cuts } : {}),
     })),

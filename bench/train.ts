@@ -30,6 +30,11 @@ const opts = new Command()
     (v) => Number(v),
     90,
   )
+  .option(
+    '--model <name>',
+    'encoder to time: default (the product model) or recipe (the bench:quality candidate)',
+    'default',
+  )
   .option('--augment', 'also time a step that includes the on-device augmentations')
   .option('--no-profile', 'skip the per-kernel profile')
   .option('--torch-runs <n>', 'runs of the PyTorch reference (median of run medians)', (v) => Number(v), 3)
@@ -39,6 +44,7 @@ const opts = new Command()
   .parse()
   .opts<{
     backends: string;
+    model: string;
     pairs: number;
     warmup: number;
     steps: number;
@@ -52,6 +58,12 @@ const opts = new Command()
   }>();
 
 const ROOT = resolve(import.meta.dirname, '..');
+const MODELS = ['default', 'recipe'] as const;
+const MODEL = ((name: string) => {
+  const m = MODELS.find((x) => x === name);
+  if (!m) throw new Error(`--model must be one of ${MODELS.join(', ')}, got "${name}"`);
+  return m;
+})(opts.model);
 const TORCH_SCRIPT = resolve(ROOT, 'bench/fixtures/torch_simclr_step.py');
 const PYTHON = '/usr/bin/python3';
 
@@ -92,7 +104,10 @@ function torchAvailable(): string | undefined {
 }
 
 function runTorch(runs: number): TorchResult {
-  const out = execFileSync(PYTHON, [TORCH_SCRIPT, '--runs', String(runs)], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  const out = execFileSync(PYTHON, [TORCH_SCRIPT, '--runs', String(runs), '--model', MODEL], {
+    encoding: 'utf8',
+    maxBuffer: 16 << 20,
+  });
   return JSON.parse(out) as TorchResult;
 }
 
@@ -112,7 +127,7 @@ async function benchBackend(url: string, executablePath: string, backend: Backen
   try {
     const page = await browser.newPage();
     page.on('pageerror', (e) => console.error(`  [page error] ${e.message}`));
-    await page.goto(`${url}/?backend=${backend}&model=default&debug=1`);
+    await page.goto(`${url}/?backend=${backend}&model=${MODEL}&debug=1`);
     const chosen = await waitForBackend(page);
     if (chosen !== backend) return { backend, augment, skipped: `page fell back to ${chosen}` };
     const run = {
@@ -125,7 +140,7 @@ async function benchBackend(url: string, executablePath: string, backend: Backen
       slowStepMs: 20_000,
       augment,
       profile: opts.profile,
-      model: 'default' as const,
+      model: MODEL,
     };
     bar.start(run.warmupSteps + run.timedSteps, 0, { status: 'warming up' });
     await page.exposeFunction('__benchStep', (phase: string, i: number, ms: number) => {

@@ -14,6 +14,7 @@ import { DEFAULT_MODEL_CONFIG, RECIPE_MODEL_CONFIG, TINY_MODEL_CONFIG } from '..
 import { type RoundConfig, type RoundConfigInput, RoundConfigSchema } from '../shared/protocol/round-config';
 import { RoundCoordinator } from './federation/coordinator';
 import { attachFederationSocket } from './federation/socket-server';
+import { HandlerTimes } from './federation/handler-times';
 import { DEFAULT_ADDRESS_LIMIT, type AddressLimitConfig } from './security/address-limit';
 import { ModelStore } from './federation/model-store';
 import { SessionGuard } from './security/session-guard';
@@ -116,7 +117,14 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
   const sessions = new SessionGuard(registry, log);
   const admin = adminRouter(registry, coordinator, sessions);
   // --- admin console services (server/admin): evaluation, /metrics, /admin namespace ---
-  const adminServices = createAdminServices({ registry, coordinator, log, evaluation: overrides.evaluation });
+  const handlerTimes = new HandlerTimes();
+  const adminServices = createAdminServices({
+    registry,
+    coordinator,
+    log,
+    evaluation: overrides.evaluation,
+    handlerTimes,
+  });
   // --- end admin console services ---
   const app = createHttpApp({
     log,
@@ -136,6 +144,7 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
     sessions,
     devicesPerToken: cfg.devicesPerToken,
     pingTimeoutMs: cfg.pingTimeoutMs,
+    handlerTimes,
     ...(overrides.rateLimit ? { rateLimit: overrides.rateLimit } : {}),
     addressLimit: overrides.addressLimit ?? {
       ...DEFAULT_ADDRESS_LIMIT,

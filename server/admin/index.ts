@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HandlerTimes } from '../federation/handler-times';
 import type { Logger } from 'pino';
 import type { Server as IoServer } from 'socket.io';
 import type { Registry } from '../registry/registry';
@@ -15,6 +16,8 @@ export interface AdminServicesOptions {
   log: Logger;
   /** false disables model evaluation; undefined reads FEDSSL_EVAL* env vars (default on). */
   evaluation?: false | Partial<EvaluationOptions> | undefined;
+  /** The socket server's handler timings, exposed on /metrics. */
+  handlerTimes?: HandlerTimes;
 }
 
 export interface AdminServices {
@@ -49,7 +52,7 @@ export function createAdminServices(opts: AdminServicesOptions): AdminServices {
     const current = registry.getVersion(coordinator.globalModel.version);
     if (current && current.probe_accuracy === null) evaluation.enqueue(current.version);
   }
-  const metrics = createMetrics(registry, coordinator, evaluation);
+  const metrics = createMetrics(registry, coordinator, evaluation, opts.handlerTimes);
 
   const router = new Router();
   router.add('GET', '/api/admin/evaluation', (ctx) => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TINY_MODEL_CONFIG } from '../../shared/model/config';
+import { EVENTS } from '../../shared/protocol/messages';
 import { SecureAggregationConfigSchema } from '../../shared/protocol/round-config';
 import { NodeFederatedClient } from '../federation/node-client';
 import {
@@ -87,6 +88,14 @@ describe('Prometheus /metrics', () => {
     expect(sample(after, 'fedssl_round_phase_duration_seconds_count', 'phase="select"')).toBe(1);
     expect(sample(after, 'fedssl_round_duration_seconds_count', 'outcome="committed"')).toBe(1);
     expect(sample(after, 'fedssl_epsilon_spent')).toBe(0);
+    // Each client's events were timed as they held the event loop (the REST-side stale update above was not).
+    expect(sample(after, 'fedssl_handler_calls_total', 'event="connect"')).toBe(2);
+    expect(sample(after, 'fedssl_handler_calls_total', 'event="client:ready"')).toBeGreaterThanOrEqual(2);
+    expect(sample(after, 'fedssl_handler_calls_total', `event="${EVENTS.submitUpdate}"`)).toBe(2);
+    const longest = sample(after, 'fedssl_handler_max_seconds', `event="${EVENTS.submitUpdate}"`)!;
+    expect(longest).toBeGreaterThan(0);
+    const long = sample(after, 'fedssl_handler_long_total', `event="${EVENTS.submitUpdate}"`)!;
+    expect(long > 0).toBe(longest > 0.05); // a call counts as long exactly when it passed 50 ms
   });
 
   it("counts a real failed round by outcome, in its own server's registry only", async () => {

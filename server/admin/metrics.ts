@@ -7,6 +7,7 @@ import { RoundOutcome } from '../../shared/protocol/phases';
 import { bearerToken } from '../http/admin-api';
 import { sendJson } from '../http/router';
 import type { EvaluationResult, EvaluationService } from './evaluation';
+import { LONG_HANDLER_MS, type HandlerTimes } from '../federation/handler-times';
 
 export interface ServerMetrics {
   /** This server's own prom-client registry (never the global one, so tests can run several servers). */
@@ -28,6 +29,7 @@ export function createMetrics(
   registry: Registry,
   coordinator: RoundCoordinator,
   evaluation?: EvaluationService,
+  handlerTimes?: HandlerTimes,
 ): ServerMetrics {
   const register = new PromRegistry();
   collectDefaultMetrics({ register });
@@ -174,6 +176,35 @@ export function createMetrics(
       if (h?.drift != null) this.set(h.drift);
     },
   });
+  if (handlerTimes) {
+    new Gauge({
+      name: 'fedssl_handler_max_seconds',
+      help: 'Longest time one client event handler held the event loop (schema check + synchronous part), per event.',
+      labelNames: ['event'],
+      registers,
+      collect() {
+        for (const s of handlerTimes.snapshot()) this.set({ event: s.event }, s.maxMs / 1000);
+      },
+    });
+    new Gauge({
+      name: 'fedssl_handler_long_total',
+      help: `Client event handlers that held the event loop longer than ${LONG_HANDLER_MS} ms, per event.`,
+      labelNames: ['event'],
+      registers,
+      collect() {
+        for (const s of handlerTimes.snapshot()) this.set({ event: s.event }, s.long);
+      },
+    });
+    new Gauge({
+      name: 'fedssl_handler_calls_total',
+      help: 'Client event handlers run, per event.',
+      labelNames: ['event'],
+      registers,
+      collect() {
+        for (const s of handlerTimes.snapshot()) this.set({ event: s.event }, s.count);
+      },
+    });
+  }
   const evaluations = new Counter({ name: 'fedssl_evaluations_total', help: 'Global versions evaluated.', registers });
   const warnings = new Counter({
     name: 'fedssl_quality_warnings_total',

@@ -21,6 +21,7 @@ import { formatIssues } from '../../shared/protocol/issues';
 import { DEFAULT_MODEL_RESEND_WINDOW_MS, ModelStore, RecentSends } from './model-store';
 import type { SessionGuard } from '../security/session-guard';
 import { gateFrames } from '../security/frame-gate';
+import { HandlerTimes } from './handler-times';
 import { AddressLimiter, DEFAULT_ADDRESS_LIMIT, type AddressLimitConfig } from '../security/address-limit';
 import { DEFAULT_RATE_LIMIT, TokenBucket, type RateLimitConfig } from './rate-limit';
 import type { RoundCoordinator } from './coordinator';
@@ -47,6 +48,8 @@ export interface FederationSocketOptions {
   modelResendWindowMs?: number;
   /** Handshake and failed-auth limits per remote address (default DEFAULT_ADDRESS_LIMIT). */
   addressLimit?: AddressLimitConfig;
+  /** Records how long each event's handler held the event loop (default: a private, unread one). */
+  handlerTimes?: HandlerTimes;
 }
 
 type AckFn = (response: Ack<object>) => void;
@@ -76,6 +79,7 @@ export function maxBufferFor(paramCount: number, headroom = 64 * 1024): number {
 export function attachFederationSocket(http: HttpServer, opts: FederationSocketOptions): IoServer {
   const { registry, coordinator, log } = opts;
   const rateLimit = opts.rateLimit ?? DEFAULT_RATE_LIMIT;
+  const handlerTimes = opts.handlerTimes ?? new HandlerTimes();
   const devicesPerToken = opts.devicesPerToken ?? 1;
   // Buckets outlive connections, so reconnecting does not refill a flooding client's budget.
   const buckets = new Map<string, TokenBucket>();
@@ -108,7 +112,7 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
     }),
   );
 
-  io.on('connection', (socket: Socket) => {
+  const onConnection = (socket: Socket) => {
     const clientId = socket.data.clientId as string;
     const clog = log.child({ clientId });
     // (Recorded once, in the handshake: one SQLite write per connection.)
@@ -181,7 +185,7 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
       schema: S,
       handler: (msg: z.infer<S>, wireBytes: number) => MaybeAsync<Ack<object>>,
     ) => {
-      socket.on(event, (raw: unknown, ack?: unknown) => {
+      const handle = (raw: unknown, ack?: unknown) => {
         const reply: AckFn = typeof ack === 'function' ? (ack as AckFn) : () => undefined;
         const parsed = schema.safeParse(raw);
         if (!parsed.success) {
@@ -204,7 +208,8 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
         } catch (err) {
           failed(err);
         }
-      });
+      };
+      socket.on(event, (raw: unknown, ack?: unknown) => handlerTimes.time(event, () => handle(raw, ack)));
     };
 
     on(EVENTS.ready, ClientReadySchema, (msg) => {
@@ -266,12 +271,15 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
       on(event, z.unknown(), (raw, bytes) => coordinator.secureMessage(clientId, kind, raw, bytes));
     }
 
-    socket.on('disconnect', (reason) => {
-      leaveGuard?.();
-      if (coordinator.pool.remove(clientId, client)) coordinator.clientDisconnected(clientId);
-      registry.clientSeen({ id: clientId });
-      clog.info({ reason }, 'client disconnected');
-    });
-  });
+    socket.on('disconnect', (reason) =>
+      handlerTimes.time('disconnect', () => {
+        leaveGuard?.();
+        if (coordinator.pool.remove(clientId, client)) coordinator.clientDisconnected(clientId);
+        registry.clientSeen({ id: clientId });
+        clog.info({ reason }, 'client disconnected');
+      }),
+    );
+  };
+  io.on('connection', (socket: Socket) => handlerTimes.time('connect', () => onConnection(socket)));
   return io;
 }

@@ -1,5 +1,5 @@
 /** `npm run bench:train`'s way in: times training steps on this worker's backend with a fresh model. */
-import { DEFAULT_MODEL_CONFIG, TINY_MODEL_CONFIG } from '../../../shared/model/config';
+import { DEFAULT_MODEL_CONFIG, RECIPE_MODEL_CONFIG, TINY_MODEL_CONFIG } from '../../../shared/model/config';
 import {
   benchmarkTrainStep,
   type TrainBenchmarkOptions,
@@ -8,7 +8,11 @@ import {
 import type { BackendChoice } from '../backend';
 import type { WorkerSession } from './session';
 
-export type BenchmarkOptions = Partial<Omit<TrainBenchmarkOptions, 'model'>> & { model?: 'default' | 'tiny' };
+export type BenchmarkOptions = Partial<Omit<TrainBenchmarkOptions, 'model'>> & {
+  model?: 'default' | 'tiny' | 'recipe';
+};
+
+const CONFIGS = { default: DEFAULT_MODEL_CONFIG, tiny: TINY_MODEL_CONFIG, recipe: RECIPE_MODEL_CONFIG };
 
 export async function runBenchmark(
   session: WorkerSession,
@@ -19,7 +23,7 @@ export async function runBenchmark(
   const choice = await session.ensureBackend();
   const { model, ...rest } = opts;
   const result = await session.exclusive(() =>
-    benchmarkTrainStep({ ...rest, model: model === 'tiny' ? TINY_MODEL_CONFIG : DEFAULT_MODEL_CONFIG }, onStep),
+    benchmarkTrainStep({ ...rest, model: CONFIGS[model ?? 'default'] }, onStep),
   );
   return { ...result, choice };
 }
