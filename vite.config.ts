@@ -30,7 +30,7 @@ export default defineConfig({
   },
   test: {
     root: root,
-    include: ['shared/**/*.test.ts', 'server/**/*.test.ts', 'e2e/**/*.test.ts'],
+    include: ['shared/**/*.test.ts', 'server/**/*.test.ts', 'e2e/**/*.test.ts', 'bench/**/*.test.ts'],
     environment: 'node',
     testTimeout: 60_000,
     hookTimeout: 60_000,

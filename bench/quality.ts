@@ -10,11 +10,12 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
 import { ARM_LABELS, ARM_NAMES, type ArmName, type JobOptions, type JobResult } from './quality/arms';
+import { removeJobCheckpoint } from './quality/job-checkpoint';
 import { curveSvg, formatTable, summarize } from './quality/report';
 import type { WorkerMessage } from './quality/worker';
 
@@ -139,7 +140,14 @@ async function main(o: Cli): Promise<void> {
     for (const seed of arm === 'raw' ? [seeds[0]!] : seeds) {
       const f = file(arm, seed);
       if (!o.fresh && existsSync(f)) results.set(f, JSON.parse(readFileSync(f, 'utf8')) as JobResult);
-      else jobs.push({ arm, seed, ...settings });
+      else
+        jobs.push({
+          arm,
+          seed,
+          ...settings,
+          // Centralized jobs checkpoint mid-run (outside git: partial/ is ignored) and resume from it.
+          ...(arm === 'central' ? { checkpointFile: join(out, 'partial', basename(f, '.json') + '.ckpt') } : {}),
+        });
     }
   }
   console.log(
@@ -165,6 +173,7 @@ async function main(o: Cli): Promise<void> {
     try {
       const r = await runWorker(job, (m) => bar.update(Math.min(m.done, m.total), { info: m.info }));
       writeFileSync(file(job.arm, job.seed), JSON.stringify(r, null, 1));
+      if (job.checkpointFile) removeJobCheckpoint(job.checkpointFile); // the result supersedes it
       results.set(file(job.arm, job.seed), r);
       bar.update(job.budget, {
         info: `done: ${(100 * r.probe.testAccuracy).toFixed(1)}% (${o.labels}) / ${(100 * r.probeLow.testAccuracy).toFixed(1)}% (${o.lowLabels}) in ${r.wallSeconds.toFixed(0)} s`,

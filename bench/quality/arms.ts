@@ -20,6 +20,7 @@ import { createTrainer } from '../../shared/ssl/train-step';
 import { FLIP_VALID, grayscaleRecipePolicy, recipeSchedule, SIMCLR_RECIPE } from '../../shared/ssl/recipe';
 import { warmupCosineLr } from '../../shared/ssl/lr-schedule';
 import { createRng, deriveSeed } from '../../shared/data/rng';
+import { readJobCheckpoint, restoreJobCheckpoint, saveJobCheckpoint } from './job-checkpoint';
 import { subset, toFloatBatch, type DatasetSplit, type ImageDataset } from '../../shared/data/dataset';
 import { partition } from '../../shared/data/splits';
 import { sampleWithoutReplacement, trainLocalRound, type LocalRoundResult } from '../../shared/federation/local-round';
@@ -59,7 +60,12 @@ export interface JobOptions {
   dropout: number;
   dpNoiseMultiplier: number;
   modelConfig?: ModelConfig;
+  /** Centralized jobs save their state here every CHECKPOINT_EVERY steps and resume from it. */
+  checkpointFile?: string;
 }
+
+/** Steps between mid-job checkpoints (≈ 2–5 min of a centralized job on this VM). */
+const CHECKPOINT_EVERY = 25;
 
 export interface CurvePoint {
   images: number;
@@ -160,26 +166,40 @@ async function runCentral(
   const batch = SIMCLR_RECIPE.batchSize;
   const steps = Math.max(1, Math.round(o.budget / batch));
   const schedule = recipeSchedule(steps);
+  const stored = o.checkpointFile ? readJobCheckpoint(o.checkpointFile) : undefined;
+  const from = stored?.step ?? 0;
+  // A resumed job draws its batches and augmentations from streams seeded by the step it resumes at: it is
+  // as random as an uninterrupted run, not bit-identical to one.
+  const streamSeed = (name: string) => deriveSeed(o.seed, from === 0 ? name : `${name}@${from}`);
   const trainer = createTrainer(model, {
     learningRate: schedule.peak,
     temperature: SIMCLR_RECIPE.temperature,
     policy: grayscaleRecipePolicy({ flip: FLIP_VALID['fashion-mnist'] }),
-    augmentSeed: deriveSeed(o.seed, 'augment'),
+    augmentSeed: streamSeed('augment'),
     schedule,
+    startStep: from,
   });
-  const rng = createRng(deriveSeed(o.seed, 'batches'));
+  const rng = createRng(streamSeed('batches'));
   const data = split.train;
   const shape = [data.height, data.width, data.channels] as const;
   const marks = curveMarks(steps, o.curveProbes);
   let images = 0;
   try {
-    for (let step = 1; step <= steps; step++) {
+    if (stored) {
+      await restoreJobCheckpoint(stored, model, trainer);
+      images = stored.images;
+      curve.push(...stored.curve);
+      progress(images, o.budget, `resumed at step ${from}/${steps}`);
+    }
+    for (let step = from + 1; step <= steps; step++) {
       const idx = sampleWithoutReplacement(data.count, batch, () => rng.uniform());
       const x = tf.tensor4d(toFloatBatch(data, idx), [batch, ...shape]);
       const loss = await trainer.step(x).finally(() => x.dispose());
       images += batch;
       curve.push({ images, loss, lr: warmupCosineLr(step - 1, schedule) });
       if (marks.has(step)) curve.push({ images, probe1k: await quickProbe(model, split, o.labels, o.lowLabels) });
+      if (o.checkpointFile && step % CHECKPOINT_EVERY === 0 && step < steps)
+        await saveJobCheckpoint(o.checkpointFile, model, trainer, { step, images, curve });
       progress(images, o.budget, `step ${step}/${steps} loss ${loss.toFixed(3)}`);
     }
   } finally {

@@ -12,6 +12,8 @@ export interface TrainConfig {
   augmentSeed?: number;
   /** Warm-up + cosine schedule over this trainer's steps; its peak replaces learningRate. */
   schedule?: WarmupCosine;
+  /** Steps already taken (a resumed run): the schedule goes on from here. Default 0. */
+  startStep?: number;
 }
 
 /** Adam whose learning rate can follow a schedule (tfjs keeps it protected). */
@@ -52,7 +54,7 @@ export function createTrainer(model: SimclrModel, cfg: TrainConfig): SimclrTrain
   const optimizer = new ScheduledAdam(cfg.schedule ? cfg.schedule.peak : cfg.learningRate, 0.9, 0.999, 1e-7);
   const vars = trainableVars(model);
   const rng = cfg.augmentSeed === undefined ? undefined : makeRng(cfg.augmentSeed);
-  let t = 0;
+  let t = cfg.startStep ?? 0;
   return {
     optimizer,
     async step(batch) {
