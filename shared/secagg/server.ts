@@ -89,7 +89,8 @@ export class SecAggServer {
   private _phase: Phase = Phase.AdvertiseKeys;
   private adv = new Map<string, Advertised>();
   private u1 = new Set<string>();
-  private shareMsgs = new Map<string, EncryptedShare[]>();
+  /** Clients whose share bundles were accepted in ShareKeys (U2 once it closes). */
+  private shared = new Set<string>();
   private u2 = new Set<string>();
   private inbox = new Map<string, EncryptedShare[]>();
   private acc: Uint32Array;
@@ -172,7 +173,7 @@ export class SecAggServer {
 
   onShareKeys(id: string, msg: ShareKeysMsg): Result {
     return this.guard(() => {
-      const bad = this.common(id, msg, Phase.ShareKeys, 'shareKeys', this.u1.has(id), this.shareMsgs.has(id));
+      const bad = this.common(id, msg, Phase.ShareKeys, 'shareKeys', this.u1.has(id), this.shared.has(id));
       if (bad) return bad;
       if (!Array.isArray(msg.shares)) return reject('malformed', 'shares must be an array');
       const roster = new Set(this.rosterIds(id));
@@ -188,7 +189,10 @@ export class SecAggServer {
           return reject('malformed', 'bad ciphertext length');
       }
       for (const r of roster) if (!seen.has(r)) return reject('missing_share', `no share for neighbour ${r}`);
-      this.shareMsgs.set(id, msg.shares);
+      // Routed as they arrive, so closing the phase is O(1), not O(n·k) in one turn. A share addressed to a
+      // client that never shares keys stays unread: only U2 members are sent their inbox.
+      for (const sh of msg.shares) push(this.inbox, sh.to, sh);
+      this.shared.add(id);
       return { ok: true };
     });
   }
@@ -272,13 +276,11 @@ export class SecAggServer {
     return { ok: true, value: { type: 'roster', round: this.round, sessionId: this.sessionId, to: id, neighbours } };
   }
 
-  /** Ends ShareKeys: U2 = clients whose share bundles were accepted; bundles are routed to U2 members. */
+  /** Ends ShareKeys: U2 = clients whose share bundles were accepted; each U2 member may fetch its inbox. */
   closeShareKeys(): void {
     this.expectPhase(Phase.ShareKeys, 'closeShareKeys');
-    this.u2 = new Set(this.shareMsgs.keys());
+    this.u2 = this.shared;
     this.requireAtLeastT(this.u2.size, 'shared keys');
-    for (const [, shares] of this.shareMsgs) for (const s of shares) if (this.u2.has(s.to)) push(this.inbox, s.to, s);
-    this.shareMsgs.clear();
     this._phase = Phase.MaskedInput;
   }
 
