@@ -80,7 +80,9 @@ async function eventLoop(url: string): Promise<{ p99: number; max: number }> {
  * The longest a single client event's handler held the server's loop since it started (connections, handshakes
  * and the round; the server's fedssl_handler_* metrics), which event that was, and how many handlers ran > 50 ms.
  */
-async function handlerTimes(url: string): Promise<{ maxMs: number; event: string; long: number; calls: number }> {
+async function handlerTimes(
+  url: string,
+): Promise<{ maxMs: number; event: string; long: number; calls: number; gcOver50: number }> {
   const text = await (await fetch(`${url}/metrics`, { headers: { Authorization: `Bearer ${ADMIN}` } })).text();
   const perEvent = (name: string) =>
     [...text.matchAll(new RegExp(`^${name}\\{event="([^"]+)"\\} (\\S+)$`, 'gm'))].map((m) => ({
@@ -92,11 +94,17 @@ async function handlerTimes(url: string): Promise<{ maxMs: number; event: string
     value: 0,
   });
   const sum = (name: string) => perEvent(name).reduce((a, b) => a + b.value, 0);
+  // GC pauses over 50 ms since start: every kind's count minus its le="0.05" bucket.
+  const bucket = (le: string) =>
+    [...text.matchAll(new RegExp(`^nodejs_gc_duration_seconds_bucket\\{le="${le}",kind="[^"]+"\\} (\\S+)$`, 'gm'))]
+      .map((m) => Number(m[1]))
+      .reduce((a, b) => a + b, 0);
   return {
     maxMs: worst.value * 1000,
     event: worst.event,
     long: sum('fedssl_handler_long_total'),
     calls: sum('fedssl_handler_calls_total'),
+    gcOver50: bucket('\\+Inf') - bucket('0.05'),
   };
 }
 
@@ -116,7 +124,7 @@ interface Result {
   eventLoopP99Ms: number;
   eventLoopMaxMs: number;
   /** Longest single client-event handler (ms), its event, handlers over 50 ms, and handlers run. */
-  handler?: { maxMs: number; event: string; long: number; calls: number };
+  handler?: { maxMs: number; event: string; long: number; calls: number; gcOver50?: number };
   loadAvg: number;
   cores: number;
   clientErrors: Record<string, number>;
@@ -297,6 +305,7 @@ function table(results: Result[]): void {
       'loop max ms': r.eventLoopMaxMs.toFixed(0),
       'longest handler ms': r.handler ? `${r.handler.maxMs.toFixed(0)} (${r.handler.event})` : '-',
       'handlers > 50 ms': r.handler ? `${r.handler.long} of ${r.handler.calls}` : '-',
+      'GC pauses > 50 ms': r.handler?.gcOver50 ?? '-',
       'load avg': `${r.loadAvg.toFixed(1)} / ${r.cores} cores`,
       ...(r.flood ? { 'junk sent': r.flood.sent, 'flood cuts': r.flood.cuts } : {}),
     })),
