@@ -89,6 +89,7 @@ describe('Prometheus /metrics', () => {
     expect(sample(after, 'fedssl_round_duration_seconds_count', 'outcome="committed"')).toBe(1);
     expect(sample(after, 'fedssl_epsilon_spent')).toBe(0);
     // Each client's events were timed as they held the event loop (the REST-side stale update above was not).
+    expect(sample(after, 'fedssl_handler_calls_total', 'event="handshake"')).toBe(2);
     expect(sample(after, 'fedssl_handler_calls_total', 'event="connect"')).toBe(2);
     expect(sample(after, 'fedssl_handler_calls_total', 'event="client:ready"')).toBeGreaterThanOrEqual(2);
     expect(sample(after, 'fedssl_handler_calls_total', `event="${EVENTS.submitUpdate}"`)).toBe(2);

@@ -102,15 +102,14 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
     cors: { origin: false },
   });
 
-  io.use(
-    handshakeGuard({
-      registry,
-      openEnrollment: opts.openEnrollment,
-      devicesPerToken,
-      addresses: new AddressLimiter(opts.addressLimit ?? DEFAULT_ADDRESS_LIMIT),
-      coolDownMs: (clientId) => buckets.get(clientId)?.blocksReconnect(Date.now()) ?? 0,
-    }),
-  );
+  const guard = handshakeGuard({
+    registry,
+    openEnrollment: opts.openEnrollment,
+    devicesPerToken,
+    addresses: new AddressLimiter(opts.addressLimit ?? DEFAULT_ADDRESS_LIMIT),
+    coolDownMs: (clientId) => buckets.get(clientId)?.blocksReconnect(Date.now()) ?? 0,
+  });
+  io.use((socket, done) => handlerTimes.time('handshake', () => guard(socket, done)));
 
   const onConnection = (socket: Socket) => {
     const clientId = socket.data.clientId as string;
