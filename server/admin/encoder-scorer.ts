@@ -1,22 +1,11 @@
-import * as tf from '@tensorflow/tfjs';
+import { Worker } from 'node:worker_threads';
 import type { Registry } from '../registry/registry';
 import { loadVersion } from '../model/global-model';
-import { loadNpmDataset } from '../data/npm-datasets';
-import { createSimclrModel, disposeSimclrModel } from '../../shared/model/encoder';
 import type { ModelConfig } from '../../shared/model/config';
-import { unflattenWeights } from '../../shared/model/weights';
-import type { DatasetSplit } from '../../shared/data/dataset';
 import type { ProbeSetup } from '../../shared/ssl/probe-baselines';
-import { protocolProbe, RawBaselineCache } from './raw-baseline';
-import { initWasmBackendForNode } from '../../shared/tfjs/wasm-node';
+import { RawBaselineCache } from './raw-baseline';
 import type { EvaluationOptions } from './evaluation-options';
-
-const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
-
-interface EvalData {
-  split: DatasetSplit;
-  shape: [number, number, number];
-}
+import type { EncoderSpec, ScorerReply, ScorerRequest } from './scorer-messages';
 
 export interface Embeddings {
   emb: Float32Array;
@@ -32,16 +21,28 @@ export interface EncoderScore {
   testCount: number;
 }
 
+/** How much nicer than the process the scorer's worker thread runs: evaluation is background work. */
+const SCORER_NICE = 10;
+
+type Request = ScorerRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+type ReplyOf<K extends ScorerReply['kind']> = Extract<ScorerReply, { kind: K }>;
+
 /**
- * Scores one encoder on the labelled evaluation set: frozen features a batch at a time (yielding to the
- * event loop between batches), a linear probe, and the reference embeddings; caches the random-init
- * baseline and the reference embeddings of the few most recent versions. `check` throws to abort.
+ * Scores encoders on the labelled evaluation set (frozen features, bench:quality's probe, reference
+ * embeddings) on a worker thread (scorer-worker.ts), so evaluation never holds the event loop; caches the
+ * random-init and raw-pixel baselines and the reference embeddings of the few most recent versions.
+ * `check` throws to abort between steps; close() ends the worker.
  */
 export class EncoderScorer {
-  private data?: EvalData;
+  private worker?: Worker;
+  private counts?: { train: number; test: number };
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (r: ScorerReply) => void; reject: (e: Error) => void }>();
   private randomBaseline?: number;
   private readonly rawBaselines = new RawBaselineCache();
   private readonly referenceCache = new Map<number, Embeddings>();
+  /** The worker thread's nice value, once it started. */
+  workerNice?: number;
 
   constructor(
     private readonly registry: Registry,
@@ -50,45 +51,38 @@ export class EncoderScorer {
     private readonly check: () => void,
   ) {}
 
+  /** Starts the worker and loads the held-out split there (once). */
   async prepare(): Promise<void> {
-    if (this.data) return;
-    await initWasmBackendForNode();
-    const o = this.options;
-    const split = loadNpmDataset(o.dataset, {
-      trainPerClass: Math.ceil((o.trainImages + o.validationImages) / 10),
-      testPerClass: Math.ceil(Math.max(o.testImages, o.referenceImages) / 10),
-    });
-    const cfg = this.modelConfig();
-    this.data = { split, shape: [cfg.inputShape[0], cfg.inputShape[1], cfg.inputShape[2]] };
+    if (this.counts) return;
+    const r = await this.call({ kind: 'init', options: this.options }, 'init');
+    this.counts = { train: r.trainCount, test: r.testCount };
+    this.workerNice = r.nice;
   }
 
   /** Probe accuracy of a random-init encoder (seeded), computed once. */
   async baseline(): Promise<number> {
-    if (this.randomBaseline === undefined) {
-      const random = createSimclrModel(this.modelConfig(), this.options.randomSeed);
-      try {
-        this.randomBaseline = (await this.score(random.encoder)).accuracy;
-      } finally {
-        disposeSimclrModel(random);
-      }
-    }
+    this.randomBaseline ??= (await this.score({ config: this.modelConfig(), seed: this.options.randomSeed })).accuracy;
     return this.randomBaseline;
   }
 
   /** The same probe on the raw pixels of the same images (per dataset and setup, cached). */
-  rawBaseline(): number {
-    return this.rawBaselines.get(this.options.dataset, this.data!.split, this.setup()).testAccuracy;
+  rawBaseline(): Promise<number> {
+    const setup = this.setup();
+    return this.rawBaselines.get(
+      this.options.dataset,
+      setup,
+      async () => (await this.call({ kind: 'raw', setup }, 'raw')).accuracy,
+    );
   }
 
   /** The probe's row counts as the loaded split allows them (before prepare(): as configured). */
   setup(): ProbeSetup {
     const o = this.options;
-    const split = this.data?.split;
-    const labels = Math.min(o.trainImages, split?.train.count ?? o.trainImages);
+    const labels = Math.min(o.trainImages, this.counts?.train ?? o.trainImages);
     return {
       labels,
-      validation: Math.min(o.validationImages, (split?.train.count ?? Infinity) - labels),
-      test: Math.min(o.testImages, split?.test.count ?? o.testImages),
+      validation: Math.min(o.validationImages, (this.counts?.train ?? Infinity) - labels),
+      test: Math.min(o.testImages, this.counts?.test ?? o.testImages),
     };
   }
 
@@ -96,15 +90,9 @@ export class EncoderScorer {
   async scoreVersion(version: number): Promise<EncoderScore> {
     const cfg = this.modelConfig();
     const global = loadVersion(this.registry, version, cfg);
-    const model = createSimclrModel(cfg);
-    try {
-      unflattenWeights(model, global.layout, global.weights);
-      const s = await this.score(model.encoder);
-      this.remember(version, { emb: s.ref, dim: s.dim });
-      return s;
-    } finally {
-      disposeSimclrModel(model);
-    }
+    const s = await this.score({ config: cfg, weights: { layout: global.layout, data: global.weights } });
+    this.remember(version, { emb: s.ref, dim: s.dim });
+    return s;
   }
 
   /** Reference embeddings of a stored version (cached for recent ones), or undefined if it is gone. */
@@ -112,18 +100,31 @@ export class EncoderScorer {
     const cached = this.referenceCache.get(version);
     if (cached) return cached;
     if (!this.registry.getVersion(version)) return undefined;
-    const model = createSimclrModel(this.modelConfig());
-    try {
-      const stored = loadVersion(this.registry, version, this.modelConfig());
-      unflattenWeights(model, stored.layout, stored.weights);
-      const nRef = Math.min(this.options.referenceImages, this.data!.split.test.count);
-      const f = await this.features(model.encoder, this.data!.split.test.images, nRef);
-      const entry = { emb: f.features, dim: f.dim };
-      this.remember(version, entry);
-      return entry;
-    } finally {
-      disposeSimclrModel(model);
-    }
+    const cfg = this.modelConfig();
+    const stored = loadVersion(this.registry, version, cfg);
+    const r = await this.call(
+      {
+        kind: 'reference',
+        encoder: { config: cfg, weights: { layout: stored.layout, data: stored.weights } },
+        referenceCount: this.referenceCount(),
+      },
+      'reference',
+    );
+    const entry = { emb: r.emb, dim: r.dim };
+    this.remember(version, entry);
+    return entry;
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = undefined;
+    this.counts = undefined;
+    this.fail(new Error('evaluation stopped'));
+    await w?.terminate();
+  }
+
+  private referenceCount(): number {
+    return Math.min(this.options.referenceImages, this.counts?.test ?? this.options.referenceImages);
   }
 
   private remember(version: number, entry: Embeddings): void {
@@ -132,68 +133,56 @@ export class EncoderScorer {
     while (this.referenceCache.size > 4) this.referenceCache.delete(this.referenceCache.keys().next().value!);
   }
 
-  /** Frozen-encoder features, a batch at a time with a yield between batches. */
-  private async features(
-    encoder: tf.LayersModel,
-    images: Uint8Array,
-    count: number,
-  ): Promise<{ features: Float32Array; dim: number }> {
-    const shape = this.data!.shape;
-    const per = shape[0] * shape[1] * shape[2];
-    const bs = this.options.batchSize;
-    let out = new Float32Array(0);
-    let dim = 0;
-    for (let start = 0; start < count; start += bs) {
-      this.check();
-      const n = Math.min(bs, count - start);
-      const t = tf.tidy(() => {
-        const x = tf
-          .tensor4d(images.subarray(start * per, (start + n) * per), [n, ...shape], 'int32')
-          .toFloat()
-          .div(255);
-        return encoder.predict(x) as tf.Tensor2D;
-      });
-      try {
-        if (start === 0) {
-          dim = t.shape[1];
-          out = new Float32Array(count * dim);
-        }
-        out.set((await t.data()) as Float32Array, start * dim);
-      } finally {
-        t.dispose();
-      }
-      await yieldToEventLoop();
-    }
-    return { features: out, dim };
+  /** Probe accuracy (bench:quality's protocol, as for the raw-pixel baseline) and reference embeddings. */
+  private async score(encoder: EncoderSpec): Promise<EncoderScore> {
+    this.check();
+    const setup = this.setup();
+    const nTest = Math.min(Math.max(this.options.testImages, this.options.referenceImages), this.counts!.test);
+    const r = await this.call(
+      { kind: 'score', encoder, setup, testCount: nTest, referenceCount: this.referenceCount() },
+      'score',
+    );
+    this.check();
+    return { accuracy: r.accuracy, ref: r.ref, dim: r.dim, trainCount: setup.labels, testCount: setup.test };
   }
 
-  /** Probe accuracy (bench:quality's protocol, as for the raw-pixel baseline) and reference embeddings. */
-  private async score(encoder: tf.LayersModel): Promise<EncoderScore> {
-    const { split } = this.data!;
-    const o = this.options;
-    const setup = this.setup();
-    const nFeat = setup.labels + setup.validation;
-    const nTest = Math.min(Math.max(o.testImages, o.referenceImages), split.test.count);
-    const train = await this.features(encoder, split.train.images, nFeat);
-    const test = await this.features(encoder, split.test.images, nTest);
-    this.check();
-    const r = protocolProbe(
-      { features: train.features, labels: split.train.labels.subarray(0, nFeat) },
-      {
-        features: test.features.subarray(0, setup.test * test.dim),
-        labels: split.test.labels.subarray(0, setup.test),
-      },
-      train.dim,
-      split.train.numClasses,
-      setup,
-    );
-    const nRef = Math.min(o.referenceImages, nTest);
-    return {
-      accuracy: r.testAccuracy,
-      ref: test.features.slice(0, nRef * test.dim),
-      dim: test.dim,
-      trainCount: setup.labels,
-      testCount: setup.test,
-    };
+  private spawn(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(new URL('./scorer-worker-entry.mjs', import.meta.url), { workerData: { nice: SCORER_NICE } });
+    w.unref(); // an idle scorer never keeps the process alive
+    w.on('message', (r: ScorerReply) => {
+      const p = this.pending.get(r.id);
+      if (!p) return;
+      this.pending.delete(r.id);
+      if (r.kind === 'error') p.reject(new Error(`evaluation worker: ${r.message}`));
+      else p.resolve(r);
+    });
+    w.on('error', (err: Error) => {
+      this.worker = undefined;
+      this.counts = undefined;
+      this.fail(err);
+    });
+    this.worker = w;
+    return w;
+  }
+
+  private fail(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  private call<K extends Request['kind']>(req: Extract<Request, { kind: K }>, kind: K): Promise<ReplyOf<K>> {
+    const w = this.spawn();
+    return new Promise<ReplyOf<K>>((resolve, reject) => {
+      const id = this.nextId++;
+      this.pending.set(id, {
+        resolve: (r) =>
+          r.kind === kind
+            ? resolve(r as ReplyOf<K>)
+            : reject(new Error(`evaluation worker: ${r.kind} reply to ${kind}`)),
+        reject,
+      });
+      w.postMessage({ id, ...req });
+    });
   }
 }

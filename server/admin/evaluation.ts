@@ -26,7 +26,7 @@ const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
  * a labelled holdout (against a random-init encoder), embedding health on a
  * fixed reference set, and drift from the parent version. One evaluation at a
  * time; if versions arrive faster than they are scored, only the newest waits.
- * Feature extraction yields to the event loop between batches so rounds keep
+ * Features and probe fits run on a worker thread (encoder-scorer.ts) so rounds keep
  * flowing. Events: 'started' (version), 'evaluated' (EvaluationResult),
  * 'quality-warning' (QualityWarning), 'error' is never emitted (failures are logged).
  */
@@ -85,6 +85,7 @@ export class EvaluationService extends EventEmitter {
   async stop(): Promise<void> {
     this.stopped = true;
     this.pending = undefined;
+    await this.scorer.close(); // the work in flight is abandoned with its worker
     await this.running?.catch(() => undefined);
   }
 
@@ -99,7 +100,7 @@ export class EvaluationService extends EventEmitter {
       try {
         await this.evaluate(version);
       } catch (err) {
-        if (!(err instanceof Aborted)) this.log.error({ err, version }, 'model evaluation failed');
+        if (!(err instanceof Aborted) && !this.stopped) this.log.error({ err, version }, 'model evaluation failed');
       } finally {
         this.current = undefined;
       }
@@ -114,7 +115,7 @@ export class EvaluationService extends EventEmitter {
     const t0 = Date.now();
     await this.scorer.prepare();
     const probeRandom = await this.scorer.baseline();
-    const probeRaw = this.scorer.rawBaseline();
+    const probeRaw = await this.scorer.rawBaseline();
     const s = await this.scorer.scoreVersion(version);
     this.check();
     const nRef = s.ref.length / s.dim;

@@ -6,7 +6,7 @@ import { withTfObjective } from '../../shared/ssl/probe-tf';
 import { loadNpmDataset } from '../data/npm-datasets';
 import { startTestServer, TEST_ADMIN_TOKEN, type TestServer } from '../federation/test-harness';
 import type { EvaluationResult } from './evaluation';
-import { RawBaselineCache } from './raw-baseline';
+import { RawBaselineCache, rawPixelBaseline } from './raw-baseline';
 
 let s: TestServer | undefined;
 beforeAll(async () => {
@@ -26,19 +26,26 @@ const cheap = {
 };
 
 describe('raw-pixel baseline in the admin evaluation', () => {
-  it('the cache computes the protocol once per dataset and setup, bit-identically to a direct call', () => {
+  it('the cache computes each dataset and setup once, and the worker-side fit equals a direct call', async () => {
     const split = loadNpmDataset('fashion-mnist', { trainPerClass: 30, testPerClass: 10 });
     const setup = { labels: 200, validation: 100, test: 100 };
     const cache = new RawBaselineCache();
-    const a = cache.get('fashion-mnist', split, setup);
-    expect(cache.get('fashion-mnist', split, setup)).toBe(a); // cached: the same object
-    expect(cache.size).toBe(1);
+    let computed = 0;
+    const compute = async () => {
+      computed++;
+      return rawPixelBaseline(split, setup).testAccuracy;
+    };
+    const a = await cache.get('fashion-mnist', setup, compute);
+    expect(await cache.get('fashion-mnist', setup, compute)).toBe(a);
+    expect([computed, cache.size]).toEqual([1, 1]);
     const direct = withTfObjective((make) => rawPixelProbe(split.train, split.test, 10, setup, make));
-    expect(a).toEqual(direct);
-    expect(a.trainCount).toBe(200);
-    expect(a.testCount).toBe(100);
-    cache.get('fashion-mnist', split, { ...setup, labels: 150 });
-    expect(cache.size).toBe(2);
+    expect(a).toBe(direct.testAccuracy);
+    expect([direct.trainCount, direct.testCount]).toEqual([200, 100]);
+    await cache.get('fashion-mnist', { ...setup, labels: 150 }, compute);
+    expect([computed, cache.size]).toEqual([2, 2]);
+    // A failed computation is not cached: the next call tries again.
+    await expect(cache.get('other', setup, () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(await cache.get('other', setup, compute)).toBe(a);
   });
 
   it('GET /api/admin/evaluation returns the raw-pixel and random-init baselines and the protocol', async () => {

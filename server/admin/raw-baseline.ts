@@ -19,16 +19,22 @@ export function protocolProbe(
   return withTfObjective((make) => probeWithSetup(train, test, dim, classes, setup, make));
 }
 
-export class RawBaselineCache {
-  private readonly cache = new Map<string, ProbeProtocolResult>();
+/** The raw-pixel probe of `split` under `setup` (pure compute: the scorer runs it on its worker). */
+export function rawPixelBaseline(split: DatasetSplit, setup: ProbeSetup): ProbeProtocolResult {
+  return withTfObjective((make) => rawPixelProbe(split.train, split.test, split.train.numClasses, setup, make));
+}
 
-  /** The raw-pixel probe of `split` under `setup`, computed on first use. */
-  get(dataset: string, split: DatasetSplit, setup: ProbeSetup): ProbeProtocolResult {
+/** Raw-pixel accuracies by dataset and probe setup, each computed once (a failed computation is retried). */
+export class RawBaselineCache {
+  private readonly cache = new Map<string, Promise<number>>();
+
+  get(dataset: string, setup: ProbeSetup, compute: () => Promise<number>): Promise<number> {
     const key = `${dataset}/${setup.labels}/${setup.validation}/${setup.test}`;
     let r = this.cache.get(key);
     if (!r) {
-      r = withTfObjective((make) => rawPixelProbe(split.train, split.test, split.train.numClasses, setup, make));
+      r = compute();
       this.cache.set(key, r);
+      r.catch(() => this.cache.delete(key));
     }
     return r;
   }

@@ -1,9 +1,9 @@
 /** Worker side of UnmaskPool: reconstruction jobs and mask totals of one part of an unmask plan (no I/O besides the port). */
-import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { maskTotal } from '../../shared/secagg/unmask-plan';
 import { runReconstructJob } from '../../shared/secagg/reconstruct-jobs';
 import { createNodePrimitives } from './node-primitives';
+import { lowerThisThread } from '../thread-priority';
 import { unpackJobs, unpackPlan, type PackedJobs, type PackedPlan } from './unmask-pack';
 
 /**
@@ -11,12 +11,7 @@ import { unpackJobs, unpackPlan, type PackedJobs, type PackedPlan } from './unma
  * health checks) is scheduled first and the workers take the cycles it leaves. On Linux the nice value is
  * per thread, so this lowers only this worker.
  */
-const nice = (workerData as { nice?: number } | undefined)?.nice ?? 0;
-try {
-  if (nice > 0) setPriority(Math.min(19, getPriority() + nice));
-} catch {
-  // Not permitted or not supported here: the worker runs at the process's priority.
-}
+const nice = lowerThisThread((workerData as { nice?: number } | undefined)?.nice ?? 0);
 
 type Job =
   | { id: number; kind: 'unmask'; plan: PackedPlan; length: number }
@@ -27,7 +22,7 @@ parentPort!.on('message', (job: Job) => {
   void (async () => {
     try {
       if (job.kind === 'ping') {
-        parentPort!.postMessage({ id: job.id, nice: getPriority() });
+        parentPort!.postMessage({ id: job.id, nice });
         return;
       }
       if (job.kind === 'reconstruct') {
