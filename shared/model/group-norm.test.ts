@@ -1,9 +1,10 @@
 import { beforeAll, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { GroupNormalization } from './group-norm';
+import { GroupNormalization, groupNorm } from './group-norm';
 import { createSimclrModel, disposeSimclrModel } from './encoder';
 import { RECIPE_MODEL_CONFIG, TINY_MODEL_CONFIG } from './config';
-import { trainableVars } from '../ssl/train-step';
+import { createTrainer, trainableVars } from '../ssl/train-step';
+import { defaultPolicy } from '../ssl/augment';
 import { ntXentLoss } from '../ssl/ntxent';
 
 beforeAll(async () => {
@@ -71,5 +72,45 @@ it('a GroupNorm encoder survives a tfjs layers save/load round trip (the admin e
   const b = (loaded.predict(x) as tf.Tensor).dataSync();
   expect(Array.from(b)).toEqual(Array.from(a));
   loaded.dispose();
+  disposeSimclrModel(m);
+});
+
+/** GroupNorm written as plain ops, differentiated by tfjs's autodiff: the reference for the fused op. */
+function referenceGroupNorm(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, groups: number): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const grouped = tf.reshape(x, [n, h * w, groups, c / groups]);
+  const { mean, variance } = tf.moments(grouped, [1, 3], true);
+  const normed = tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, 1e-5)));
+  return tf.add(tf.mul(tf.reshape(normed, [n, h, w, c]), gamma), beta) as tf.Tensor4D;
+}
+
+it('the fused op (analytic gradient) matches autodiff through plain ops: value and all three gradients', () => {
+  const x = tf.randomNormal([3, 5, 4, 8], 2, 3, 'float32', 21) as tf.Tensor4D;
+  const gamma = tf.randomNormal([8], 1, 0.5, 'float32', 22) as tf.Tensor1D;
+  const beta = tf.randomNormal([8], 0, 0.5, 'float32', 23) as tf.Tensor1D;
+  const r = tf.randomNormal([3, 5, 4, 8], 0, 1, 'float32', 24);
+  const fused = groupNorm(4, 1e-5);
+  // A loss whose gradient is not uniform, so every term of the backward formula matters.
+  const loss = (f: typeof fused) => (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+    tf.sum(tf.mul(tf.square(f(a as tf.Tensor4D, b as tf.Tensor1D, c as tf.Tensor1D)), r));
+  const ref = (a: tf.Tensor4D, b: tf.Tensor1D, c: tf.Tensor1D) => referenceGroupNorm(a, b, c, 4);
+  const close = (a: tf.Tensor, b: tf.Tensor) =>
+    tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]! / Math.max(1e-6, tf.max(tf.abs(b)).dataSync()[0]!);
+  expect(close(fused(x, gamma, beta), ref(x, gamma, beta))).toBeLessThan(1e-5);
+  const got = tf.grads(loss(fused))([x, gamma, beta]);
+  const want = tf.grads(loss(ref))([x, gamma, beta]);
+  for (let i = 0; i < 3; i++) expect(close(got[i]!, want[i]!), `gradient ${i}`).toBeLessThan(1e-4);
+});
+
+it('training steps through the fused op leave the tensor count flat', async () => {
+  const m = createSimclrModel({ ...TINY_MODEL_CONFIG, norm: 'group' as const, groups: 4 }, 5);
+  const trainer = createTrainer(m, { learningRate: 1e-3, temperature: 0.5, policy: defaultPolicy(1), augmentSeed: 1 });
+  const x = tf.randomUniform([4, 28, 28, 1], 0, 1, 'float32', 6) as tf.Tensor4D;
+  await trainer.step(x);
+  const after1 = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) await trainer.step(x);
+  expect(tf.memory().numTensors).toBe(after1);
+  trainer.dispose();
+  x.dispose();
   disposeSimclrModel(m);
 });

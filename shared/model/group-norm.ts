@@ -44,21 +44,52 @@ export class GroupNormalization extends tf.layers.Layer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return tf.tidy(() => {
-      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-      const [n, h, w, c] = x.shape;
-      const g = this.groups;
-      // [N, H·W, G, C/G]: the statistics of one group are over axes 1 and 3.
-      const grouped = tf.reshape(x, [n, h * w, g, c / g]);
-      const { mean, variance } = tf.moments(grouped, [1, 3], true);
-      const normed = tf.mul(tf.sub(grouped, mean), tf.rsqrt(tf.add(variance, this.epsilon)));
-      const back = tf.reshape(normed, [n, h, w, c]);
-      return tf.add(tf.mul(back, this.gamma!.read()), this.beta!.read());
-    });
+    const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+    this.fused ??= groupNorm(this.groups, this.epsilon);
+    return this.fused(x, this.gamma!.read() as tf.Tensor1D, this.beta!.read() as tf.Tensor1D);
   }
+
+  private fused?: (x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D) => tf.Tensor4D;
 
   override getConfig(): tf.serialization.ConfigDict {
     return { ...super.getConfig(), groups: this.groups, epsilon: this.epsilon };
   }
 }
 tf.serialization.registerClass(GroupNormalization);
+
+/**
+ * GroupNorm as one op with its analytic gradient (tf.customGrad). Autodiff through tf.moments and the
+ * broadcasts made ~3× as many backward kernels, a fifth of the recipe's WASM step. With x̂ = (x − μ)·s,
+ * s = (σ² + ε)^−½ per image × group, g = dy·γ and means over the group's M = H·W·C/G values:
+ *   dx = s·(g − mean(g) − x̂·mean(g·x̂)),  dγ = Σ_{N,H,W} dy·x̂,  dβ = Σ_{N,H,W} dy   (Wu & He 2018, eq. 1–3).
+ */
+export function groupNorm(
+  groups: number,
+  epsilon: number,
+): (x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D) => tf.Tensor4D {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, gamma, beta] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+    const save = args[3] as tf.GradSaveFunc;
+    const [n, h, w, c] = x.shape;
+    const grouped: [number, number, number, number] = [n, h * w, groups, c / groups];
+    const xg = tf.reshape(x, grouped);
+    const centred = tf.sub(xg, tf.mean(xg, [1, 3], true));
+    const inv = tf.rsqrt(tf.add(tf.mean(tf.square(centred), [1, 3], true), epsilon));
+    const xhat = tf.mul(centred, inv);
+    const value = tf.add(tf.mul(tf.reshape(xhat, x.shape), gamma), beta) as tf.Tensor4D;
+    save([xhat, inv, gamma]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xh, s, gm] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor1D];
+      const xh4 = tf.reshape(xh, x.shape);
+      const dBeta = tf.sum(dy, [0, 1, 2]);
+      const dGamma = tf.sum(tf.mul(dy, xh4), [0, 1, 2]);
+      const g = tf.reshape(tf.mul(dy, gm), grouped);
+      const dx = tf.mul(
+        tf.sub(tf.sub(g, tf.mean(g, [1, 3], true)), tf.mul(xh, tf.mean(tf.mul(g, xh), [1, 3], true))),
+        s,
+      );
+      return [tf.reshape(dx, x.shape), dGamma, dBeta];
+    };
+    return { value, gradFunc };
+  }) as (x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D) => tf.Tensor4D;
+}
