@@ -92,7 +92,10 @@ export function neighbourGraph(clientIds: readonly string[], k: number, seed?: U
       nb[2 * s - 1] = ring[(p - s + n) % n]!;
     }
     nb.sort();
-    adj.set(ids[ring[p]!]!, Array.from(nb, (i) => ids[i]!));
+    adj.set(
+      ids[ring[p]!]!,
+      Array.from(nb, (i) => ids[i]!),
+    );
   }
   return adj;
 }
