@@ -145,8 +145,11 @@ async function main(o: Cli): Promise<void> {
           arm,
           seed,
           ...settings,
-          // Centralized jobs checkpoint mid-run (outside git: partial/ is ignored) and resume from it.
-          ...(arm === 'central' ? { checkpointFile: join(out, 'partial', basename(f, '.json') + '.ckpt') } : {}),
+          // Trained jobs checkpoint mid-run (outside git: partial/ is ignored) and resume from it: centralized
+          // every 25 steps, federated after every committed round.
+          ...(arm !== 'raw' && arm !== 'random'
+            ? { checkpointFile: join(out, 'partial', basename(f, '.json') + '.ckpt') }
+            : {}),
         });
     }
   }

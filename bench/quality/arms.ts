@@ -3,7 +3,7 @@
  * budget of images processed, then run the fixed probe protocol on its frozen
  * representation. Runs inside a worker thread (one tfjs WASM instance each).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -20,7 +20,14 @@ import { createTrainer } from '../../shared/ssl/train-step';
 import { FLIP_VALID, grayscaleRecipePolicy, recipeSchedule, SIMCLR_RECIPE } from '../../shared/ssl/recipe';
 import { warmupCosineLr } from '../../shared/ssl/lr-schedule';
 import { createRng, deriveSeed } from '../../shared/data/rng';
-import { readJobCheckpoint, restoreJobCheckpoint, saveJobCheckpoint } from './job-checkpoint';
+import {
+  readFederatedState,
+  readJobCheckpoint,
+  restoreJobCheckpoint,
+  saveFederatedState,
+  saveJobCheckpoint,
+  serverDirOf,
+} from './job-checkpoint';
 import { subset, toFloatBatch, type DatasetSplit, type ImageDataset } from '../../shared/data/dataset';
 import { partition } from '../../shared/data/splits';
 import { sampleWithoutReplacement, trainLocalRound, type LocalRoundResult } from '../../shared/federation/local-round';
@@ -256,7 +263,12 @@ async function runFederated(
     // Arm 5 with per-layer divergence weights (shared/federation/divergence-weights.ts); everything else equal.
     aggregation: o.arm === 'fed-dir-div' ? 'divergence' : 'fedavg',
   };
-  const dataDir = mkdtempSync(join(tmpdir(), 'fedssl-quality-'));
+  // A resumable job keeps its server's data directory beside the results: a restarted server resumes from
+  // its registry (latest version, optimizer and privacy state), and the bench from its own state file.
+  const stateFile = o.checkpointFile;
+  const saved = stateFile ? readFederatedState(stateFile) : undefined;
+  const dataDir = stateFile ? serverDirOf(stateFile) : mkdtempSync(join(tmpdir(), 'fedssl-quality-'));
+  mkdirSync(dataDir, { recursive: true });
   const cfg = loadServerConfig(
     // The clients train RECIPE_MODEL_CONFIG: the server must serve the same architecture ('default' is the 265k one).
     { port: 0, host: '127.0.0.1', dataDir, model: 'recipe', logLevel: 'silent', openEnrollment: false },
@@ -277,9 +289,25 @@ async function runFederated(
   );
   const clients: NodeFederatedClient[] = [];
   const dropping = new Set<number>();
-  const dropRng = createRng(deriveSeed(o.seed, 'dropout'));
   let images = 0;
-  let committed = 0;
+  // Rounds already committed (a resumed job): the registry's latest version counts them.
+  let committed = server.registry.latestVersion()?.version ?? 0;
+  if (committed > 0) {
+    if (saved?.committed !== committed)
+      notes.push(
+        `resumed at round ${committed}; the state file said ${saved?.committed ?? 'nothing'} (images estimated)`,
+      );
+    images = saved?.committed === committed ? saved.images : Math.round(committed * perRound);
+    curve.push(...(saved?.curve ?? []));
+    notes.push(
+      ...(saved?.notes ?? []).filter((n) => !notes.includes(n)),
+      `resumed after round ${committed} of ${rounds}`,
+    );
+    server.coordinator.updateConfig(parseRound({ ...roundConfig, training: training(committed) }));
+    progress(images, o.budget, `resumed after round ${committed}/${rounds}`);
+  }
+  // A resumed job draws dropouts and local batches from a stream seeded by the round it resumes at.
+  const dropRng = createRng(deriveSeed(o.seed, committed === 0 ? 'dropout' : `dropout@${committed}`));
   const layerWeightsSeen: number[] = [];
   try {
     const localModels = shards.map(() => createSimclrModel(o.modelConfig ?? RECIPE_MODEL_CONFIG));
@@ -287,7 +315,8 @@ async function runFederated(
       const c: NodeFederatedClient = new NodeFederatedClient({
         url: server.url,
         token: server.registry.createToken('client').token,
-        clientId: `quality-${i}-client`,
+        // Ids are bound to the token that created them: a resumed job's clients get new tokens, so new ids.
+        clientId: committed === 0 ? `quality-${i}-client` : `quality-${i}-r${committed}-client`,
         modelConfig: o.modelConfig ?? RECIPE_MODEL_CONFIG,
         data,
         // All clients and the server share this thread: an ack can wait behind other clients' training.
@@ -386,6 +415,8 @@ async function runFederated(
               curve.push({ images, probe1k: await quickProbe(model, split, o.labels, o.lowLabels) });
             }
             progress(images, o.budget, `round ${committed}/${rounds} loss ${e.meanLoss?.toFixed(3) ?? '–'}`);
+            if (stateFile && e.outcome === RoundOutcome.Committed)
+              saveFederatedState(stateFile, { committed, images, curve, notes });
             if (committed >= rounds) return resolve();
             server.coordinator.updateConfig(parseRound({ ...roundConfig, training: training(committed) }));
             pickDroppers();
@@ -414,7 +445,8 @@ async function runFederated(
   } finally {
     for (const c of clients) c.close();
     await server.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    // A resumable job keeps its directory until bench:quality has saved the result (removeJobCheckpoint).
+    if (!stateFile) rmSync(dataDir, { recursive: true, force: true });
   }
 }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, rmSync, truncateSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSimclrModel, disposeSimclrModel } from '../../shared/model/encoder';
@@ -9,7 +9,15 @@ import { flattenWeights } from '../../shared/model/weights';
 import { createTrainer } from '../../shared/ssl/train-step';
 import { defaultPolicy } from '../../shared/ssl/augment';
 import { initWasmBackendForNode } from '../../shared/tfjs/wasm-node';
-import { readJobCheckpoint, restoreJobCheckpoint, saveJobCheckpoint, removeJobCheckpoint } from './job-checkpoint';
+import {
+  readFederatedState,
+  readJobCheckpoint,
+  removeJobCheckpoint,
+  restoreJobCheckpoint,
+  saveFederatedState,
+  saveJobCheckpoint,
+  serverDirOf,
+} from './job-checkpoint';
 
 const dir = mkdtempSync(join(tmpdir(), 'fedssl-job-ckpt-'));
 beforeAll(() => initWasmBackendForNode());
@@ -77,5 +85,18 @@ describe('bench:quality mid-job checkpoints', () => {
     for (const tr of [t, tOther]) tr.dispose();
     disposeSimclrModel(m);
     disposeSimclrModel(other);
+  });
+
+  it('federated state: written atomically, read back, refused in an unknown format, removed with its server directory', () => {
+    const file = join(dir, 'fed.ckpt');
+    expect(readFederatedState(file)).toBeUndefined();
+    const state = { committed: 7, images: 4480, curve: [{ images: 4480, loss: 3.2, lr: 1e-3 }], notes: ['n'] };
+    saveFederatedState(file, state);
+    expect(readFederatedState(file)).toEqual({ version: 1, ...state });
+    mkdirSync(join(serverDirOf(file), 'checkpoints'), { recursive: true });
+    writeFileSync(file, JSON.stringify({ version: 2 }));
+    expect(() => readFederatedState(file)).toThrow(/unknown checkpoint format/);
+    removeJobCheckpoint(file);
+    expect([existsSync(file), existsSync(serverDirOf(file))]).toEqual([false, false]);
   });
 });

@@ -106,7 +106,37 @@ export async function restoreJobCheckpoint(
   tf.dispose(named.map((w) => w.tensor)); // setWeights copies into its own variables
 }
 
+/**
+ * A federated job's progress beside its server's data directory (`${file}.server`): the server's registry
+ * and checkpoints hold the model, the optimizer and privacy state, and the round count; this holds what only
+ * the bench knows.
+ */
+export interface FederatedJobState {
+  version: 1;
+  committed: number;
+  images: number;
+  curve: CurvePoint[];
+  notes: string[];
+}
+
+export const serverDirOf = (file: string): string => `${file}.server`;
+
+export function readFederatedState(file: string): FederatedJobState | undefined {
+  if (!existsSync(file)) return undefined;
+  const st = JSON.parse(readFileSync(file, 'utf8')) as FederatedJobState;
+  if (st.version !== 1) throw new Error(`${file}: unknown checkpoint format; delete it to start the job afresh`);
+  return st;
+}
+
+export function saveFederatedState(file: string, state: Omit<FederatedJobState, 'version'>): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(`${file}.tmp`, JSON.stringify({ version: 1, ...state }));
+  renameSync(`${file}.tmp`, file);
+}
+
+/** Removes a job's checkpoint, of either kind, once its result is saved. */
 export function removeJobCheckpoint(file: string): void {
   rmSync(file, { force: true });
   rmSync(`${file}.tmp`, { force: true });
+  rmSync(serverDirOf(file), { recursive: true, force: true });
 }
