@@ -15,6 +15,7 @@ import { type RoundConfig, type RoundConfigInput, RoundConfigSchema } from '../s
 import { RoundCoordinator } from './federation/coordinator';
 import { attachFederationSocket } from './federation/socket-server';
 import { HandlerTimes } from './federation/handler-times';
+import { TurnQueue } from './federation/turn-queue';
 import { DEFAULT_ADDRESS_LIMIT, type AddressLimitConfig } from './security/address-limit';
 import { ModelStore } from './federation/model-store';
 import { SessionGuard } from './security/session-guard';
@@ -118,6 +119,7 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
   const admin = adminRouter(registry, coordinator, sessions);
   // --- admin console services (server/admin): evaluation, /metrics, /admin namespace ---
   const handlerTimes = new HandlerTimes();
+  const inbound = new TurnQueue();
   const adminServices = createAdminServices({
     registry,
     coordinator,
@@ -145,6 +147,7 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
     devicesPerToken: cfg.devicesPerToken,
     pingTimeoutMs: cfg.pingTimeoutMs,
     handlerTimes,
+    inbound,
     ...(overrides.rateLimit ? { rateLimit: overrides.rateLimit } : {}),
     addressLimit: overrides.addressLimit ?? {
       ...DEFAULT_ADDRESS_LIMIT,
@@ -191,6 +194,7 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
       // shared HTTP server and would otherwise wait on idle keep-alive sockets, which Fastify keeps for 72 s.
       await app.close().catch(() => undefined);
       await new Promise<void>((ok) => io.close(() => ok()));
+      await inbound.idle(); // queued messages and disconnects still use SQLite
       registry.close();
     },
   };

@@ -22,6 +22,7 @@ import { DEFAULT_MODEL_RESEND_WINDOW_MS, ModelStore, RecentSends } from './model
 import type { SessionGuard } from '../security/session-guard';
 import { gateFrames } from '../security/frame-gate';
 import { HandlerTimes } from './handler-times';
+import { TurnQueue } from './turn-queue';
 import { AddressLimiter, DEFAULT_ADDRESS_LIMIT, type AddressLimitConfig } from '../security/address-limit';
 import { DEFAULT_RATE_LIMIT, TokenBucket, type RateLimitConfig } from './rate-limit';
 import type { RoundCoordinator } from './coordinator';
@@ -50,6 +51,12 @@ export interface FederationSocketOptions {
   addressLimit?: AddressLimitConfig;
   /** Records how long each event's handler held the event loop (default: a private, unread one). */
   handlerTimes?: HandlerTimes;
+  /**
+   * Client events and disconnects run through this queue, in arrival order, a time budget per event-loop turn:
+   * 1,000 clients' messages arriving in one poll phase no longer run back to back (default: a private one).
+   * Whoever closes the server waits for `idle()` before closing what the handlers use (SQLite).
+   */
+  inbound?: TurnQueue;
 }
 
 type AckFn = (response: Ack<object>) => void;
@@ -80,6 +87,7 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
   const { registry, coordinator, log } = opts;
   const rateLimit = opts.rateLimit ?? DEFAULT_RATE_LIMIT;
   const handlerTimes = opts.handlerTimes ?? new HandlerTimes();
+  const inbound = opts.inbound ?? new TurnQueue();
   const devicesPerToken = opts.devicesPerToken ?? 1;
   // Buckets outlive connections, so reconnecting does not refill a flooding client's budget.
   const buckets = new Map<string, TokenBucket>();
@@ -208,7 +216,9 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
           failed(err);
         }
       };
-      socket.on(event, (raw: unknown, ack?: unknown) => handlerTimes.time(event, () => handle(raw, ack)));
+      socket.on(event, (raw: unknown, ack?: unknown) =>
+        inbound.run(() => handlerTimes.time(event, () => handle(raw, ack))),
+      );
     };
 
     on(EVENTS.ready, ClientReadySchema, (msg) => {
@@ -271,12 +281,14 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
     }
 
     socket.on('disconnect', (reason) =>
-      handlerTimes.time('disconnect', () => {
-        leaveGuard?.();
-        if (coordinator.pool.remove(clientId, client)) coordinator.clientDisconnected(clientId);
-        registry.clientSeen({ id: clientId });
-        clog.info({ reason }, 'client disconnected');
-      }),
+      inbound.run(() =>
+        handlerTimes.time('disconnect', () => {
+          leaveGuard?.();
+          if (coordinator.pool.remove(clientId, client)) coordinator.clientDisconnected(clientId);
+          registry.clientSeen({ id: clientId });
+          clog.info({ reason }, 'client disconnected');
+        }),
+      ),
     );
   };
   io.on('connection', (socket: Socket) => handlerTimes.time('connect', () => onConnection(socket)));

@@ -5,6 +5,7 @@ import type { SecAggRoundInfo } from '../../shared/protocol/secagg-messages';
 import type { RoundModel } from './rounds/round';
 import type { RoundConfig } from '../../shared/protocol/round-config';
 import type { ClientPool } from './client-pool';
+import { TurnQueue } from './turn-queue';
 
 /** Every message the server sends during a round is built here; rounds and the scheduler only say what and to whom. */
 
@@ -69,26 +70,26 @@ export function sendPacked(pool: ClientPool, id: string, event: string, payload:
 }
 
 /**
- * Sends packed messages in order, spread over event-loop turns by time, not by count: a turn stops once it has
- * used `turnBudgetMs` (always after at least one message). A phase change at n = 1000 sends 1,000 messages of
- * up to ~25 KB each; packed and emitted in one turn they held the loop 1.3–1.4 s, and 64 per turn still held it
- * 170–400 ms on a busy 2-core VM (bench:load CPU profile), because one message's cost varies with the machine.
+ * Sends packed messages in order, spread over event-loop turns by time (a TurnQueue, 8 ms a turn). A phase
+ * change at n = 1000 sends 1,000 messages of up to ~25 KB each; packed and emitted in one turn they held the
+ * loop 1.3–1.4 s, and 64 per turn still held it 170–400 ms on a busy 2-core VM (bench:load CPU profile),
+ * because one message's cost varies with the machine.
  */
 export class PacedSender {
-  /** Each entry sends one message and returns its size. */
-  private outbox: (() => number)[] = [];
-  private head = 0;
+  private readonly queue: TurnQueue;
 
   constructor(
     private readonly pool: ClientPool,
     private readonly onBytes: (bytes: number) => void,
-    private readonly turnBudgetMs = 8,
-    private readonly now: () => number = () => performance.now(),
-  ) {}
+    turnBudgetMs = 8,
+    now?: () => number,
+  ) {
+    this.queue = new TurnQueue({ budgetMs: turnBudgetMs, ...(now ? { now } : {}) });
+  }
 
   /** Messages queued and not yet sent. */
   get pending(): number {
-    return this.outbox.length - this.head;
+    return this.queue.pending;
   }
 
   /**
@@ -96,9 +97,9 @@ export class PacedSender {
    * when its turn comes (a roster or share bundle per client is itself O(k) work); `undefined` sends nothing.
    */
   send(id: string, event: string, payload: object | (() => object | undefined)): void {
-    this.enqueue(() => {
+    this.queue.run(() => {
       const p = typeof payload === 'function' ? payload() : payload;
-      return p ? sendPacked(this.pool, id, event, p) : 0;
+      this.onBytes(p ? sendPacked(this.pool, id, event, p) : 0);
     });
   }
 
@@ -106,31 +107,10 @@ export class PacedSender {
   sendToEach(ids: Iterable<string>, event: string, msg: object): void {
     const size = JSON.stringify(msg).length;
     for (const id of ids)
-      this.enqueue(() => {
+      this.queue.run(() => {
         const c = this.pool.get(id);
         c?.send(event, msg);
-        return c ? size : 0;
+        this.onBytes(c ? size : 0);
       });
   }
-
-  private enqueue(sendOne: () => number): void {
-    this.outbox.push(sendOne);
-    if (this.pending === 1) setImmediate(() => this.flush());
-  }
-
-  private flush(): void {
-    const until = this.now() + this.turnBudgetMs;
-    do {
-      const sendOne = this.outbox[this.head]!;
-      this.outbox[this.head++] = SENT; // let the payload go as soon as it is sent
-      this.onBytes(sendOne());
-    } while (this.pending > 0 && this.now() < until);
-    if (this.pending > 0) setImmediate(() => this.flush());
-    else {
-      this.outbox = [];
-      this.head = 0;
-    }
-  }
 }
-
-const SENT = () => 0;
