@@ -119,7 +119,7 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
   const admin = adminRouter(registry, coordinator, sessions);
   // --- admin console services (server/admin): evaluation, /metrics, /admin namespace ---
   const handlerTimes = new HandlerTimes();
-  const inbound = new TurnQueue();
+  const inbound = new TurnQueue({ inline: true });
   const adminServices = createAdminServices({
     registry,
     coordinator,

@@ -87,7 +87,7 @@ export function attachFederationSocket(http: HttpServer, opts: FederationSocketO
   const { registry, coordinator, log } = opts;
   const rateLimit = opts.rateLimit ?? DEFAULT_RATE_LIMIT;
   const handlerTimes = opts.handlerTimes ?? new HandlerTimes();
-  const inbound = opts.inbound ?? new TurnQueue();
+  const inbound = opts.inbound ?? new TurnQueue({ inline: true });
   const devicesPerToken = opts.devicesPerToken ?? 1;
   // Buckets outlive connections, so reconnecting does not refill a flooding client's budget.
   const buckets = new Map<string, TokenBucket>();

@@ -43,3 +43,41 @@ describe('TurnQueue', () => {
     expect(q.pending).toBe(0);
   });
 });
+
+describe('TurnQueue, inline (inbound messages)', () => {
+  it('runs at once while the turn has budget and nothing waits; then queues, keeping the order', async () => {
+    let clock = 0;
+    const q = new TurnQueue({ budgetMs: 10, inline: true, now: () => clock });
+    const ran: number[] = [];
+    const item = (i: number) => () => {
+      ran.push(i);
+      clock += 4;
+    };
+    q.run(item(0));
+    q.run(item(1));
+    q.run(item(2)); // 8 ms spent before it: still under budget, runs now
+    expect(ran).toEqual([0, 1, 2]);
+    q.run(item(3)); // 12 ms spent: waits for the next turn
+    q.run(item(4));
+    expect(ran).toEqual([0, 1, 2]);
+    await q.idle();
+    expect(ran).toEqual([0, 1, 2, 3, 4]);
+    await nextTurn(); // a new turn: the budget is back
+    q.run(item(5));
+    expect(ran).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('past maxPending the backlog runs at once, in order, before the new item', () => {
+    let clock = 0;
+    const q = new TurnQueue({ budgetMs: 1, inline: true, maxPending: 3, now: () => clock });
+    const ran: number[] = [];
+    for (let i = 0; i < 5; i++)
+      q.run(() => {
+        ran.push(i);
+        clock += 5;
+      });
+    // 0 ran inline and used the turn; 1, 2, 3 waited; the 5th call found 3 waiting and flushed them first.
+    expect(ran).toEqual([0, 1, 2, 3, 4]);
+    expect(q.pending).toBe(0);
+  });
+});

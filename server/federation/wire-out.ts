@@ -84,7 +84,8 @@ export class PacedSender {
     turnBudgetMs = 8,
     now?: () => number,
   ) {
-    this.queue = new TurnQueue({ budgetMs: turnBudgetMs, ...(now ? { now } : {}) });
+    // Outbound messages belong to a round whose cohort bounds them: no overflow flush.
+    this.queue = new TurnQueue({ budgetMs: turnBudgetMs, maxPending: Infinity, ...(now ? { now } : {}) });
   }
 
   /** Messages queued and not yet sent. */
