@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { TINY_MODEL_CONFIG } from '../../shared/model/config';
 import { RoundOutcome } from '../../shared/protocol/phases';
 import { RoundConfigSchema, type RoundConfigInput } from '../../shared/protocol/round-config';
 import { loadVersion } from '../model/global-model';
-import { NodeFederatedClient } from './node-client';
-import { clientShards, federationFixture, startTestServer, type TestServer } from './test-harness';
+import type { NodeClientOptions } from './node-client';
+import { joinClients, federationFixture, startTestServer, type TestServer } from './test-harness';
 import type { RoundEndedEvent } from './coordinator';
 import type { SecureMessageKind } from './rounds/round';
 
@@ -31,27 +30,13 @@ const rounds = (over: Partial<RoundConfigInput>): RoundConfigInput => ({
   ...over,
 });
 
-function join(
+const join = (
   s: TestServer,
   n: number,
   prefix: string,
-  extra: (i: number) => Partial<ConstructorParameters<typeof NodeFederatedClient>[0]> = () => ({}),
-) {
-  const shards = clientShards(n, 'iid', 5);
-  shards.forEach((data, i) =>
-    clients.push(
-      new NodeFederatedClient({
-        url: s.url,
-        token: s.registry.createToken('client').token,
-        clientId: `${prefix}-${i}-client`,
-        modelConfig: TINY_MODEL_CONFIG,
-        data,
-        trainOverride: constantDelta(0.5),
-        ...extra(i),
-      }),
-    ),
-  );
-}
+  extra: (i: number) => Partial<NodeClientOptions> = () => ({}),
+) =>
+  joinClients(s, clients, { n, prefix, seed: 5, extra: (i) => ({ trainOverride: constantDelta(0.5), ...extra(i) }) });
 
 /** Resolves with the next round-ended event matching `pred` (event-driven, no sleeps). */
 function roundEnded(s: TestServer, pred: (e: RoundEndedEvent) => boolean = () => true): Promise<RoundEndedEvent> {

@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { TINY_MODEL_CONFIG } from '../../shared/model/config';
 import { RoundOutcome } from '../../shared/protocol/phases';
 import { computeEpsilon } from '../../shared/privacy/rdp';
 import { RoundConfigSchema, type RoundConfigInput } from '../../shared/protocol/round-config';
 import { loadVersion } from '../model/global-model';
-import { NodeFederatedClient } from './node-client';
-import { clientShards, startTestServer, waitUntil, federationFixture, type TestServer } from './test-harness';
+import { joinClients, startTestServer, waitUntil, federationFixture, type TestServer } from './test-harness';
 import { clipToNorm } from '../../shared/privacy/clip';
 import type { LocalRoundResult } from '../../shared/federation/local-round';
 import type { RoundStart } from '../../shared/protocol/messages';
@@ -25,20 +23,8 @@ const dpRounds = (over: Partial<RoundConfigInput> & { privacy: RoundConfigInput[
 
 const { servers, clients } = federationFixture();
 
-function join(s: TestServer, n: number, prefix: string) {
-  const shards = clientShards(n, 'dirichlet:0.5', 21);
-  shards.forEach((data, i) =>
-    clients.push(
-      new NodeFederatedClient({
-        url: s.url,
-        token: s.registry.createToken('client').token,
-        clientId: `${prefix}-${i}-client`,
-        modelConfig: TINY_MODEL_CONFIG,
-        data,
-      }),
-    ),
-  );
-}
+const join = (s: TestServer, n: number, prefix: string) =>
+  joinClients(s, clients, { n, prefix, split: 'dirichlet:0.5', seed: 21 });
 
 describe('differential privacy in federated rounds', () => {
   it('refuses configs the accountant cannot cover', () => {
@@ -108,19 +94,14 @@ describe('differential privacy in federated rounds', () => {
     });
     servers.push(s);
     const recorded: LocalRoundResult[] = [];
-    const shards = clientShards(4, 'iid', 31);
-    shards.forEach((data, i) =>
-      clients.push(
-        new NodeFederatedClient({
-          url: s.url,
-          token: s.registry.createToken('client').token,
-          clientId: `ddp-${i}-client`,
-          modelConfig: TINY_MODEL_CONFIG,
-          data,
-          onTrained: (r: RoundStart, res: LocalRoundResult) => r.modelVersion === 0 && void recorded.push(res),
-        }),
-      ),
-    );
+    joinClients(s, clients, {
+      n: 4,
+      prefix: 'ddp',
+      seed: 31,
+      extra: () => ({
+        onTrained: (r: RoundStart, res: LocalRoundResult) => r.modelVersion === 0 && void recorded.push(res),
+      }),
+    });
     await waitUntil(() => (s.registry.latestVersion()?.version ?? 0) >= 1, 60_000, 'distributed-DP round');
     s.coordinator.pause();
     const prev = loadVersion(s.registry, 0).weights;

@@ -2,11 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TINY_MODEL_CONFIG } from '../../shared/model/config';
 import { createStrategy } from '../strategies/index';
 import type { Strategy } from '../strategies/strategy';
-import { NodeFederatedClient } from './node-client';
-import { clientShards, federationFixture, startTestServer, waitUntil, type TestServer } from './test-harness';
+import { joinClients, federationFixture, startTestServer, waitUntil, type TestServer } from './test-harness';
 
 const { servers, clients } = federationFixture();
 const dataDir = mkdtempSync(join(tmpdir(), 'fedssl-strategy-restart-'));
@@ -28,19 +26,7 @@ async function serverWith(strategy: Strategy, manualStart: boolean): Promise<Tes
   return s;
 }
 
-function join2(s: TestServer, tag: string): void {
-  clientShards(2, 'iid', 4).forEach((data, i) =>
-    clients.push(
-      new NodeFederatedClient({
-        url: s.url,
-        token: s.registry.createToken('client').token,
-        clientId: `${tag}-${i}-client`,
-        modelConfig: TINY_MODEL_CONFIG,
-        data,
-      }),
-    ),
-  );
-}
+const join2 = (s: TestServer, tag: string) => joinClients(s, clients, { n: 2, prefix: tag, seed: 4 });
 
 const same = (a: Record<string, Float32Array | number>, b: Record<string, Float32Array | number>) => {
   expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());

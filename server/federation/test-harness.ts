@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeAll } from 'vitest';
 import { initWasmBackendForNode } from '../../shared/tfjs/wasm-node';
-import type { NodeFederatedClient } from './node-client';
+import { NodeFederatedClient, type NodeClientOptions } from './node-client';
+import { TINY_MODEL_CONFIG } from '../../shared/model/config';
 import { startServer, type RunningServer, type ServerOverrides } from '../app';
 import { loadServerConfig } from '../config';
 import { loadNpmDataset } from '../data/npm-datasets';
@@ -87,4 +88,35 @@ export function federationFixture(): { servers: TestServer[]; clients: NodeFeder
     for (const s of servers.splice(0)) await s.cleanup();
   });
   return { servers, clients };
+}
+
+/**
+ * `n` protocol-level clients of the tiny model on `clientShards(n, split, seed)`, each with its own join token
+ * and the id `${prefix}-${i}-client`, added to `into` (a fixture's list, closed after each test); `extra(i)`
+ * overrides options per client (a trainOverride, fault hooks).
+ */
+export function joinClients(
+  s: TestServer,
+  into: NodeFederatedClient[],
+  opts: {
+    n: number;
+    prefix: string;
+    split?: string;
+    seed?: number;
+    extra?: (i: number) => Partial<NodeClientOptions>;
+  },
+): NodeFederatedClient[] {
+  const made = clientShards(opts.n, opts.split ?? 'iid', opts.seed ?? 1).map(
+    (data, i) =>
+      new NodeFederatedClient({
+        url: s.url,
+        token: s.registry.createToken('client').token,
+        clientId: `${opts.prefix}-${i}-client`,
+        modelConfig: TINY_MODEL_CONFIG,
+        data,
+        ...opts.extra?.(i),
+      }),
+  );
+  into.push(...made);
+  return made;
 }

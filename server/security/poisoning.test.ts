@@ -4,7 +4,6 @@
  * layer-weight word inflated), or, in plain mode, claims 10M examples or sends one huge delta. Real server, sockets, SQLite.
  */
 import { describe, expect, it } from 'vitest';
-import { TINY_MODEL_CONFIG } from '../../shared/model/config';
 import { SECAGG_EVENTS, type SecAggRoundInfo } from '../../shared/protocol/secagg-messages';
 import { layoutForRound } from '../../shared/protocol/round-layout';
 import { RoundOutcome } from '../../shared/protocol/phases';
@@ -15,8 +14,8 @@ import type { RoundConfigInput } from '../../shared/protocol/round-config';
 import { createRng } from '../../shared/data/rng';
 import { NodeFederatedClient } from '../federation/node-client';
 import {
-  clientShards,
   federationFixture,
+  joinClients,
   startTestServer,
   waitUntil,
   type TestServer,
@@ -39,31 +38,24 @@ function seededDelta(d: number, seed: number, norm: number): Float32Array {
   return v;
 }
 
-function join(
+const join = (
   s: TestServer,
   n: number,
   make: (i: number) => { delta: (d: number) => Float32Array; numExamples: number },
-) {
-  const shards = clientShards(n, 'iid', 3);
-  const made = shards.map(
-    (data, i) =>
-      new NodeFederatedClient({
-        url: s.url,
-        token: s.registry.createToken('client').token,
-        clientId: `poison-${i}-client`,
-        modelConfig: TINY_MODEL_CONFIG,
-        data,
-        trainOverride: async (global) => ({
-          delta: make(i).delta(global.length),
-          meanLoss: 1,
-          steps: 1,
-          numExamples: make(i).numExamples,
-        }),
+) =>
+  joinClients(s, clients, {
+    n,
+    prefix: 'poison',
+    seed: 3,
+    extra: (i) => ({
+      trainOverride: async (global) => ({
+        delta: make(i).delta(global.length),
+        meanLoss: 1,
+        steps: 1,
+        numExamples: make(i).numExamples,
       }),
-  );
-  clients.push(...made);
-  return made;
-}
+    }),
+  });
 
 /**
  * Lets `attacker` rewrite its masked vector before sending: `edit` gets y (mod 2^32 words), the round, and the
