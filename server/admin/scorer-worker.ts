@@ -11,6 +11,7 @@ import { createSimclrModel, disposeSimclrModel, type SimclrModel } from '../../s
 import { unflattenWeights } from '../../shared/model/weights';
 import type { DatasetSplit } from '../../shared/data/dataset';
 import { initWasmBackendForNode } from '../../shared/tfjs/wasm-node';
+import { extractFeatures } from '../../shared/ssl/probe';
 import { lowerThisThread } from '../thread-priority';
 import { protocolProbe, rawPixelBaseline } from './raw-baseline';
 import type { ScorerReply, ScorerRequest, EncoderSpec } from './scorer-messages';
@@ -25,31 +26,10 @@ function model(spec: EncoderSpec): SimclrModel {
   return m;
 }
 
-/** Frozen-encoder features of the first `count` images, a batch at a time. */
-async function features(encoder: tf.LayersModel, images: Uint8Array, count: number, shape: [number, number, number]) {
+/** Frozen-encoder features of the first `count` images (the shared extractor; no yielding needed off the loop). */
+function features(encoder: tf.LayersModel, images: Uint8Array, count: number, shape: [number, number, number]) {
   const per = shape[0] * shape[1] * shape[2];
-  let out = new Float32Array(0);
-  let dim = 0;
-  for (let start = 0; start < count; start += batchSize) {
-    const n = Math.min(batchSize, count - start);
-    const t = tf.tidy(() => {
-      const x = tf
-        .tensor4d(images.subarray(start * per, (start + n) * per), [n, ...shape], 'int32')
-        .toFloat()
-        .div(255);
-      return encoder.predict(x) as tf.Tensor2D;
-    });
-    try {
-      if (start === 0) {
-        dim = t.shape[1];
-        out = new Float32Array(count * dim);
-      }
-      out.set((await t.data()) as Float32Array, start * dim);
-    } finally {
-      t.dispose();
-    }
-  }
-  return { features: out, dim };
+  return extractFeatures(encoder, images.subarray(0, count * per), count, shape, batchSize);
 }
 
 async function handle(req: ScorerRequest): Promise<ScorerReply> {

@@ -1,6 +1,5 @@
-import { TINY_MODEL_CONFIG } from '../../shared/model/config';
-import { NodeFederatedClient } from './node-client';
-import { clientShards, type TestServer } from './test-harness';
+import type { NodeClientOptions, NodeFederatedClient } from './node-client';
+import { joinClients, type TestServer } from './test-harness';
 
 /** Shared setup of the SecAgg+ suites over real socket.io (secagg.test.ts, secagg-privacy.test.ts). */
 
@@ -23,20 +22,7 @@ export function addSecAggClients(
   s: TestServer,
   n: number,
   sink: NodeFederatedClient[],
-  opts: (i: number) => Partial<ConstructorParameters<typeof NodeFederatedClient>[0]> = () => ({}),
+  opts: (i: number) => Partial<NodeClientOptions> = () => ({}),
 ): NodeFederatedClient[] {
-  const shards = clientShards(n, 'iid', 9);
-  const made = shards.map(
-    (data, i) =>
-      new NodeFederatedClient({
-        url: s.url,
-        token: s.registry.createToken('client').token,
-        clientId: `sa-client-${i}-xyz`,
-        modelConfig: TINY_MODEL_CONFIG,
-        data,
-        ...opts(i),
-      }),
-  );
-  sink.push(...made);
-  return made;
+  return joinClients(s, sink, { n, prefix: 'sa', clientId: (i) => `sa-client-${i}-xyz`, seed: 9, extra: opts });
 }

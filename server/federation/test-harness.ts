@@ -101,6 +101,8 @@ export function joinClients(
   opts: {
     n: number;
     prefix: string;
+    /** Another id scheme than `${prefix}-${i}-client`. */
+    clientId?: (i: number) => string;
     split?: string;
     seed?: number;
     extra?: (i: number) => Partial<NodeClientOptions>;
@@ -111,7 +113,7 @@ export function joinClients(
       new NodeFederatedClient({
         url: s.url,
         token: s.registry.createToken('client').token,
-        clientId: `${opts.prefix}-${i}-client`,
+        clientId: opts.clientId?.(i) ?? `${opts.prefix}-${i}-client`,
         modelConfig: TINY_MODEL_CONFIG,
         data,
         ...opts.extra?.(i),

@@ -20,6 +20,7 @@ import {
   waitUntil,
   type TestServer,
 } from '../federation/test-harness';
+import { secureRounds } from '../federation/secagg-fixture';
 import type { RoundEndedEvent } from '../federation/coordinator';
 import { readCheckpoint } from '../registry/checkpoints';
 
@@ -84,19 +85,15 @@ function roundEnds(s: TestServer): RoundEndedEvent[] {
   return ends;
 }
 
+/** Secure rounds of 4 (3 must survive) with C = 1 and a weight cap of 100, for the aggregate checks. */
+const defendedRounds: RoundConfigInput = {
+  ...secureRounds(4, 3),
+  secureAggregation: { enabled: true, clipNorm: 1, weightCap: 100 },
+};
+
 describe('a defended aggregate', () => {
   it('secure mode: a shifted masked vector and a shrunk weight word fail their rounds; the model stays; an honest round then commits', async () => {
-    const cfg: RoundConfigInput = {
-      training: { localSteps: 1, batchSize: 8, learningRate: 1e-3, temperature: 0.5 },
-      cohort: { mode: 'fixed', size: 4 },
-      minClients: 4,
-      minSurvivors: 3,
-      trainDeadlineMs: 30_000,
-      phaseDeadlineMs: 5_000,
-      roundIntervalMs: 0,
-      secureAggregation: { enabled: true, clipNorm: 1, weightCap: 100 },
-    };
-    const s = await startTestServer({ roundConfig: cfg });
+    const s = await startTestServer({ roundConfig: defendedRounds });
     servers.push(s);
     const ends = roundEnds(s);
     const made = join(s, 4, (i) => ({ delta: (d) => seededDelta(d, 100 + i, 0.5), numExamples: 50 }));
@@ -121,17 +118,7 @@ describe('a defended aggregate', () => {
 
   it('divergence-aware: a layer-weight word pushed past the weight sum fails its round; the model stays', async () => {
     const s = await startTestServer({
-      roundConfig: {
-        training: { localSteps: 1, batchSize: 8, learningRate: 1e-3, temperature: 0.5 },
-        cohort: { mode: 'fixed', size: 4 },
-        minClients: 4,
-        minSurvivors: 3,
-        trainDeadlineMs: 30_000,
-        phaseDeadlineMs: 5_000,
-        roundIntervalMs: 0,
-        secureAggregation: { enabled: true, clipNorm: 1, weightCap: 100 },
-        aggregation: 'divergence',
-      },
+      roundConfig: { ...defendedRounds, aggregation: 'divergence' },
     });
     servers.push(s);
     const ends = roundEnds(s);
