@@ -1,6 +1,6 @@
 /**
  * `npm test`: every suite, then one "N passed, N failed" line.
- * 1. locate (or install) Chromium, 2. build datasets + web app, 3. lint, 4. Vitest, 5. Playwright.
+ * 1. locate (or install) Chromium, 2. build datasets + web app, 3. lint, 4. native addon + Vitest, 5. Playwright.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -57,6 +57,8 @@ if (want('lint')) {
 }
 
 if (want('unit')) {
+  // The server's native mask PRG (npm install builds it too; a no-op when up to date).
+  run('node', ['server/native/build.mjs']);
   const file = resolve(results, 'unit.json');
   const code = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${file}`]);
   const r = readJson<VitestReport>(file);

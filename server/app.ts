@@ -27,6 +27,7 @@ import { initWasmBackendForNode } from '../shared/tfjs/wasm-node';
 import { createAdminServices, type AdminServices } from './admin/index';
 import type { EvaluationOptions } from './admin/evaluation';
 import { formatIssues } from '../shared/protocol/issues';
+import { nativeMaskPrgStatus } from './native/mask-prg';
 
 export interface RunningServer {
   http: Server;
@@ -168,6 +169,7 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
       modelVersion: model.version,
       parameters: model.layout.totalSize,
       openEnrollment: cfg.openEnrollment,
+      unmaskPrg: nativeMaskPrgStatus(),
     },
     'FedSSL server listening',
   );

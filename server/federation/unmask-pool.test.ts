@@ -9,6 +9,7 @@ import { inThreadUnmasker } from '../../shared/secagg/server';
 import { maskTotal, subtractTotal, type UnmaskPlan } from '../../shared/secagg/unmask-plan';
 import { UnmaskPool } from './unmask-pool';
 import { createNodePrimitives } from './node-primitives';
+import { nativeMaskPrg } from '../native/mask-prg';
 import { sharedPrimitives } from '../../shared/secagg/unmask-plan';
 import { inThreadReconstructor, type ReconstructJob } from '../../shared/secagg/reconstruct-jobs';
 import { publicKeyOf, selfSeedCommitment } from '../../shared/secagg/keys';
@@ -26,28 +27,35 @@ afterAll(() => pool.close());
 
 describe('parallel unmask on worker threads', () => {
   it('the OpenSSL primitives give the same bytes as the shared (noble) ones', () => {
-    // 64 KB chunks (server default) and 48-byte chunks (many chunk borders, a partial last one).
-    for (const nodePrimitives of [createNodePrimitives(), createNodePrimitives(48)]) {
-      for (const len of [1, 15, 16, 17, 1000, 65_537]) {
-        for (const sign of [1, -1] as const) {
-          const seed = randomSeed();
+    const native = nativeMaskPrg();
+    const variants = [
+      // node:crypto in 64 KB chunks (fallback default) and 48-byte chunks (many chunk borders, a partial last one)
+      createNodePrimitives({ native: null }),
+      createNodePrimitives({ native: null, chunkBytes: 48 }),
+      ...(native ? [createNodePrimitives({ native })] : []),
+    ];
+    // Lengths around the AES block (4 words) and the native addon's cache block (16,384 words).
+    for (const nodePrimitives of variants) {
+      for (const len of [1, 15, 16, 17, 1000, 16_384, 16_385, 40_003]) {
+        for (const signs of [[1], [-1], [1, -1, -1]] as const) {
+          const seeds = new Uint8Array(32 * signs.length);
+          for (let j = 0; j < signs.length; j++) seeds.set(randomSeed(), 32 * j);
           const a = createWordAccumulator(len);
           const b = createWordAccumulator(len);
           const start = Uint32Array.from({ length: len }, (_, i) => (i * 2654435761) >>> 0);
           a.words.set(start);
           b.words.set(start);
-          sharedPrimitives.addMask(a, seed, sign);
-          nodePrimitives.addMask(b, seed, sign);
+          sharedPrimitives.addMasks(a, seeds, Int8Array.from(signs));
+          nodePrimitives.addMasks(b, seeds, Int8Array.from(signs));
           // First differing index (-1: equal); a failing toEqual on 65k words takes minutes to diff.
           expect(firstDiff(b.words, a.words)).toBe(-1);
-          // …and both are start ± the reference expansion.
-          const m = expandMask(seed, len);
-          expect(
-            firstDiff(
-              a.words,
-              start.map((x, i) => x + sign * m[i]!),
-            ),
-          ).toBe(-1);
+          // …and both are start ± the reference expansions.
+          const want = start.slice();
+          for (let j = 0; j < signs.length; j++) {
+            const m = expandMask(seeds.subarray(32 * j, 32 * j + 32), len);
+            for (let i = 0; i < len; i++) want[i] = want[i]! + signs[j]! * m[i]!;
+          }
+          expect(firstDiff(a.words, want)).toBe(-1);
         }
       }
     }

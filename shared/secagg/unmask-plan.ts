@@ -15,18 +15,60 @@ import { createWordAccumulator, type WordAccumulator } from './word-add';
  * server passes OpenSSL-backed ones that produce the same bytes (unmask-pool.test.ts).
  */
 export interface UnmaskPrimitives {
-  /** acc ± the mask PRG's words for `seed` (prg.ts: AES-256-CTR, zero counter block). */
-  addMask(acc: WordAccumulator, seed: Uint8Array, sign: 1 | -1): void;
+  /**
+   * acc ± the mask PRG's words for each seed (prg.ts: AES-256-CTR, zero counter block): `seeds`
+   * holds 32-byte seeds back to back, `signs` one ±1 per seed. Batched, so an implementation can
+   * walk the accumulator once per batch instead of once per seed.
+   */
+  addMasks(acc: WordAccumulator, seeds: Uint8Array, signs: Int8Array): void;
   /** X25519 shared secret. */
   agree(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
 }
 
 export const sharedPrimitives: UnmaskPrimitives = {
-  addMask(acc, seed, sign) {
-    acc.add(expandMask(seed, acc.length), sign);
+  addMasks(acc, seeds, signs) {
+    checkBatch(seeds, signs);
+    const scratch = new Uint32Array(acc.length);
+    for (let j = 0; j < signs.length; j++)
+      acc.add(expandMask(seeds.subarray(32 * j, 32 * j + 32), acc.length, scratch), signs[j] === 1 ? 1 : -1);
   },
   agree,
 };
+
+/** Throws unless `seeds` holds one 32-byte seed per sign and every sign is ±1. */
+export function checkBatch(seeds: Uint8Array, signs: Int8Array): void {
+  if (seeds.length !== 32 * signs.length)
+    throw new Error(`addMasks: ${seeds.length} seed bytes for ${signs.length} signs (32 each)`);
+  for (const s of signs) if (s !== 1 && s !== -1) throw new Error(`addMasks: sign ${s} is not ±1`);
+}
+
+/** Seeds per addMasks call: a few hundred make the accumulator's traffic negligible. */
+export const MASK_BATCH = 512;
+
+/** Collects (seed, sign) pairs and hands them to addMasks MASK_BATCH at a time. */
+class MaskBatch {
+  private readonly seeds = new Uint8Array(32 * MASK_BATCH);
+  private readonly signs = new Int8Array(MASK_BATCH);
+  private n = 0;
+
+  constructor(
+    private readonly acc: WordAccumulator,
+    private readonly prims: UnmaskPrimitives,
+  ) {}
+
+  push(seed: Uint8Array, sign: 1 | -1): void {
+    if (seed.length !== 32) throw new Error('unmask: a mask seed must be 32 bytes');
+    this.seeds.set(seed, 32 * this.n);
+    this.signs[this.n++] = sign;
+    if (this.n === MASK_BATCH) this.flush();
+  }
+
+  flush(): void {
+    if (this.n === 0) return;
+    this.prims.addMasks(this.acc, this.seeds.subarray(0, 32 * this.n), this.signs.subarray(0, this.n));
+    this.n = 0;
+  }
+}
 
 export interface DroppedKey {
   /** The dropped client u and its reconstructed mask (s) secret key. */
@@ -56,7 +98,8 @@ export function maskTotal(
   prims: UnmaskPrimitives = sharedPrimitives,
 ): Uint32Array<ArrayBuffer> {
   const acc = createWordAccumulator(length);
-  for (const s of plan.selfSeeds) prims.addMask(acc, s, 1);
+  const batch = new MaskBatch(acc, prims);
+  for (const s of plan.selfSeeds) batch.push(s, 1);
   for (const u of plan.dropped) {
     for (const v of u.survivors) {
       // v masked with +sign(v, u)·PRG(s_uv); s_uv from u's secret key and v's public key.
@@ -66,9 +109,10 @@ export function maskTotal(
         a: u.id,
         b: v.id,
       });
-      prims.addMask(acc, maskSeed, pairSign(v.id, u.id));
+      batch.push(maskSeed, pairSign(v.id, u.id));
     }
   }
+  batch.flush();
   return acc.words.slice();
 }
 
