@@ -568,13 +568,13 @@ async function prgSpeed(): Promise<void> {
       ['WebCrypto (clients), one at a time', ms(webcrypto), gbps(webcrypto)],
       ['WebCrypto (clients), 4 in flight', ms(web4), gbps(web4)],
       [`node:crypto ${KEYSTREAM_CHUNK / 1024} KB chunks + SIMD add (server fallback)`, ms(server), gbps(server)],
+      ['  of which the add: SIMD (WebAssembly)', ms(simd), gbps(simd)],
+      ['  the same add as a JS loop', ms(js), gbps(js)],
       [
         `native OpenSSL + blocked add, batches of ${MASK_BATCH} (server)`,
         native ? ms(nativeBatch) : 'not built',
         native ? gbps(nativeBatch) : '',
       ],
-      ['  of which the add: SIMD (WebAssembly)', ms(simd), gbps(simd)],
-      ['  the same add as a JS loop', ms(js), gbps(js)],
     ],
   );
   console.log('');
