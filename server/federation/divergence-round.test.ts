@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { TINY_MODEL_CONFIG } from '../../shared/model/config';
 import { clipToNorm } from '../../shared/privacy/clip';
 import { createRng } from '../../shared/data/rng';
 import { quantStep } from '../../shared/secagg/quantize';
@@ -7,8 +6,7 @@ import { layerDivergenceWeights, scaleByLayer } from '../../shared/federation/di
 import type { LocalRoundResult } from '../../shared/federation/local-round';
 import type { RoundStart } from '../../shared/protocol/messages';
 import { readCheckpoint } from '../registry/checkpoints';
-import { NodeFederatedClient } from './node-client';
-import { clientShards, federationFixture, startTestServer, waitUntil } from './test-harness';
+import { federationFixture, joinClients, startTestServer, waitUntil } from './test-harness';
 
 const CLIP = 4;
 const WEIGHT_CAP = 100;
@@ -41,33 +39,32 @@ describe('divergence-aware aggregation over a real secure round', () => {
     fx.servers.push(s);
     const sizes = s.coordinator.globalModel.layout.entries.map((e) => e.size);
     const results = new Map<number, { r: LocalRoundResult; global: Float32Array }>();
-    const shards = clientShards(N, 'iid', 3);
-    shards.forEach((data, i) => {
-      const rng = createRng(100 + i);
-      const c = new NodeFederatedClient({
-        url: s.url,
-        token: s.registry.createToken('client').token,
-        clientId: `div-client-${i}-xyz`,
-        modelConfig: TINY_MODEL_CONFIG,
-        data,
-        trainOverride: async (global: Float32Array, _t, round: RoundStart) => {
-          // Client i's delta is (0.02·4^i)·‖layer‖-scaled noise: small for 0, comparable to the weights for 3.
-          const scale = 0.02 * 4 ** i;
-          const delta = new Float32Array(global.length);
-          let o = 0;
-          for (const size of sizes) {
-            let ss = 0;
-            for (let j = o; j < o + size; j++) ss += global[j]! * global[j]!;
-            const rms = Math.sqrt(ss / size) || 0.05;
-            for (let j = o; j < o + size; j++) delta[j] = scale * rms * rng.normal();
-            o += size;
-          }
-          const r = { delta, meanLoss: 3, steps: 1, numExamples: 20 + 20 * i };
-          if (round.modelVersion === 0) results.set(i, { r, global });
-          return r;
-        },
-      });
-      fx.clients.push(c);
+    joinClients(s, fx.clients, {
+      n: N,
+      prefix: 'div',
+      clientId: (i) => `div-client-${i}-xyz`,
+      seed: 3,
+      extra: (i) => {
+        const rng = createRng(100 + i);
+        return {
+          trainOverride: async (global: Float32Array, _t, round: RoundStart) => {
+            // Client i's delta is (0.02·4^i)·‖layer‖-scaled noise: small for 0, comparable to the weights for 3.
+            const scale = 0.02 * 4 ** i;
+            const delta = new Float32Array(global.length);
+            let o = 0;
+            for (const size of sizes) {
+              let ss = 0;
+              for (let j = o; j < o + size; j++) ss += global[j]! * global[j]!;
+              const rms = Math.sqrt(ss / size) || 0.05;
+              for (let j = o; j < o + size; j++) delta[j] = scale * rms * rng.normal();
+              o += size;
+            }
+            const r = { delta, meanLoss: 3, steps: 1, numExamples: 20 + 20 * i };
+            if (round.modelVersion === 0) results.set(i, { r, global });
+            return r;
+          },
+        };
+      },
     });
     await waitUntil(() => (s.registry.latestVersion()?.version ?? 0) >= 1, 60_000, 'divergence-aware secure round');
     s.coordinator.pause();
