@@ -1,5 +1,5 @@
 /**
- * npm run bench:quality -- [--quick] [--arms raw,random,central,...] [--seeds 1,2,3] [--budget 256000] [--jobs 2]
+ * npm run bench:quality -- [--quick] [--arms raw,random,central,...] [--seeds 1,2,3] [--budget 256000] [--jobs 2] [--report-only]
  *
  * The one place where "how good is the encoder" is decided. Every arm gets the same
  * probe protocol (shared/ssl/probe-protocol.ts: standardised frozen features,
@@ -50,6 +50,7 @@ interface Cli {
   dpNoise: number;
   curveProbes?: number;
   fresh: boolean;
+  reportOnly: boolean;
 }
 
 const program = new Command()
@@ -79,7 +80,12 @@ const program = new Command()
     'intermediate 1,000-label probes per job (default 3; --quick: 0)',
     int('curve-probes', 0),
   )
-  .option('--fresh', 'ignore saved job results in --out', false);
+  .option('--fresh', 'ignore saved job results in --out', false)
+  .option(
+    '--report-only',
+    'run nothing: table, curves and summary from the saved jobs, listing the missing ones',
+    false,
+  );
 
 async function runWorker(
   job: JobOptions,
@@ -153,9 +159,14 @@ async function main(o: Cli): Promise<void> {
         });
     }
   }
+  if (o.reportOnly && o.fresh)
+    throw new Error('--report-only reads the saved jobs; it cannot be combined with --fresh');
+  // Report-only: the missing jobs are named, not run (a partial table while other seeds still train).
+  const missing = o.reportOnly ? jobs.splice(0).map((j) => `${j.arm} seed ${j.seed}`) : [];
   console.log(
     `bench:quality · ${arms.length} arms × seeds [${seeds.join(', ')}] · budget ${budget.toLocaleString('en-US')} images · ${jobs.length} jobs to run (${results.size} resumed) · ${o.jobs} worker threads`,
   );
+  if (missing.length) console.log(`report only; not in ${out} yet: ${missing.join(', ')}`);
   const multibar = new cliProgress.MultiBar(
     {
       format: ' {job} {bar} {percentage}% | {info}',
@@ -214,6 +225,7 @@ async function main(o: Cli): Promise<void> {
     summaries,
     table,
     failures,
+    ...(missing.length ? { missing } : {}),
   };
   writeFileSync(join(out, `summary-${tag}.json`), JSON.stringify(summary, null, 1));
   console.log(`results: ${out} (summary-${tag}.json, per-job JSON, per-arm SVG curves)`);
