@@ -113,6 +113,8 @@ async function runWorker(
 }
 
 async function main(o: Cli): Promise<void> {
+  if (o.reportOnly && o.fresh)
+    throw new Error('--report-only reads the saved jobs; it cannot be combined with --fresh');
   const arms = o.arms ?? [...ARM_NAMES];
   const seeds = o.seeds ?? (o.quick ? [1] : [1, 2, 3]);
   const budget = o.budget ?? (o.quick ? 25_600 : 256_000);
@@ -159,8 +161,6 @@ async function main(o: Cli): Promise<void> {
         });
     }
   }
-  if (o.reportOnly && o.fresh)
-    throw new Error('--report-only reads the saved jobs; it cannot be combined with --fresh');
   // Report-only: the missing jobs are named, not run (a partial table while other seeds still train).
   const missing = o.reportOnly ? jobs.splice(0).map((j) => `${j.arm} seed ${j.seed}`) : [];
   console.log(
