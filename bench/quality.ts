@@ -216,6 +216,7 @@ async function main(o: Cli): Promise<void> {
       curveSvg(
         `${ARM_LABELS[arm]} · budget ${budget.toLocaleString('en-US')} images`,
         rs.map((r) => ({ seed: r.seed, points: r.curve })),
+        arm === 'supervised' ? 'cross-entropy' : 'NT-Xent loss',
       ),
     );
   }

@@ -19,6 +19,7 @@ import { layerDivergenceWeights } from '../../shared/federation/divergence-weigh
 import { createTrainer } from '../../shared/ssl/train-step';
 import { FLIP_VALID, grayscaleRecipePolicy, recipeSchedule, SIMCLR_RECIPE } from '../../shared/ssl/recipe';
 import { warmupCosineLr } from '../../shared/ssl/lr-schedule';
+import { trainSupervisedCeiling } from './supervised';
 import { createRng, deriveSeed } from '../../shared/data/rng';
 import {
   readFederatedState,
@@ -39,7 +40,16 @@ import { loadServerConfig } from '../../server/config';
 import type { RoundEndedEvent } from '../../server/federation/coordinator';
 import { RoundOutcome, RoundPhase } from '../../shared/protocol/phases';
 
-export const ARM_NAMES = ['raw', 'random', 'central', 'fed-iid', 'fed-dir', 'fed-dir-dp', 'fed-dir-div'] as const;
+export const ARM_NAMES = [
+  'raw',
+  'random',
+  'central',
+  'fed-iid',
+  'fed-dir',
+  'fed-dir-dp',
+  'fed-dir-div',
+  'supervised',
+] as const;
 export type ArmName = (typeof ARM_NAMES)[number];
 
 export const ARM_LABELS: Record<ArmName, string> = {
@@ -50,6 +60,7 @@ export const ARM_LABELS: Record<ArmName, string> = {
   'fed-dir': 'federated Dirichlet(0.1) + 30% dropout + SecAgg',
   'fed-dir-dp': 'federated Dirichlet(0.1) + 30% dropout + SecAgg + DP',
   'fed-dir-div': 'federated Dirichlet(0.1) + 30% dropout + SecAgg, divergence-aware aggregation',
+  supervised: 'supervised ceiling (same encoder trained on the labelled rows; not SSL)',
 };
 
 export interface JobOptions {
@@ -213,6 +224,32 @@ async function runCentral(
     trainer.dispose();
   }
   return images;
+}
+
+/** The supervised ceiling (supervised.ts): labelled training, the same curve probes, no mid-job checkpoint. */
+async function runSupervised(
+  o: JobOptions,
+  split: DatasetSplit,
+  model: SimclrModel,
+  progress: Progress,
+  curve: CurvePoint[],
+  notes: string[],
+): Promise<number> {
+  const steps = Math.max(1, Math.round(o.budget / SIMCLR_RECIPE.batchSize));
+  const marks = curveMarks(steps, o.curveProbes);
+  let step = 0;
+  notes.push(`cross-entropy on the first ${o.labels} training images (the probe's labelled rows); loss is not NT-Xent`);
+  return trainSupervisedCeiling(model, split, {
+    labels: o.labels,
+    budget: o.budget,
+    seed: o.seed,
+    onStep: async (images, loss, lr) => {
+      step++;
+      curve.push({ images, loss, lr });
+      if (marks.has(step)) curve.push({ images, probe1k: await quickProbe(model, split, o.labels, o.lowLabels) });
+      progress(images, o.budget, `step ${step}/${steps} cross-entropy ${loss.toFixed(3)}`);
+    },
+  });
 }
 
 /**
@@ -477,6 +514,7 @@ export async function runJob(o: JobOptions, split: DatasetSplit, progress: Progr
   const model = createSimclrModel(o.modelConfig ?? RECIPE_MODEL_CONFIG, o.seed);
   try {
     if (o.arm === 'central') images = await runCentral(o, split, model, progress, curve);
+    else if (o.arm === 'supervised') images = await runSupervised(o, split, model, progress, curve, notes);
     else if (o.arm !== 'random') {
       const r = await runFederated(o, split, model, progress, curve, notes);
       images = r.images;

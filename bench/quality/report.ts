@@ -45,7 +45,11 @@ export function formatTable(rows: ArmSummary[], labels: number, lowLabels: numbe
 }
 
 /** Loss (left axis) and 1,000-label probe accuracy (right axis) against images processed. */
-export function curveSvg(title: string, curves: { seed: number; points: CurvePoint[] }[]): string {
+export function curveSvg(
+  title: string,
+  curves: { seed: number; points: CurvePoint[] }[],
+  lossName = 'NT-Xent loss',
+): string {
   const W = 640,
     H = 360,
     L = 60,
@@ -74,7 +78,7 @@ export function curveSvg(title: string, curves: { seed: number; points: CurvePoi
     `<text x="${W / 2}" y="${H - 12}" text-anchor="middle">images processed (max ${maxX.toLocaleString('en-US')})</text>`,
     `<text x="${L - 6}" y="${T}" text-anchor="end" fill="#1f77b4">${hi.toFixed(2)}</text>`,
     `<text x="${L - 6}" y="${H - B}" text-anchor="end" fill="#1f77b4">${lo.toFixed(2)}</text>`,
-    `<text x="14" y="${(T + H - B) / 2}" fill="#1f77b4" transform="rotate(-90 14 ${(T + H - B) / 2})" text-anchor="middle">NT-Xent loss</text>`,
+    `<text x="14" y="${(T + H - B) / 2}" fill="#1f77b4" transform="rotate(-90 14 ${(T + H - B) / 2})" text-anchor="middle">${esc(lossName)}</text>`,
     `<text x="${W - R + 6}" y="${T}" fill="#d62728">${(100 * aHi).toFixed(1)}%</text>`,
     `<text x="${W - R + 6}" y="${H - B}" fill="#d62728">${(100 * aLo).toFixed(1)}%</text>`,
     `<text x="${W - 14}" y="${(T + H - B) / 2}" fill="#d62728" transform="rotate(90 ${W - 14} ${(T + H - B) / 2})" text-anchor="middle">probe acc. (1,000 labels)</text>`,
