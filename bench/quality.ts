@@ -137,10 +137,13 @@ async function main(o: Cli): Promise<void> {
   };
   // A saved job is reused only when it was run with exactly these settings.
   const tag = `b${budget}-l${o.labels}-${o.lowLabels}-c${o.clients}x${localSteps}x${clientBatch}-d${o.dropout}-z${o.dpNoise}-p${curveProbes}`;
-  // Raw pixels and random init do no training: their results depend on the probe settings only.
+  // Raw pixels and random init do no training: their results depend on the probe settings only. Centralized
+  // and supervised jobs do not depend on the federation's settings, so tuning those reuses them.
   const probeTag = `l${o.labels}-${o.lowLabels}`;
-  const file = (arm: ArmName, seed: number) =>
-    join(out, `${arm}-seed${seed}-${arm === 'raw' || arm === 'random' ? probeTag : tag}.json`);
+  const centralTag = `b${budget}-${probeTag}-p${curveProbes}`;
+  const tagOf = (arm: ArmName) =>
+    arm === 'raw' || arm === 'random' ? probeTag : arm === 'central' || arm === 'supervised' ? centralTag : tag;
+  const file = (arm: ArmName, seed: number) => join(out, `${arm}-seed${seed}-${tagOf(arm)}.json`);
   const jobs: JobOptions[] = [];
   const results = new Map<string, JobResult>();
   for (const arm of arms) {
@@ -212,7 +215,7 @@ async function main(o: Cli): Promise<void> {
   for (const [arm, rs] of byArm) {
     if (arm === 'raw' || arm === 'random') continue;
     writeFileSync(
-      join(out, `${arm}-${tag}.svg`),
+      join(out, `${arm}-${tagOf(arm)}.svg`),
       curveSvg(
         `${ARM_LABELS[arm]} · budget ${budget.toLocaleString('en-US')} images`,
         rs.map((r) => ({ seed: r.seed, points: r.curve })),
