@@ -174,13 +174,17 @@ function curveMarks(total: number, n: number): Set<number> {
   return s;
 }
 
-async function runCentral(
-  o: JobOptions,
-  split: DatasetSplit,
-  model: SimclrModel,
-  progress: Progress,
-  curve: CurvePoint[],
-): Promise<number> {
+/** What a training arm works on: its options, the data, the model it trains in place, and where it reports. */
+interface ArmRun {
+  o: JobOptions;
+  split: DatasetSplit;
+  model: SimclrModel;
+  progress: Progress;
+  curve: CurvePoint[];
+  notes: string[];
+}
+
+async function runCentral({ o, split, model, progress, curve }: ArmRun): Promise<number> {
   const batch = SIMCLR_RECIPE.batchSize;
   const steps = Math.max(1, Math.round(o.budget / batch));
   const schedule = recipeSchedule(steps);
@@ -227,14 +231,7 @@ async function runCentral(
 }
 
 /** The supervised ceiling (supervised.ts): labelled training, the same curve probes, no mid-job checkpoint. */
-async function runSupervised(
-  o: JobOptions,
-  split: DatasetSplit,
-  model: SimclrModel,
-  progress: Progress,
-  curve: CurvePoint[],
-  notes: string[],
-): Promise<number> {
+async function runSupervised({ o, split, model, progress, curve, notes }: ArmRun): Promise<number> {
   const steps = Math.max(1, Math.round(o.budget / SIMCLR_RECIPE.batchSize));
   const marks = curveMarks(steps, o.curveProbes);
   let step = 0;
@@ -258,14 +255,14 @@ async function runSupervised(
  * The bench only changes the round's learning rate between rounds (warm-up + cosine
  * over rounds) and reconnects dropped clients after each round.
  */
-async function runFederated(
-  o: JobOptions,
-  split: DatasetSplit,
-  model: SimclrModel,
-  progress: Progress,
-  curve: CurvePoint[],
-  notes: string[],
-): Promise<{ images: number; epsilon?: number; delta?: number }> {
+async function runFederated({
+  o,
+  split,
+  model,
+  progress,
+  curve,
+  notes,
+}: ArmRun): Promise<{ images: number; epsilon?: number; delta?: number }> {
   const nonIid = o.arm !== 'fed-iid';
   const dp = o.arm === 'fed-dir-dp';
   const dropout = nonIid ? o.dropout : 0;
@@ -513,10 +510,11 @@ export async function runJob(o: JobOptions, split: DatasetSplit, progress: Progr
   }
   const model = createSimclrModel(o.modelConfig ?? RECIPE_MODEL_CONFIG, o.seed);
   try {
-    if (o.arm === 'central') images = await runCentral(o, split, model, progress, curve);
-    else if (o.arm === 'supervised') images = await runSupervised(o, split, model, progress, curve, notes);
+    const run: ArmRun = { o, split, model, progress, curve, notes };
+    if (o.arm === 'central') images = await runCentral(run);
+    else if (o.arm === 'supervised') images = await runSupervised(run);
     else if (o.arm !== 'random') {
-      const r = await runFederated(o, split, model, progress, curve, notes);
+      const r = await runFederated(run);
       images = r.images;
       extra = r;
     }
