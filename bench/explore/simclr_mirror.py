@@ -181,12 +181,17 @@ def logreg(Ftr, ytr, Fva, yva, Fte, yte):
     return best
 
 
+def labelled_rows():
+    """bench:quality's 10,000 labelled rows, or 80% of a smaller pool (MNIST); the rest pick C."""
+    return 10000 if Xtr.shape[0] >= 12000 else int(Xtr.shape[0] * 0.8)
+
+
 def probe(pools):
     """Accuracy % with 10,000 (or 80% of a smaller pool) and 1,000 labels, and the C picked, per pool grid."""
     res = {}
     for pool in pools:
         Ft, Fe = features(Xtr, pool), features(Xte, pool)
-        ntr = 10000 if Xtr.shape[0] >= 12000 else int(Xtr.shape[0] * 0.8)
+        ntr = labelled_rows()
         big = logreg(Ft[:ntr], Ytr[:ntr], Ft[ntr:], Ytr[ntr:], Fe, Yte)
         low = logreg(Ft[:1000], Ytr[:1000], Ft[ntr:], Ytr[ntr:], Fe, Yte)
         res[str(pool)] = (round(big[1] * 100, 2), round(low[1] * 100, 2), big[2])
@@ -222,7 +227,7 @@ def run_supervised():
     clf = nn.Linear(rep, 10)
     opt = torch.optim.Adam(list(enc.parameters()) + list(clf.parameters()), lr=a.lr)
     steps = a.budget // a.batch
-    labelled = 10000 if Xtr.shape[0] >= 12000 else int(Xtr.shape[0] * 0.8)
+    labelled = labelled_rows()
     for s in range(steps):
         idx = torch.randint(0, labelled, (a.batch,))
         loss = F.cross_entropy(clf(enc(augment(Xtr[idx]))), Ytr[idx])
