@@ -53,6 +53,8 @@ p.add_argument('--client-batch', type=int, default=128)
 p.add_argument('--alpha', type=float, default=0.1, help='Dirichlet concentration; 0 = IID')
 p.add_argument('--dropout', type=float, default=0.3)
 p.add_argument('--server-lr', type=float, default=1.0)
+p.add_argument('--server-opt', choices=['avg', 'adam'], default='avg', help='adam: server/strategies/fedadam.ts')
+p.add_argument('--server-tau', type=float, default=1e-3, help='FedAdam τ (beta1 0.9, beta2 0.99 as the server)')
 p.add_argument('--clip', type=float, default=10.0)
 a = p.parse_args()
 torch.set_num_threads(1)
@@ -258,6 +260,7 @@ def run_fed():
     rounds = max(1, round(a.budget / per_round))
     g = nn.utils.parameters_to_vector(model.parameters()).detach().clone()
     images = clipped = 0
+    m, v = torch.zeros_like(g), torch.full_like(g, a.server_tau**2)
     for r in range(rounds):
         acc, wsum = torch.zeros_like(g), 0
         for k in rng.permutation(a.clients)[:survivors]:
@@ -279,7 +282,13 @@ def run_fed():
                 clipped += 1
             acc += len(s) * d
             wsum += len(s)
-        g = g + a.server_lr * acc / wsum
+        if a.server_opt == 'adam':
+            d = acc / wsum
+            m = 0.9 * m + 0.1 * d
+            v = 0.99 * v + 0.01 * d * d
+            g = g + a.server_lr * m / (v.sqrt() + a.server_tau)
+        else:
+            g = g + a.server_lr * acc / wsum
         if r % 5 == 0:
             print(f'round {r}/{rounds} loss {loss.item():.3f} images {images} clipped {clipped} {time.time() - t0:.0f}s', flush=True)
     nn.utils.vector_to_parameters(g, model.parameters())
