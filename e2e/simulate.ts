@@ -26,7 +26,12 @@ const program = new Command()
   .option('--rounds <n>', 'rounds to run', int('rounds', 1), 3)
   .option('--dataset <name>', 'mnist or fashion-mnist', 'fashion-mnist')
   .option('--split <spec>', 'iid | dirichlet:<alpha> | shards:<k>', 'dirichlet:0.3')
-  .option('--dropout <fraction>', "fraction of each round's cohort closed mid-round", fraction, 0)
+  .option(
+    '--dropout <fraction>',
+    "fraction of each round's cohort closed mid-round, just before uploading",
+    fraction,
+    0,
+  )
   .option('--seed <n>', 'data split seed', int('seed', 0), 1)
   .option('--model <size>', "server model when starting one: 'default' or 'tiny'", 'default')
   .option('--local-steps <n>', 'local SimCLR steps per round', int('local-steps', 1), 5)

@@ -1,4 +1,4 @@
-import { chromium, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from '@playwright/test';
 import { startLocalAppServer } from './app-server';
 import { randomBytes } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
@@ -7,6 +7,8 @@ import { AdminClient } from './admin-client';
 import type { RoundRow, VersionRow } from '../../server/registry/registry';
 import type { CoordinatorStatus } from '../../server/federation/coordinator';
 import { RoundOutcome, RoundPhase } from '../../shared/protocol/phases';
+import { EVENTS } from '../../shared/protocol/messages';
+import { SECAGG_EVENTS } from '../../shared/protocol/secagg-messages';
 import { compareProbes, type ProbeComparison } from '../../shared/ssl/evaluate';
 import { heldOutLoss } from '../../shared/ssl/held-out-loss';
 import { defaultPolicy } from '../../shared/ssl/augment';
@@ -108,6 +110,8 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   const browsers: Browser[] = [];
   const clients: SimClient[] = [];
   let closedPages = 0;
+  const drawnRounds = new Set<number>();
+  const reopen: SimClient[] = [];
   try {
     const executablePath = ensureChromium(log);
     const browserCount = Math.ceil(opts.clients / opts.clientsPerBrowser);
@@ -129,8 +133,45 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
       const context = await browsers[Math.floor(i / opts.clientsPerBrowser)]!.newContext();
       clients.push({ index: i, context, url: `${url}/?${q}` });
     }
+    // A dropout vanishes before its update reaches the server: its upload frame is held until this round's
+    // victims are drawn, then the victim's page is closed instead of sending it (no race with fast clients).
+    const victimsOf = new Map<number, { drawn: Promise<Set<number>>; draw: (v: Set<number>) => void }>();
+    const roundGate = (round: number) => {
+      let gate = victimsOf.get(round);
+      if (!gate) {
+        let draw!: (v: Set<number>) => void;
+        const drawn = new Promise<Set<number>>((resolve) => (draw = resolve));
+        gate = { drawn, draw };
+        victimsOf.set(round, gate);
+      }
+      return gate;
+    };
+    const dropAtUpload = (c: SimClient, ws: WebSocketRoute) => {
+      const server = ws.connectToServer();
+      let frames = Promise.resolve();
+      let dropped = false;
+      // Frames stay in order: each waits for the one before it (an upload is a header plus binary frames).
+      ws.onMessage((message) => {
+        frames = frames.then(async () => {
+          if (dropped) return;
+          const round = typeof message === 'string' ? uploadRound(message) : undefined;
+          if (round !== undefined && (await roundGate(round).drawn).has(c.index)) {
+            dropped = true;
+            const page = c.page;
+            c.page = undefined;
+            closedPages++;
+            reopen.push(c);
+            log(`round ${round}: closed client ${c.index} before its upload`);
+            await page?.close();
+            return;
+          }
+          server.send(message);
+        });
+      });
+    };
     const openPage = async (c: SimClient) => {
       const page = await c.context.newPage();
+      if (expectedDrop > 0) await page.routeWebSocket(/\/socket\.io\//, (ws) => dropAtUpload(c, ws));
       page.on('pageerror', (e) => log(`client ${c.index}: page error: ${e.message}`));
       opts.onPage?.(c.index, page);
       await page.goto(c.url);
@@ -145,8 +186,6 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     await Promise.all(clients.map(openPage));
     log(`${clients.length} browser clients joined (${browsers.length} browser${browsers.length > 1 ? 's' : ''})`);
 
-    const handledRounds = new Set<number>();
-    const reopen: SimClient[] = [];
     let committed = 0;
     for (;;) {
       const status = await admin.request<CoordinatorStatus>('GET', '/api/admin/status');
@@ -156,24 +195,14 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
       committed = rounds.filter((r) => r.outcome === RoundOutcome.Committed).length;
       opts.onProgress?.({ committedRounds: committed, targetRounds: opts.rounds, status });
       if (committed >= opts.rounds) break;
-      // Drop-outs: close a fraction of this round's cohort mid-training.
-      // Mid-round = while clients train: the plain Train phase, or MaskedInput under secure aggregation.
-      if (
-        (status.phase === RoundPhase.Train || status.phase === RoundPhase.MaskedInput) &&
-        !handledRounds.has(status.roundId)
-      ) {
-        handledRounds.add(status.roundId);
+      // Drop-outs: draw a fraction of this round's cohort once the round is under way; they vanish at upload.
+      if (expectedDrop > 0 && status.phase !== RoundPhase.Idle && !drawnRounds.has(status.roundId)) {
+        drawnRounds.add(status.roundId);
         const k = Math.min(expectedDrop, status.cohort.length);
         const victims = shuffle(
           clients.filter((c) => c.page && c.clientId && status.cohort.includes(c.clientId)),
         ).slice(0, k);
-        for (const v of victims) {
-          await v.page!.close();
-          v.page = undefined;
-          closedPages++;
-          reopen.push(v);
-          log(`round ${status.roundId}: closed client ${v.index} mid-round`);
-        }
+        roundGate(status.roundId).draw(new Set(victims.map((v) => v.index)));
       }
       if (status.phase === RoundPhase.Idle && reopen.length > 0) await Promise.all(reopen.splice(0).map(openPage));
       await sleep(250);
@@ -237,6 +266,15 @@ export async function probeVersion(admin: AdminClient, version: number, dataset:
     encoder.dispose();
     baseline.dispose();
   }
+}
+
+const UPLOAD_EVENT = new RegExp(`^4[25](?:\\d+-)?\\d*\\["(?:${SECAGG_EVENTS.maskedInput}|${EVENTS.submitUpdate})"`);
+
+/** The round of a socket.io frame that starts a client's upload (masked input or plain delta), if it is one. */
+function uploadRound(frame: string): number | undefined {
+  if (!UPLOAD_EVENT.test(frame)) return undefined;
+  const m = /"round(?:Id)?":(\d+)/.exec(frame.slice(0, 1024));
+  return m ? Number(m[1]) : undefined;
 }
 
 function shuffle<T>(xs: T[]): T[] {
