@@ -56,6 +56,7 @@ p.add_argument('--server-lr', type=float, default=1.0)
 p.add_argument('--server-opt', choices=['avg', 'adam'], default='avg', help='adam: server/strategies/fedadam.ts')
 p.add_argument('--server-tau', type=float, default=1e-3, help='FedAdam τ (beta1 0.9, beta2 0.99 as the server)')
 p.add_argument('--clip', type=float, default=10.0)
+p.add_argument('--keep-client-adam', type=int, default=0, help='1: each client keeps its Adam moments across rounds')
 a = p.parse_args()
 torch.set_num_threads(1)
 torch.manual_seed(a.seed)
@@ -261,6 +262,7 @@ def run_fed():
     g = nn.utils.parameters_to_vector(model.parameters()).detach().clone()
     images = clipped = 0
     m, v = torch.zeros_like(g), torch.full_like(g, a.server_tau**2)
+    client_opts = {}  # vector_to_parameters keeps the Parameter objects, so an optimizer's state survives rounds
     for r in range(rounds):
         acc, wsum = torch.zeros_like(g), 0
         for k in rng.permutation(a.clients)[:survivors]:
@@ -268,7 +270,13 @@ def run_fed():
             if len(s) < 2:
                 continue
             nn.utils.vector_to_parameters(g.clone(), model.parameters())
-            opt = torch.optim.Adam(model.parameters(), lr=warmup_cosine(r, rounds))
+            if a.keep_client_adam:
+                if k not in client_opts:
+                    client_opts[k] = torch.optim.Adam(model.parameters())
+                opt = client_opts[k]
+                opt.param_groups[0]['lr'] = warmup_cosine(r, rounds)
+            else:
+                opt = torch.optim.Adam(model.parameters(), lr=warmup_cosine(r, rounds))
             n = min(a.client_batch, len(s))
             for _ in range(a.local_steps):
                 loss = simclr_loss(Xtr[torch.from_numpy(rng.choice(s, n, replace=False))])
