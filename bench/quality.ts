@@ -14,7 +14,15 @@ import { basename, join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Command, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
-import { ARM_LABELS, ARM_NAMES, type ArmName, type JobOptions, type JobResult } from './quality/arms';
+import {
+  ARM_LABELS,
+  ARM_NAMES,
+  MODEL_CHOICES,
+  type ArmName,
+  type JobOptions,
+  type JobResult,
+  type ModelChoice,
+} from './quality/arms';
 import { removeJobCheckpoint } from './quality/job-checkpoint';
 import { curveSvg, formatTable, summarize } from './quality/report';
 import type { WorkerMessage } from './quality/worker';
@@ -34,8 +42,15 @@ const armName = (s: string): ArmName => {
   return a;
 };
 
+const modelChoice = (s: string): ModelChoice => {
+  const m = MODEL_CHOICES.find((n) => n === s);
+  if (!m) throw new InvalidArgumentError(`unknown model "${s}" (one of ${MODEL_CHOICES.join(', ')})`);
+  return m;
+};
+
 interface Cli {
   quick: boolean;
+  model: ModelChoice;
   arms?: ArmName[];
   seeds?: number[];
   budget?: number;
@@ -65,6 +80,12 @@ const program = new Command()
     '--budget <images>',
     'images processed by SimCLR steps per arm (default 256000; --quick: 25600)',
     int('budget', 2),
+  )
+  .option(
+    '--model <name>',
+    "what the trained arms train: 'recipe' (the candidate) or 'default' (the product's default encoder and training settings)",
+    modelChoice,
+    'recipe' as ModelChoice,
   )
   .option('--jobs <n>', 'worker threads (jobs run in parallel)', int('jobs', 1), Math.max(1, cpus().length))
   .option('--out <dir>', 'results directory (one JSON per finished job, summary, SVGs)', 'bench/results/quality')
@@ -124,7 +145,10 @@ async function main(o: Cli): Promise<void> {
   const clientBatch = o.clientBatch ?? (o.quick ? 64 : 128);
   const out = resolve(o.out);
   mkdirSync(out, { recursive: true });
+  if (o.model !== 'recipe' && arms.includes('supervised'))
+    throw new Error('the supervised ceiling is measured for the recipe encoder only: leave it out of --arms');
   const settings = {
+    model: o.model,
     budget,
     labels: o.labels,
     lowLabels: o.lowLabels,
@@ -136,13 +160,22 @@ async function main(o: Cli): Promise<void> {
     curveProbes,
   };
   // A saved job is reused only when it was run with exactly these settings.
-  const tag = `b${budget}-l${o.labels}-${o.lowLabels}-c${o.clients}x${localSteps}x${clientBatch}-d${o.dropout}-z${o.dpNoise}-p${curveProbes}`;
+  // The recipe's tags carry no model name, so the jobs saved before --model existed still match.
+  const m = o.model === 'recipe' ? '' : `-m${o.model}`;
+  const tag = `b${budget}-l${o.labels}-${o.lowLabels}-c${o.clients}x${localSteps}x${clientBatch}-d${o.dropout}-z${o.dpNoise}-p${curveProbes}${m}`;
   // Raw pixels and random init do no training: their results depend on the probe settings only. Centralized
   // and supervised jobs do not depend on the federation's settings, so tuning those reuses them.
   const probeTag = `l${o.labels}-${o.lowLabels}`;
-  const centralTag = `b${budget}-${probeTag}-p${curveProbes}`;
+  const centralTag = `b${budget}-${probeTag}-p${curveProbes}${m}`;
+  // Raw pixels are the same whatever the model.
   const tagOf = (arm: ArmName) =>
-    arm === 'raw' || arm === 'random' ? probeTag : arm === 'central' || arm === 'supervised' ? centralTag : tag;
+    arm === 'raw'
+      ? probeTag
+      : arm === 'random'
+        ? probeTag + m
+        : arm === 'central' || arm === 'supervised'
+          ? centralTag
+          : tag;
   const file = (arm: ArmName, seed: number) => join(out, `${arm}-seed${seed}-${tagOf(arm)}.json`);
   const jobs: JobOptions[] = [];
   const results = new Map<string, JobResult>();
@@ -167,7 +200,7 @@ async function main(o: Cli): Promise<void> {
   // Report-only: the missing jobs are named, not run (a partial table while other seeds still train).
   const missing = o.reportOnly ? jobs.splice(0).map((j) => `${j.arm} seed ${j.seed}`) : [];
   console.log(
-    `bench:quality · ${arms.length} arms × seeds [${seeds.join(', ')}] · budget ${budget.toLocaleString('en-US')} images · ${jobs.length} jobs to run (${results.size} resumed) · ${o.jobs} worker threads`,
+    `bench:quality · model ${o.model} · ${arms.length} arms × seeds [${seeds.join(', ')}] · budget ${budget.toLocaleString('en-US')} images · ${jobs.length} jobs to run (${results.size} resumed) · ${o.jobs} worker threads`,
   );
   if (missing.length) console.log(`report only; not in ${out} yet: ${missing.join(', ')}`);
   const multibar = new cliProgress.MultiBar(
@@ -210,14 +243,14 @@ async function main(o: Cli): Promise<void> {
   const summaries = arms.filter((a) => byArm.has(a)).map((a) => summarize(a, ARM_LABELS[a], byArm.get(a)!));
   const table = formatTable(summaries, o.labels, o.lowLabels);
   console.log(
-    `\nLinear probe on frozen features, Fashion-MNIST (bundled: 12,000 train / 3,000 test), mean ± sd over seeds\n\n${table}\n`,
+    `\nLinear probe on frozen features (${o.model} encoder), Fashion-MNIST (bundled: 12,000 train / 3,000 test), mean ± sd over seeds\n\n${table}\n`,
   );
   for (const [arm, rs] of byArm) {
     if (arm === 'raw' || arm === 'random') continue;
     writeFileSync(
       join(out, `${arm}-${tagOf(arm)}.svg`),
       curveSvg(
-        `${ARM_LABELS[arm]} · budget ${budget.toLocaleString('en-US')} images`,
+        `${ARM_LABELS[arm]} (${o.model}) · budget ${budget.toLocaleString('en-US')} images`,
         rs.map((r) => ({ seed: r.seed, points: r.curve })),
         arm === 'supervised' ? 'cross-entropy' : 'NT-Xent loss',
       ),

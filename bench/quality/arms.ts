@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import pino from 'pino';
 import { createSimclrModel, disposeSimclrModel, type SimclrModel } from '../../shared/model/encoder';
-import { RECIPE_MODEL_CONFIG, type ModelConfig } from '../../shared/model/config';
+import { DEFAULT_MODEL_CONFIG, RECIPE_MODEL_CONFIG, type ModelConfig } from '../../shared/model/config';
 import { unflattenWeights, weightLayout } from '../../shared/model/weights';
 import { extractFeatures } from '../../shared/ssl/probe';
 import { DEFAULT_C_GRID, runProbeProtocol, type ProbeProtocolResult } from '../../shared/ssl/probe-protocol';
@@ -18,7 +18,9 @@ import { rawPixelFeatures } from '../../shared/ssl/probe-baselines';
 import { layerDivergenceWeights } from '../../shared/federation/divergence-weights';
 import { createTrainer } from '../../shared/ssl/train-step';
 import { FLIP_VALID, grayscaleRecipePolicy, recipeSchedule, SIMCLR_RECIPE } from '../../shared/ssl/recipe';
-import { warmupCosineLr } from '../../shared/ssl/lr-schedule';
+import { warmupCosineLr, type WarmupCosine } from '../../shared/ssl/lr-schedule';
+import { defaultPolicy } from '../../shared/ssl/augment';
+import type { AugmentationPolicy } from '../../shared/ssl/augment-policy';
 import { trainSupervisedCeiling } from './supervised';
 import { createRng, deriveSeed } from '../../shared/data/rng';
 import {
@@ -33,7 +35,7 @@ import { subset, toFloatBatch, type DatasetSplit, type ImageDataset } from '../.
 import { partition } from '../../shared/data/splits';
 import { sampleWithoutReplacement, trainLocalRound, type LocalRoundResult } from '../../shared/federation/local-round';
 import { SECAGG_EVENTS } from '../../shared/protocol/secagg-messages';
-import { RoundConfigSchema, type RoundConfigInput } from '../../shared/protocol/round-config';
+import { RoundConfigSchema, TrainingConfigSchema, type RoundConfigInput } from '../../shared/protocol/round-config';
 import { NodeFederatedClient } from '../../server/federation/node-client';
 import { startServer } from '../../server/app';
 import { loadServerConfig } from '../../server/config';
@@ -63,6 +65,44 @@ export const ARM_LABELS: Record<ArmName, string> = {
   supervised: 'supervised ceiling (same encoder trained on the labelled rows; not SSL)',
 };
 
+/**
+ * What a trained arm trains: 'recipe' (the candidate: RECIPE_MODEL_CONFIG, shared/ssl/recipe.ts) or 'default'
+ * (the product's default encoder with the round config's default training: constant learning rate, τ and
+ * the default augmentations), so both are measured by the same protocol.
+ */
+export const MODEL_CHOICES = ['recipe', 'default'] as const;
+export type ModelChoice = (typeof MODEL_CHOICES)[number];
+
+interface TrainingSetup {
+  /** The server's --model name for the same architecture. */
+  serverModel: ModelChoice;
+  modelConfig: ModelConfig;
+  temperature: number;
+  policy: AugmentationPolicy;
+  /** Learning rate over `totalSteps` optimizer steps (centrally) or rounds (federated). */
+  schedule(totalSteps: number): WarmupCosine;
+}
+
+function trainingSetup(choice: ModelChoice): TrainingSetup {
+  if (choice === 'recipe')
+    return {
+      serverModel: 'recipe',
+      modelConfig: RECIPE_MODEL_CONFIG,
+      temperature: SIMCLR_RECIPE.temperature,
+      policy: grayscaleRecipePolicy({ flip: FLIP_VALID['fashion-mnist'] }),
+      schedule: (totalSteps) => recipeSchedule(totalSteps),
+    };
+  const product = TrainingConfigSchema.parse({});
+  return {
+    serverModel: 'default',
+    modelConfig: DEFAULT_MODEL_CONFIG,
+    temperature: product.temperature,
+    policy: defaultPolicy(1),
+    // The product's learning rate is constant: a cosine from the peak down to the peak.
+    schedule: (totalSteps) => ({ peak: product.learningRate, totalSteps, warmupSteps: 0, finalFraction: 1 }),
+  };
+}
+
 export interface JobOptions {
   arm: ArmName;
   seed: number;
@@ -77,7 +117,8 @@ export interface JobOptions {
   clientBatch: number;
   dropout: number;
   dpNoiseMultiplier: number;
-  modelConfig?: ModelConfig;
+  /** Default 'recipe'. */
+  model?: ModelChoice;
   /** Centralized jobs save their state here every CHECKPOINT_EVERY steps and resume from it. */
   checkpointFile?: string;
 }
@@ -185,9 +226,10 @@ interface ArmRun {
 }
 
 async function runCentral({ o, split, model, progress, curve }: ArmRun): Promise<number> {
+  const setup = trainingSetup(o.model ?? 'recipe');
   const batch = SIMCLR_RECIPE.batchSize;
   const steps = Math.max(1, Math.round(o.budget / batch));
-  const schedule = recipeSchedule(steps);
+  const schedule = setup.schedule(steps);
   const stored = o.checkpointFile ? readJobCheckpoint(o.checkpointFile) : undefined;
   const from = stored?.step ?? 0;
   // A resumed job draws its batches and augmentations from streams seeded by the step it resumes at: it is
@@ -195,8 +237,8 @@ async function runCentral({ o, split, model, progress, curve }: ArmRun): Promise
   const streamSeed = (name: string) => deriveSeed(o.seed, from === 0 ? name : `${name}@${from}`);
   const trainer = createTrainer(model, {
     learningRate: schedule.peak,
-    temperature: SIMCLR_RECIPE.temperature,
-    policy: grayscaleRecipePolicy({ flip: FLIP_VALID['fashion-mnist'] }),
+    temperature: setup.temperature,
+    policy: setup.policy,
     augmentSeed: streamSeed('augment'),
     schedule,
     startStep: from,
@@ -273,13 +315,14 @@ async function runFederated({
   // Expected images per round: survivors × local steps × batch (clients with fewer images use them all).
   const perRound = shards.reduce((a, s) => a + o.localSteps * Math.min(o.clientBatch, s.count), 0) * (1 - dropout);
   const rounds = Math.max(1, Math.round(o.budget / perRound));
-  const schedule = recipeSchedule(rounds);
+  const setup = trainingSetup(o.model ?? 'recipe');
+  const schedule = setup.schedule(rounds);
   const training = (round: number) => ({
     localSteps: o.localSteps,
     batchSize: o.clientBatch,
     learningRate: warmupCosineLr(round, schedule),
-    temperature: SIMCLR_RECIPE.temperature,
-    augmentation: grayscaleRecipePolicy({ flip: FLIP_VALID['fashion-mnist'] }),
+    temperature: setup.temperature,
+    augmentation: setup.policy,
   });
   const secure = nonIid;
   const roundConfig: RoundConfigInput = {
@@ -304,8 +347,8 @@ async function runFederated({
   const dataDir = stateFile ? serverDirOf(stateFile) : mkdtempSync(join(tmpdir(), 'fedssl-quality-'));
   mkdirSync(dataDir, { recursive: true });
   const cfg = loadServerConfig(
-    // The clients train RECIPE_MODEL_CONFIG: the server must serve the same architecture ('default' is the 265k one).
-    { port: 0, host: '127.0.0.1', dataDir, model: 'recipe', logLevel: 'silent', openEnrollment: false },
+    // The server must serve the architecture the clients train.
+    { port: 0, host: '127.0.0.1', dataDir, model: setup.serverModel, logLevel: 'silent', openEnrollment: false },
     {},
   );
   const server = await startServer(cfg, {
@@ -344,14 +387,14 @@ async function runFederated({
   const dropRng = createRng(deriveSeed(o.seed, committed === 0 ? 'dropout' : `dropout@${committed}`));
   const layerWeightsSeen: number[] = [];
   try {
-    const localModels = shards.map(() => createSimclrModel(o.modelConfig ?? RECIPE_MODEL_CONFIG));
+    const localModels = shards.map(() => createSimclrModel(setup.modelConfig));
     shards.forEach((data, i) => {
       const c: NodeFederatedClient = new NodeFederatedClient({
         url: server.url,
         token: server.registry.createToken('client').token,
         // Ids are bound to the token that created them: a resumed job's clients get new tokens, so new ids.
         clientId: committed === 0 ? `quality-${i}-client` : `quality-${i}-r${committed}-client`,
-        modelConfig: o.modelConfig ?? RECIPE_MODEL_CONFIG,
+        modelConfig: setup.modelConfig,
         data,
         // All clients and the server share this thread: an ack can wait behind other clients' training.
         ackTimeoutMs: 3_600_000,
@@ -508,7 +551,9 @@ export async function runJob(o: JobOptions, split: DatasetSplit, progress: Progr
       notes,
     };
   }
-  const model = createSimclrModel(o.modelConfig ?? RECIPE_MODEL_CONFIG, o.seed);
+  if (o.arm === 'supervised' && (o.model ?? 'recipe') !== 'recipe')
+    throw new Error('the supervised ceiling is measured for the recipe encoder only (--model recipe)');
+  const model = createSimclrModel(trainingSetup(o.model ?? 'recipe').modelConfig, o.seed);
   try {
     const run: ArmRun = { o, split, model, progress, curve, notes };
     if (o.arm === 'central') images = await runCentral(run);
