@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { RoundOutcome, RoundPhase } from '../../shared/protocol/phases';
 import { type RoundConfig } from '../../shared/protocol/round-config';
+import { trainingForRound } from '../../shared/federation/round-learning-rate';
 import { type Ack, type UpdateSubmit } from '../../shared/protocol/messages';
 import type { CoordinatorStatus } from '../../shared/protocol/admin';
 import type { Strategy } from '../strategies/strategy';
@@ -246,7 +247,9 @@ export class RoundCoordinator extends EventEmitter {
     this.active = active;
     this.lastRoundId = id;
     if (failure !== undefined) return this.finish(RoundOutcome.Failed, failure); // never trained: Select → Idle
-    const ctx = { roundId: id, cohort: ids, model: this.model, config: this.cfg, pool: this.pool, log: this.log };
+    // The round trains with its own learning rate when the config schedules one.
+    const config = { ...this.cfg, training: trainingForRound(this.cfg.training, this.model.version) };
+    const ctx = { roundId: id, cohort: ids, model: this.model, config, pool: this.pool, log: this.log };
     const round = launchRound(
       active,
       { ...ctx, onPhase: (from) => this.onPhase(from), onBytesDown: (b) => (active.bytesDown += b) },

@@ -105,6 +105,38 @@ describe('federated rounds over real socket.io', () => {
     expect(s.registry.listClients().every((c) => c.rounds_joined >= 3)).toBe(true);
   });
 
+  it('sends each round the learning rate its schedule gives for the version it starts from', async () => {
+    // Peak 1e-3, no warm-up, cosine over 3 rounds to 10%: v0 1e-3, v1 the mean 5.5e-4, v2 the floor 1e-4.
+    const s = await startTestServer({
+      roundConfig: {
+        ...fastRounds,
+        training: { ...fastRounds.training, schedule: { warmupRounds: 0, totalRounds: 3, finalFraction: 0.1 } },
+        cohort: { mode: 'fixed', size: 3 },
+        minClients: 3,
+        minSurvivors: 3,
+      },
+    });
+    servers.push(s);
+    const seen = new Map<number, { lr: number; schedule: unknown }[]>();
+    addClients(s, 3, {
+      onTrained: (round: RoundStart) =>
+        seen.set(round.modelVersion, [
+          ...(seen.get(round.modelVersion) ?? []),
+          { lr: round.training.learningRate, schedule: round.training.schedule },
+        ]),
+    });
+    await waitUntil(() => (s.registry.latestVersion()?.version ?? 0) >= 3, 90_000, 'three committed versions');
+    const expected = [1e-3, 5.5e-4, 1e-4];
+    for (const [v, lr] of expected.entries()) {
+      const got = seen.get(v) ?? [];
+      expect(got).toHaveLength(3);
+      for (const g of got) {
+        expect(g.lr).toBeCloseTo(lr, 12);
+        expect(g.schedule).toBeUndefined(); // the schedule stays on the server
+      }
+    }
+  });
+
   it('rejects stale, duplicate, wrong-length, NaN and oversized updates and unauthenticated sockets while the round goes on', async () => {
     const s = await startServer(3);
     const d = s.coordinator.globalModel.layout.totalSize;

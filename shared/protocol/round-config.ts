@@ -5,13 +5,32 @@ import { assertNoOverflow } from '../secagg/quantize';
 /** Node fires a timer longer than 2^31 − 1 ms at once, so every delay is bounded by it. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** What a client needs to train one round. Sent with every round start. */
+/**
+ * A per-round learning rate (shared/federation/round-learning-rate.ts): training.learningRate is the peak,
+ * reached by linear warm-up over `warmupRounds`, then cosine decay to finalFraction × peak at `totalRounds`,
+ * where it stays. Rounds count by the global model version a round starts from.
+ */
+export const RoundScheduleSchema = z
+  .object({
+    warmupRounds: z.number().int().min(0).max(1_000_000).default(0),
+    totalRounds: z.number().int().min(1).max(1_000_000),
+    finalFraction: z.number().min(0).max(1).default(0.05),
+  })
+  .refine((s) => s.warmupRounds <= s.totalRounds, {
+    message: 'warmupRounds must not exceed totalRounds',
+    path: ['warmupRounds'],
+  });
+export type RoundSchedule = z.infer<typeof RoundScheduleSchema>;
+
+/** What a client needs to train one round. Sent with every round start (learningRate already scheduled). */
 export const TrainingConfigSchema = z.object({
   localSteps: z.number().int().min(1).max(10_000).default(10),
   batchSize: z.number().int().min(2).max(1024).default(32),
   learningRate: z.number().positive().max(1).default(1e-3),
   temperature: z.number().positive().max(10).default(0.5),
   augmentation: AugmentationPolicySchema.optional(),
+  /** Absent: learningRate is constant. */
+  schedule: RoundScheduleSchema.optional(),
 });
 export type TrainingConfig = z.infer<typeof TrainingConfigSchema>;
 

@@ -1,0 +1,19 @@
+import type { TrainingConfig } from '../protocol/round-config';
+import { warmupCosineLr } from '../ssl/lr-schedule';
+
+/**
+ * The training settings a round sends: with a schedule, learningRate becomes the rate for the round that
+ * starts from global version `version` (0-based, so v0's round warms up first), and the schedule itself
+ * stays on the server. Without one, the settings go out unchanged.
+ */
+export function trainingForRound(training: TrainingConfig, version: number): TrainingConfig {
+  const { schedule, ...sent } = training;
+  if (!schedule) return training;
+  const learningRate = warmupCosineLr(version, {
+    peak: training.learningRate,
+    totalSteps: schedule.totalRounds,
+    warmupSteps: schedule.warmupRounds,
+    finalFraction: schedule.finalFraction,
+  });
+  return { ...sent, learningRate };
+}
