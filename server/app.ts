@@ -11,6 +11,7 @@ import { Registry } from './registry/registry';
 import { checkpointDir, loadOrCreateGlobalModel } from './model/global-model';
 import { cleanTempFiles } from './registry/checkpoints';
 import { DEFAULT_MODEL_CONFIG, RECIPE_MODEL_CONFIG, TINY_MODEL_CONFIG } from '../shared/model/config';
+import { RECIPE_PLANNED_ROUNDS, recipeRoundTraining } from '../shared/ssl/recipe';
 import { type RoundConfig, type RoundConfigInput, RoundConfigSchema } from '../shared/protocol/round-config';
 import { RoundCoordinator } from './federation/coordinator';
 import { attachFederationSocket } from './federation/socket-server';
@@ -67,7 +68,17 @@ export interface ServerOverrides {
 function resolveRoundConfig(cfg: ServerConfig, registry: Registry, overrides?: RoundConfigInput): RoundConfig {
   const fromFile = cfg.roundConfigFile ? (JSON.parse(readFileSync(cfg.roundConfigFile, 'utf8')) as object) : {};
   const stored = registry.getSetting('round_config');
-  const merged = { ...fromFile, ...(stored ? (JSON.parse(stored) as object) : {}), ...(overrides ?? {}) };
+  const merged: { training?: object } = {
+    ...fromFile,
+    ...(stored ? (JSON.parse(stored) as object) : {}),
+    ...(overrides ?? {}),
+  };
+  // The recipe encoder comes with the training it was measured with; anything set above wins field by field.
+  if (cfg.model === 'recipe')
+    merged.training = {
+      ...recipeRoundTraining({ flip: false, totalRounds: RECIPE_PLANNED_ROUNDS }),
+      ...(merged.training ?? {}),
+    };
   const parsed = RoundConfigSchema.safeParse(merged);
   if (!parsed.success)
     throw new Error(`invalid round config: ${formatIssues(parsed.error, { root: 'config', max: 20 })}`);

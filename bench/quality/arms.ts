@@ -35,7 +35,8 @@ import { subset, toFloatBatch, type DatasetSplit, type ImageDataset } from '../.
 import { partition } from '../../shared/data/splits';
 import { sampleWithoutReplacement, trainLocalRound, type LocalRoundResult } from '../../shared/federation/local-round';
 import { SECAGG_EVENTS } from '../../shared/protocol/secagg-messages';
-import { RoundConfigSchema, TrainingConfigSchema, type RoundConfigInput } from '../../shared/protocol/round-config';
+import { TrainingConfigSchema, type RoundConfigInput, type TrainingConfig } from '../../shared/protocol/round-config';
+import { trainingForRound } from '../../shared/federation/round-learning-rate';
 import { NodeFederatedClient } from '../../server/federation/node-client';
 import { startServer } from '../../server/app';
 import { loadServerConfig } from '../../server/config';
@@ -73,23 +74,26 @@ export const ARM_LABELS: Record<ArmName, string> = {
 export const MODEL_CHOICES = ['recipe', 'default'] as const;
 export type ModelChoice = (typeof MODEL_CHOICES)[number];
 
-interface TrainingSetup {
+export interface TrainingSetup {
   /** The server's --model name for the same architecture. */
   serverModel: ModelChoice;
   modelConfig: ModelConfig;
   temperature: number;
   policy: AugmentationPolicy;
-  /** Learning rate over `totalSteps` optimizer steps (centrally) or rounds (federated). */
-  schedule(totalSteps: number): WarmupCosine;
+  /** Peak learning rate of the schedule, or the constant rate without one. */
+  learningRate: number;
+  /** Learning rate over `totalSteps` optimizer steps (centrally) or rounds (federated); none: constant. */
+  schedule(totalSteps: number): WarmupCosine | undefined;
 }
 
-function trainingSetup(choice: ModelChoice): TrainingSetup {
+export function trainingSetup(choice: ModelChoice): TrainingSetup {
   if (choice === 'recipe')
     return {
       serverModel: 'recipe',
       modelConfig: RECIPE_MODEL_CONFIG,
       temperature: SIMCLR_RECIPE.temperature,
       policy: grayscaleRecipePolicy({ flip: FLIP_VALID['fashion-mnist'] }),
+      learningRate: SIMCLR_RECIPE.peakLearningRate,
       schedule: (totalSteps) => recipeSchedule(totalSteps),
     };
   const product = TrainingConfigSchema.parse({});
@@ -98,8 +102,8 @@ function trainingSetup(choice: ModelChoice): TrainingSetup {
     modelConfig: DEFAULT_MODEL_CONFIG,
     temperature: product.temperature,
     policy: defaultPolicy(1),
-    // The product's learning rate is constant: a cosine from the peak down to the peak.
-    schedule: (totalSteps) => ({ peak: product.learningRate, totalSteps, warmupSteps: 0, finalFraction: 1 }),
+    learningRate: product.learningRate,
+    schedule: () => undefined,
   };
 }
 
@@ -236,11 +240,11 @@ async function runCentral({ o, split, model, progress, curve }: ArmRun): Promise
   // as random as an uninterrupted run, not bit-identical to one.
   const streamSeed = (name: string) => deriveSeed(o.seed, from === 0 ? name : `${name}@${from}`);
   const trainer = createTrainer(model, {
-    learningRate: schedule.peak,
+    learningRate: setup.learningRate,
     temperature: setup.temperature,
     policy: setup.policy,
     augmentSeed: streamSeed('augment'),
-    schedule,
+    ...(schedule ? { schedule } : {}),
     startStep: from,
   });
   const rng = createRng(streamSeed('batches'));
@@ -260,7 +264,7 @@ async function runCentral({ o, split, model, progress, curve }: ArmRun): Promise
       const x = tf.tensor4d(toFloatBatch(data, idx), [batch, ...shape]);
       const loss = await trainer.step(x).finally(() => x.dispose());
       images += batch;
-      curve.push({ images, loss, lr: warmupCosineLr(step - 1, schedule) });
+      curve.push({ images, loss, lr: schedule ? warmupCosineLr(step - 1, schedule) : setup.learningRate });
       if (marks.has(step)) curve.push({ images, probe1k: await quickProbe(model, split, o.labels, o.lowLabels) });
       if (o.checkpointFile && step % CHECKPOINT_EVERY === 0 && step < steps)
         await saveJobCheckpoint(o.checkpointFile, model, trainer, { step, images, curve });
@@ -294,8 +298,8 @@ async function runSupervised({ o, split, model, progress, curve, notes }: ArmRun
 /**
  * Federated arms: a real server (HTTP, socket.io, SQLite registry, SecAgg+, DP
  * accountant) and `clients` in-process Node clients over the real protocol code.
- * The bench only changes the round's learning rate between rounds (warm-up + cosine
- * over rounds) and reconnects dropped clients after each round.
+ * The server schedules each round's learning rate (training.schedule); the bench only
+ * draws the dropouts and reconnects dropped clients after each round.
  */
 async function runFederated({
   o,
@@ -317,16 +321,26 @@ async function runFederated({
   const rounds = Math.max(1, Math.round(o.budget / perRound));
   const setup = trainingSetup(o.model ?? 'recipe');
   const schedule = setup.schedule(rounds);
-  const training = (round: number) => ({
+  // The server gives each round its learning rate from training.schedule, as in the product.
+  const training: TrainingConfig = TrainingConfigSchema.parse({
     localSteps: o.localSteps,
     batchSize: o.clientBatch,
-    learningRate: warmupCosineLr(round, schedule),
+    learningRate: setup.learningRate,
     temperature: setup.temperature,
     augmentation: setup.policy,
+    ...(schedule
+      ? {
+          schedule: {
+            warmupRounds: schedule.warmupSteps,
+            totalRounds: schedule.totalSteps,
+            finalFraction: schedule.finalFraction,
+          },
+        }
+      : {}),
   });
   const secure = nonIid;
   const roundConfig: RoundConfigInput = {
-    training: training(0),
+    training,
     cohort: dp ? { mode: 'poisson', rate: 1 } : { mode: 'fixed', size: o.clients },
     minClients: o.clients,
     minSurvivors: 2,
@@ -380,7 +394,6 @@ async function runFederated({
       ...(saved?.notes ?? []).filter((n) => !notes.includes(n)),
       `resumed after round ${committed} of ${rounds}`,
     );
-    server.coordinator.updateConfig(parseRound({ ...roundConfig, training: training(committed) }));
     progress(images, o.budget, `resumed after round ${committed}/${rounds}`);
   }
   // A resumed job draws dropouts and local batches from a stream seeded by the round it resumes at.
@@ -484,7 +497,7 @@ async function runFederated({
             curve.push({
               images,
               ...(e.meanLoss !== null ? { loss: e.meanLoss } : {}),
-              lr: warmupCosineLr(committed - 1, schedule),
+              lr: trainingForRound(training, committed - 1).learningRate,
             });
             server.coordinator.pause();
             if (marks.has(committed) && e.outcome === RoundOutcome.Committed) {
@@ -495,7 +508,6 @@ async function runFederated({
             if (stateFile && e.outcome === RoundOutcome.Committed)
               saveFederatedState(stateFile, { committed, images, curve, notes });
             if (committed >= rounds) return resolve();
-            server.coordinator.updateConfig(parseRound({ ...roundConfig, training: training(committed) }));
             pickDroppers();
             for (const c of clients) if (!c.socket.connected) c.socket.connect();
             server.coordinator.resume();
@@ -526,8 +538,6 @@ async function runFederated({
     if (!stateFile) rmSync(dataDir, { recursive: true, force: true });
   }
 }
-
-const parseRound = (c: RoundConfigInput) => RoundConfigSchema.parse(c);
 
 export async function runJob(o: JobOptions, split: DatasetSplit, progress: Progress): Promise<JobResult> {
   const t0 = performance.now();

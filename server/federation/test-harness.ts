@@ -7,7 +7,7 @@ import { initWasmBackendForNode } from '../../shared/tfjs/wasm-node';
 import { NodeFederatedClient, type NodeClientOptions } from './node-client';
 import { TINY_MODEL_CONFIG } from '../../shared/model/config';
 import { startServer, type RunningServer, type ServerOverrides } from '../app';
-import { loadServerConfig } from '../config';
+import { loadServerConfig, type ServerConfig } from '../config';
 import { loadNpmDataset } from '../data/npm-datasets';
 import { subset, type DatasetSplit, type ImageDataset } from '../../shared/data/dataset';
 import { partition } from '../../shared/data/splits';
@@ -17,7 +17,7 @@ export const TEST_ADMIN_TOKEN = 'fa_test-admin-token-0123456789';
 /** A real server (HTTP + socket.io + SQLite) on an ephemeral port, in a temp data dir. */
 export async function startTestServer(
   overrides: ServerOverrides = {},
-  flags: { dataDir?: string; openEnrollment?: boolean; keepCheckpoints?: number } = {},
+  flags: { dataDir?: string; openEnrollment?: boolean; keepCheckpoints?: number; model?: ServerConfig['model'] } = {},
 ): Promise<RunningServer & { dataDir: string; cleanup(): Promise<void> }> {
   const dataDir = flags.dataDir ?? mkdtempSync(join(tmpdir(), 'fedssl-test-'));
   const cfg = loadServerConfig(
@@ -25,7 +25,7 @@ export async function startTestServer(
       port: 0,
       host: '127.0.0.1',
       dataDir,
-      model: 'tiny',
+      model: flags.model ?? 'tiny',
       logLevel: 'silent',
       openEnrollment: flags.openEnrollment ?? false,
       ...(flags.keepCheckpoints ? { keepCheckpoints: flags.keepCheckpoints } : {}),

@@ -47,3 +47,27 @@ export function recipeSchedule(totalSteps: number, recipe: SimclrRecipe = SIMCLR
     finalFraction: recipe.finalLrFraction,
   };
 }
+
+/**
+ * Rounds the recipe's federated schedule spans by default: bench:quality's federated arms ran 29–30 rounds of
+ * 10 clients × 10 local steps × 128 images at the 256,000-image budget (see the README).
+ */
+export const RECIPE_PLANNED_ROUNDS = 30;
+
+/**
+ * The round config's training settings for the recipe encoder: τ, peak learning rate, augmentations, and the
+ * warm-up + cosine schedule over `totalRounds` that bench:quality's federated arms use. The flip is the
+ * operator's call: the server cannot know whether the clients' images are mirror-symmetric.
+ */
+export function recipeRoundTraining(
+  opts: { flip: boolean; totalRounds: number },
+  recipe: SimclrRecipe = SIMCLR_RECIPE,
+) {
+  const s = recipeSchedule(opts.totalRounds, recipe);
+  return {
+    learningRate: s.peak,
+    temperature: recipe.temperature,
+    augmentation: grayscaleRecipePolicy({ flip: opts.flip }),
+    schedule: { warmupRounds: s.warmupSteps, totalRounds: s.totalSteps, finalFraction: s.finalFraction },
+  };
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { federationFixture, startTestServer } from './test-harness';
+
+const { servers } = federationFixture();
+
+describe('each --model brings the training it was measured with', () => {
+  it('the recipe encoder trains with the recipe: τ 0.2, peak 2e-3, warm-up + cosine over 30 rounds, jitter, no flip', async () => {
+    const s = await startTestServer({}, { model: 'recipe' });
+    servers.push(s);
+    const t = s.coordinator.config.training;
+    expect(t.temperature).toBe(0.2);
+    expect(t.learningRate).toBe(2e-3);
+    expect(t.schedule).toEqual({ warmupRounds: 2, totalRounds: 30, finalFraction: 0.05 });
+    expect(t.augmentation?.colorJitter.enabled).toBe(true);
+    expect(t.augmentation?.flip.enabled).toBe(false); // the server cannot know the images are mirror-symmetric
+  });
+
+  it("an operator's training settings win field by field", async () => {
+    const s = await startTestServer(
+      { roundConfig: { training: { temperature: 0.3, schedule: { totalRounds: 100 } } } },
+      { model: 'recipe' },
+    );
+    servers.push(s);
+    const t = s.coordinator.config.training;
+    expect(t.temperature).toBe(0.3);
+    expect(t.schedule).toEqual({ warmupRounds: 0, totalRounds: 100, finalFraction: 0.05 });
+    expect(t.learningRate).toBe(2e-3); // not set by the operator: the recipe's
+  });
+
+  it('other encoders keep the round config defaults (constant learning rate)', async () => {
+    const s = await startTestServer({}, { model: 'tiny' });
+    servers.push(s);
+    const t = s.coordinator.config.training;
+    expect(t.temperature).toBe(0.5);
+    expect(t.learningRate).toBe(1e-3);
+    expect(t.schedule).toBeUndefined();
+    expect(t.augmentation).toBeUndefined();
+  });
+});
