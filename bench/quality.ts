@@ -83,9 +83,9 @@ const program = new Command()
   )
   .option(
     '--model <name>',
-    "what the trained arms train: 'recipe' (the candidate) or 'default' (the product's default encoder and training settings)",
+    "what the trained arms train, as the server's --model: 'default' (the recipe) or 'compact' (the old default encoder with constant lr 1e-3, τ 0.5, default augmentations)",
     modelChoice,
-    'recipe' as ModelChoice,
+    'default' as ModelChoice,
   )
   .option('--jobs <n>', 'worker threads (jobs run in parallel)', int('jobs', 1), Math.max(1, cpus().length))
   .option('--out <dir>', 'results directory (one JSON per finished job, summary, SVGs)', 'bench/results/quality')
@@ -145,8 +145,8 @@ async function main(o: Cli): Promise<void> {
   const clientBatch = o.clientBatch ?? (o.quick ? 64 : 128);
   const out = resolve(o.out);
   mkdirSync(out, { recursive: true });
-  if (o.model !== 'recipe' && arms.includes('supervised'))
-    throw new Error('the supervised ceiling is measured for the recipe encoder only: leave it out of --arms');
+  if (o.model !== 'default' && arms.includes('supervised'))
+    throw new Error('the supervised ceiling is measured for the default encoder only: leave it out of --arms');
   const settings = {
     model: o.model,
     budget,
@@ -160,8 +160,8 @@ async function main(o: Cli): Promise<void> {
     curveProbes,
   };
   // A saved job is reused only when it was run with exactly these settings.
-  // The recipe's tags carry no model name, so the jobs saved before --model existed still match.
-  const m = o.model === 'recipe' ? '' : `-m${o.model}`;
+  // The default's tags carry no model name, so the jobs saved before --model existed still match.
+  const m = o.model === 'default' ? '' : `-m${o.model}`;
   const tag = `b${budget}-l${o.labels}-${o.lowLabels}-c${o.clients}x${localSteps}x${clientBatch}-d${o.dropout}-z${o.dpNoise}-p${curveProbes}${m}`;
   // Raw pixels and random init do no training: their results depend on the probe settings only. Centralized
   // and supervised jobs do not depend on the federation's settings, so tuning those reuses them.

@@ -32,7 +32,7 @@ const opts = new Command()
   )
   .option(
     '--model <name>',
-    'encoder to time: default (the product model) or recipe (the bench:quality candidate)',
+    'encoder to time: default (the product model: GroupNorm, 512-d) or compact (the old 265k default)',
     'default',
   )
   .option('--augment', 'also time a step that includes the on-device augmentations')
@@ -58,7 +58,7 @@ const opts = new Command()
   }>();
 
 const ROOT = resolve(import.meta.dirname, '..');
-const MODELS = ['default', 'recipe'] as const;
+const MODELS = ['default', 'compact'] as const;
 const MODEL = ((name: string) => {
   const m = MODELS.find((x) => x === name);
   if (!m) throw new Error(`--model must be one of ${MODELS.join(', ')}, got "${name}"`);

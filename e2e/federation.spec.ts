@@ -40,7 +40,6 @@ test.describe('federated SimCLR with browser clients', () => {
       // Enough local work for SSL to show on the probe within three rounds.
       localSteps: 12,
       batchSize: 48,
-      learningRate: 1e-3,
       clientsPerBrowser: 4,
       backend: 'wasm',
       probe: true,
@@ -124,7 +123,6 @@ test.describe('federated SimCLR with browser clients', () => {
       model: 'default',
       localSteps: 2,
       batchSize: 16,
-      learningRate: 1e-3,
       clientsPerBrowser: 4,
       backend: 'wasm',
       probe: false,

@@ -33,10 +33,18 @@ const program = new Command()
     0,
   )
   .option('--seed <n>', 'data split seed', int('seed', 0), 1)
-  .option('--model <size>', "server model when starting one: 'default' or 'tiny'", 'default')
+  .option(
+    '--model <size>',
+    "server model when starting one: 'default' (trained with the recipe: τ 0.2, jitter, schedule over --rounds) or 'tiny'",
+    'default',
+  )
   .option('--local-steps <n>', 'local SimCLR steps per round', int('local-steps', 1), 5)
   .option('--batch-size <n>', 'local batch size', int('batch-size', 2), 32)
-  .option('--lr <x>', 'client learning rate', (v) => Number(v), 1e-3)
+  .option(
+    '--lr <x>',
+    "client learning rate: the peak of the default model's warm-up + cosine schedule (default 2e-3), or tiny's constant rate (1e-3)",
+    (v) => Number(v),
+  )
   .option('--clients-per-browser <n>', 'browser contexts per Chromium process', int('clients-per-browser', 1), 8)
   .option('--backend <name>', 'client backend: wasm, cpu or webgpu', 'wasm')
   .option('--url <url>', 'target a running server instead of starting one')
@@ -69,7 +77,7 @@ const program = new Command()
       model: o.model === 'tiny' ? 'tiny' : 'default',
       localSteps: o.localSteps as number,
       batchSize: o.batchSize as number,
-      learningRate: o.lr as number,
+      ...(o.lr !== undefined ? { learningRate: o.lr as number } : {}),
       clientsPerBrowser: o.clientsPerBrowser as number,
       backend: o.backend as 'wasm',
       probe: o.probe as boolean,

@@ -10,7 +10,7 @@ import { adminRouter } from './http/admin-api';
 import { Registry } from './registry/registry';
 import { checkpointDir, loadOrCreateGlobalModel } from './model/global-model';
 import { cleanTempFiles } from './registry/checkpoints';
-import { DEFAULT_MODEL_CONFIG, RECIPE_MODEL_CONFIG, TINY_MODEL_CONFIG } from '../shared/model/config';
+import { COMPACT_MODEL_CONFIG, DEFAULT_MODEL_CONFIG, TINY_MODEL_CONFIG } from '../shared/model/config';
 import { RECIPE_PLANNED_ROUNDS, recipeRoundTraining } from '../shared/ssl/recipe';
 import { type RoundConfig, type RoundConfigInput, RoundConfigSchema } from '../shared/protocol/round-config';
 import { RoundCoordinator } from './federation/coordinator';
@@ -73,8 +73,9 @@ function resolveRoundConfig(cfg: ServerConfig, registry: Registry, overrides?: R
     ...(stored ? (JSON.parse(stored) as object) : {}),
     ...(overrides ?? {}),
   };
-  // The recipe encoder comes with the training it was measured with; anything set above wins field by field.
-  if (cfg.model === 'recipe')
+  // The default encoder comes with the training it was measured with (the recipe); anything set above wins
+  // field by field. The compact and tiny encoders keep the schema's defaults.
+  if (cfg.model === 'default')
     merged.training = {
       ...recipeRoundTraining({ flip: false, totalRounds: RECIPE_PLANNED_ROUNDS }),
       ...(merged.training ?? {}),
@@ -102,7 +103,7 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
   if (presetAdmin) registry.importToken('admin', presetAdmin, 'preset');
   else if (registry.countTokens('admin') === 0) adminToken = registry.createToken('admin', 'first start').token;
 
-  const requested = { default: DEFAULT_MODEL_CONFIG, tiny: TINY_MODEL_CONFIG, recipe: RECIPE_MODEL_CONFIG }[cfg.model];
+  const requested = { default: DEFAULT_MODEL_CONFIG, compact: COMPACT_MODEL_CONFIG, tiny: TINY_MODEL_CONFIG }[cfg.model];
   const model = loadOrCreateGlobalModel(registry, requested);
   const roundConfig = resolveRoundConfig(cfg, registry, overrides.roundConfig);
   const strategy = overrides.strategy ?? createStrategy({ name: cfg.strategy });

@@ -10,8 +10,8 @@ export const ServerConfigSchema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Accept clients without join tokens. Demo only; off unless explicitly enabled. */
   openEnrollment: z.preprocess((v) => v === true || v === 'true' || v === '1', z.boolean()).default(false),
-  /** Encoder size: 'default' (≈265k parameters) or 'tiny' (tests, demos on slow machines). */
-  model: z.enum(['default', 'tiny', 'recipe']).default('default'),
+  /** Encoder: 'default' (≈405k parameters, GroupNorm, 512-d), 'compact' (≈265k, the old default) or 'tiny' (tests). */
+  model: z.enum(['default', 'compact', 'tiny']).default('default'),
   strategy: z.enum(['fedavg', 'fedadam']).default('fedavg'),
   /** Client ids (devices) one join token may bind; removed clients keep their slot. */
   devicesPerToken: z.coerce.number().int().min(1).max(1_000_000).default(1),

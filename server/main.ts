@@ -12,7 +12,10 @@ const program = new Command()
   .option('--static-dir <dir>', 'built web app (env FEDSSL_STATIC_DIR, default dist/client)')
   .option('--log-level <level>', 'pino log level (env FEDSSL_LOG_LEVEL, default info)')
   .option('--open-enrollment', 'DEMO ONLY: let clients join without a join token (env FEDSSL_OPEN_ENROLLMENT=1)')
-  .option('--model <size>', "encoder: 'default', 'tiny' or 'recipe' (the bench:quality candidate; env FEDSSL_MODEL)")
+  .option(
+    '--model <name>',
+    "encoder: 'default' (GroupNorm, 512-d, with the recipe's training), 'compact' (the old 265k default) or 'tiny' (env FEDSSL_MODEL)",
+  )
   .option('--strategy <name>', "server optimiser: 'fedavg' or 'fedadam' (env FEDSSL_STRATEGY)")
   .option('--round-config <file>', 'JSON file with round settings (env FEDSSL_ROUND_CONFIG)')
   .option(

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import pino from 'pino';
 import { createSimclrModel, disposeSimclrModel, type SimclrModel } from '../../shared/model/encoder';
-import { DEFAULT_MODEL_CONFIG, RECIPE_MODEL_CONFIG, type ModelConfig } from '../../shared/model/config';
+import { COMPACT_MODEL_CONFIG, DEFAULT_MODEL_CONFIG, type ModelConfig } from '../../shared/model/config';
 import { unflattenWeights, weightLayout } from '../../shared/model/weights';
 import { extractFeatures } from '../../shared/ssl/probe';
 import { DEFAULT_C_GRID, runProbeProtocol, type ProbeProtocolResult } from '../../shared/ssl/probe-protocol';
@@ -67,11 +67,11 @@ export const ARM_LABELS: Record<ArmName, string> = {
 };
 
 /**
- * What a trained arm trains: 'recipe' (the candidate: RECIPE_MODEL_CONFIG, shared/ssl/recipe.ts) or 'default'
- * (the product's default encoder with the round config's default training: constant learning rate, τ and
- * the default augmentations), so both are measured by the same protocol.
+ * What a trained arm trains, named as the server's --model: 'default' (DEFAULT_MODEL_CONFIG with the recipe,
+ * shared/ssl/recipe.ts) or 'compact' (the old default encoder with the round config's default training:
+ * constant learning rate, τ and augmentations), so both are measured by the same protocol.
  */
-export const MODEL_CHOICES = ['recipe', 'default'] as const;
+export const MODEL_CHOICES = ['default', 'compact'] as const;
 export type ModelChoice = (typeof MODEL_CHOICES)[number];
 
 export interface TrainingSetup {
@@ -87,10 +87,10 @@ export interface TrainingSetup {
 }
 
 export function trainingSetup(choice: ModelChoice): TrainingSetup {
-  if (choice === 'recipe')
+  if (choice === 'default')
     return {
-      serverModel: 'recipe',
-      modelConfig: RECIPE_MODEL_CONFIG,
+      serverModel: 'default',
+      modelConfig: DEFAULT_MODEL_CONFIG,
       temperature: SIMCLR_RECIPE.temperature,
       policy: grayscaleRecipePolicy({ flip: FLIP_VALID['fashion-mnist'] }),
       learningRate: SIMCLR_RECIPE.peakLearningRate,
@@ -98,8 +98,8 @@ export function trainingSetup(choice: ModelChoice): TrainingSetup {
     };
   const product = TrainingConfigSchema.parse({});
   return {
-    serverModel: 'default',
-    modelConfig: DEFAULT_MODEL_CONFIG,
+    serverModel: 'compact',
+    modelConfig: COMPACT_MODEL_CONFIG,
     temperature: product.temperature,
     policy: defaultPolicy(1),
     learningRate: product.learningRate,
@@ -121,7 +121,7 @@ export interface JobOptions {
   clientBatch: number;
   dropout: number;
   dpNoiseMultiplier: number;
-  /** Default 'recipe'. */
+  /** Default 'default'. */
   model?: ModelChoice;
   /** Centralized jobs save their state here every CHECKPOINT_EVERY steps and resume from it. */
   checkpointFile?: string;
@@ -230,7 +230,7 @@ interface ArmRun {
 }
 
 async function runCentral({ o, split, model, progress, curve }: ArmRun): Promise<number> {
-  const setup = trainingSetup(o.model ?? 'recipe');
+  const setup = trainingSetup(o.model ?? 'default');
   const batch = SIMCLR_RECIPE.batchSize;
   const steps = Math.max(1, Math.round(o.budget / batch));
   const schedule = setup.schedule(steps);
@@ -319,7 +319,7 @@ async function runFederated({
   // Expected images per round: survivors × local steps × batch (clients with fewer images use them all).
   const perRound = shards.reduce((a, s) => a + o.localSteps * Math.min(o.clientBatch, s.count), 0) * (1 - dropout);
   const rounds = Math.max(1, Math.round(o.budget / perRound));
-  const setup = trainingSetup(o.model ?? 'recipe');
+  const setup = trainingSetup(o.model ?? 'default');
   const schedule = setup.schedule(rounds);
   // The server gives each round its learning rate from training.schedule, as in the product.
   const training: TrainingConfig = TrainingConfigSchema.parse({
@@ -561,9 +561,9 @@ export async function runJob(o: JobOptions, split: DatasetSplit, progress: Progr
       notes,
     };
   }
-  if (o.arm === 'supervised' && (o.model ?? 'recipe') !== 'recipe')
-    throw new Error('the supervised ceiling is measured for the recipe encoder only (--model recipe)');
-  const model = createSimclrModel(trainingSetup(o.model ?? 'recipe').modelConfig, o.seed);
+  if (o.arm === 'supervised' && (o.model ?? 'default') !== 'default')
+    throw new Error('the supervised ceiling is measured for the default encoder only (--model default)');
+  const model = createSimclrModel(trainingSetup(o.model ?? 'default').modelConfig, o.seed);
   try {
     const run: ArmRun = { o, split, model, progress, curve, notes };
     if (o.arm === 'central') images = await runCentral(run);

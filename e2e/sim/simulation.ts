@@ -16,6 +16,8 @@ import { createSimclrModel, disposeSimclrModel } from '../../shared/model/encode
 import { ModelConfigSchema } from '../../shared/model/config';
 import { toFloatBatch } from '../../shared/data/dataset';
 import type { DatasetName } from '../../shared/data/dataset';
+import type { AugmentationPolicy } from '../../shared/ssl/augment-policy';
+import { FLIP_VALID, recipeRoundTraining, SIMCLR_RECIPE } from '../../shared/ssl/recipe';
 
 export interface SimulationOptions {
   clients: number;
@@ -31,7 +33,8 @@ export interface SimulationOptions {
   model: 'default' | 'tiny';
   localSteps: number;
   batchSize: number;
-  learningRate: number;
+  /** The peak of the default model's schedule, or the tiny model's constant rate (defaults: 2e-3 / 1e-3). */
+  learningRate?: number;
   clientsPerBrowser: number;
   backend: 'wasm' | 'cpu' | 'webgpu';
   probe: boolean;
@@ -88,13 +91,9 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   const admin = new AdminClient(url, adminToken);
   const expectedDrop = Math.ceil(opts.dropout * opts.clients);
   const minSurvivors = opts.minSurvivors ?? Math.max(1, opts.clients - expectedDrop);
+  const loss = simulationLoss(opts);
   await admin.request('PUT', '/api/admin/config', {
-    training: {
-      localSteps: opts.localSteps,
-      batchSize: opts.batchSize,
-      learningRate: opts.learningRate,
-      temperature: 0.5,
-    },
+    training: simulationTraining(opts),
     cohort: { mode: 'fixed', size: opts.clients },
     // Wait for the whole population each round (closed pages are reopened between rounds).
     minClients: opts.clients,
@@ -220,8 +219,8 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
       const last = versions[versions.length - 1]!;
       log(`linear probe of v${last.version} vs a random-init encoder…`);
       result.probe = { ...(await probeVersion(admin, last.version, opts.dataset)), version: last.version };
-      const before = await heldOutLossOfVersion(admin, startVersion, opts.dataset);
-      const after = await heldOutLossOfVersion(admin, last.version, opts.dataset);
+      const before = await heldOutLossOfVersion(admin, startVersion, opts.dataset, loss);
+      const after = await heldOutLossOfVersion(admin, last.version, opts.dataset, loss);
       result.heldOut = { fromVersion: startVersion, toVersion: last.version, before, after };
       log(`held-out SimCLR loss: v${startVersion} ${before.toFixed(3)} → v${last.version} ${after.toFixed(3)}`);
     }
@@ -286,11 +285,32 @@ function shuffle<T>(xs: T[]): T[] {
   return a;
 }
 
+/**
+ * What the browsers train: the default model with the recipe the server would give it (flip where the dataset
+ * is mirror-symmetric, the schedule over the simulated rounds), the tiny one with the schema's τ and augmentations.
+ */
+function simulationTraining(opts: SimulationOptions) {
+  const steps = { localSteps: opts.localSteps, batchSize: opts.batchSize };
+  if (opts.model === 'tiny') return { ...steps, learningRate: opts.learningRate ?? 1e-3, temperature: 0.5 };
+  return {
+    ...recipeRoundTraining({ flip: FLIP_VALID[opts.dataset], totalRounds: opts.rounds }),
+    ...steps,
+    learningRate: opts.learningRate ?? SIMCLR_RECIPE.peakLearningRate,
+  };
+}
+
+/** The held-out loss is measured with the objective the clients train (τ and augmentations). */
+function simulationLoss(opts: SimulationOptions): { temperature: number; policy: AugmentationPolicy } {
+  const t = simulationTraining(opts);
+  return { temperature: t.temperature, policy: 'augmentation' in t ? t.augmentation : defaultPolicy(1) };
+}
+
 /** The held-out SimCLR loss (shared/ssl/held-out-loss) of one version: encoder and head from the admin API. */
 export async function heldOutLossOfVersion(
   admin: AdminClient,
   version: number,
   dataset: DatasetName,
+  loss: { temperature: number; policy: AugmentationPolicy },
   count = 256,
 ): Promise<number> {
   const { loadNpmDataset } = await import('../../server/data/npm-datasets');
@@ -315,7 +335,7 @@ export async function heldOutLossOfVersion(
   try {
     model.encoder.setWeights(encoder.getWeights());
     model.head.setWeights(head.getWeights());
-    return heldOutLoss(model, x, defaultPolicy(test.channels), 0.5);
+    return heldOutLoss(model, x, loss.policy, loss.temperature);
   } finally {
     x.dispose();
     encoder.dispose();

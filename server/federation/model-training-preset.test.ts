@@ -4,8 +4,8 @@ import { federationFixture, startTestServer } from './test-harness';
 const { servers } = federationFixture();
 
 describe('each --model brings the training it was measured with', () => {
-  it('the recipe encoder trains with the recipe: τ 0.2, peak 2e-3, warm-up + cosine over 30 rounds, jitter, no flip', async () => {
-    const s = await startTestServer({}, { model: 'recipe' });
+  it('the default encoder trains with the recipe: τ 0.2, peak 2e-3, warm-up + cosine over 30 rounds, jitter, no flip', async () => {
+    const s = await startTestServer({}, { model: 'default' });
     servers.push(s);
     const t = s.coordinator.config.training;
     expect(t.temperature).toBe(0.2);
@@ -18,7 +18,7 @@ describe('each --model brings the training it was measured with', () => {
   it("an operator's training settings win field by field", async () => {
     const s = await startTestServer(
       { roundConfig: { training: { temperature: 0.3, schedule: { totalRounds: 100 } } } },
-      { model: 'recipe' },
+      { model: 'default' },
     );
     servers.push(s);
     const t = s.coordinator.config.training;
@@ -27,13 +27,16 @@ describe('each --model brings the training it was measured with', () => {
     expect(t.learningRate).toBe(2e-3); // not set by the operator: the recipe's
   });
 
-  it('other encoders keep the round config defaults (constant learning rate)', async () => {
-    const s = await startTestServer({}, { model: 'tiny' });
-    servers.push(s);
-    const t = s.coordinator.config.training;
-    expect(t.temperature).toBe(0.5);
-    expect(t.learningRate).toBe(1e-3);
-    expect(t.schedule).toBeUndefined();
-    expect(t.augmentation).toBeUndefined();
-  });
+  it.each(['compact', 'tiny'] as const)(
+    'the %s encoder keeps the round config defaults (constant learning rate)',
+    async (model) => {
+      const s = await startTestServer({}, { model });
+      servers.push(s);
+      const t = s.coordinator.config.training;
+      expect(t.temperature).toBe(0.5);
+      expect(t.learningRate).toBe(1e-3);
+      expect(t.schedule).toBeUndefined();
+      expect(t.augmentation).toBeUndefined();
+    },
+  );
 });

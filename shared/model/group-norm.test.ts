@@ -2,7 +2,7 @@ import { beforeAll, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { GroupNormalization, groupNorm } from './group-norm';
 import { createSimclrModel, disposeSimclrModel } from './encoder';
-import { RECIPE_MODEL_CONFIG, TINY_MODEL_CONFIG } from './config';
+import { DEFAULT_MODEL_CONFIG, TINY_MODEL_CONFIG } from './config';
 import { createTrainer, trainableVars } from '../ssl/train-step';
 import { defaultPolicy } from '../ssl/augment';
 import { ntXentLoss } from '../ssl/ntxent';
@@ -34,7 +34,7 @@ it('normalises each image × group to mean 0 and variance 1 (γ = 1, β = 0), in
 });
 
 it('a GroupNorm encoder (as the default) has norm weights that receive gradients', () => {
-  expect(RECIPE_MODEL_CONFIG.norm).toBe('group');
+  expect(DEFAULT_MODEL_CONFIG.norm).toBe('group');
   // The tiny architecture with the default's normalization keeps this fast on cpu.
   const cfg = { ...TINY_MODEL_CONFIG, norm: 'group' as const, groups: 4 };
   const m = createSimclrModel(cfg, 3);

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { createSimclrModel, disposeSimclrModel, countParameters, project } from './encoder';
-import { DEFAULT_MODEL_CONFIG, RECIPE_MODEL_CONFIG, TINY_MODEL_CONFIG, representationDim } from './config';
+import { COMPACT_MODEL_CONFIG, DEFAULT_MODEL_CONFIG, TINY_MODEL_CONFIG, representationDim } from './config';
 import {
   applyDelta,
   assertSameLayout,
@@ -18,11 +18,11 @@ beforeAll(async () => {
 });
 
 describe('encoder factory', () => {
-  it('builds the recipe encoder: GroupNorm convs, a 512-d representation (2×2 pooled) and a 128-d projection', () => {
-    const m = createSimclrModel(RECIPE_MODEL_CONFIG);
+  it('builds the default encoder: GroupNorm convs, a 512-d representation (2×2 pooled) and a 128-d projection', () => {
+    const m = createSimclrModel(DEFAULT_MODEL_CONFIG);
     const z = tf.tidy(() => project(m, tf.zeros([2, 28, 28, 1])).shape);
     const h = tf.tidy(() => (m.encoder.predict(tf.zeros([2, 28, 28, 1])) as tf.Tensor).shape);
-    expect(h).toEqual([2, representationDim(RECIPE_MODEL_CONFIG)]);
+    expect(h).toEqual([2, representationDim(DEFAULT_MODEL_CONFIG)]);
     expect(h).toEqual([2, 512]);
     expect(z).toEqual([2, 128]);
     // conv 1→32→64→128→128 (3x3, no bias) + GroupNorm γ, β per channel + dense 512→256→128
@@ -38,8 +38,8 @@ describe('encoder factory', () => {
     disposeSimclrModel(m);
   });
 
-  it('builds the default encoder (no norm, GAP to 128-d)', () => {
-    const m = createSimclrModel(DEFAULT_MODEL_CONFIG);
+  it('builds the compact encoder (no norm, GAP to 128-d)', () => {
+    const m = createSimclrModel(COMPACT_MODEL_CONFIG);
     const h = tf.tidy(() => (m.encoder.predict(tf.zeros([2, 28, 28, 1])) as tf.Tensor).shape);
     expect(h).toEqual([2, 128]);
     const expected =
@@ -55,8 +55,8 @@ describe('encoder factory', () => {
   });
 
   it('refuses GroupNorm groups that do not divide the filters and a pool grid that does not divide the map', () => {
-    expect(() => createSimclrModel({ ...RECIPE_MODEL_CONFIG, groups: 5 })).toThrow(/divisible/);
-    expect(() => createSimclrModel({ ...RECIPE_MODEL_CONFIG, poolGrid: 3 })).toThrow(/poolGrid/);
+    expect(() => createSimclrModel({ ...DEFAULT_MODEL_CONFIG, groups: 5 })).toThrow(/divisible/);
+    expect(() => createSimclrModel({ ...DEFAULT_MODEL_CONFIG, poolGrid: 3 })).toThrow(/poolGrid/);
   });
 
   it('is configurable in size', () => {

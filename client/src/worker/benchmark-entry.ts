@@ -1,5 +1,5 @@
 /** `npm run bench:train`'s way in: times training steps on this worker's backend with a fresh model. */
-import { DEFAULT_MODEL_CONFIG, RECIPE_MODEL_CONFIG, TINY_MODEL_CONFIG } from '../../../shared/model/config';
+import { COMPACT_MODEL_CONFIG, DEFAULT_MODEL_CONFIG, TINY_MODEL_CONFIG } from '../../../shared/model/config';
 import {
   benchmarkTrainStep,
   type TrainBenchmarkOptions,
@@ -9,10 +9,10 @@ import type { BackendChoice } from '../backend';
 import type { WorkerSession } from './session';
 
 export type BenchmarkOptions = Partial<Omit<TrainBenchmarkOptions, 'model'>> & {
-  model?: 'default' | 'tiny' | 'recipe';
+  model?: 'default' | 'compact' | 'tiny';
 };
 
-const CONFIGS = { default: DEFAULT_MODEL_CONFIG, tiny: TINY_MODEL_CONFIG, recipe: RECIPE_MODEL_CONFIG };
+const CONFIGS = { default: DEFAULT_MODEL_CONFIG, compact: COMPACT_MODEL_CONFIG, tiny: TINY_MODEL_CONFIG };
 
 export async function runBenchmark(
   session: WorkerSession,

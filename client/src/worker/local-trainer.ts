@@ -8,6 +8,8 @@ import { DEFAULT_MODEL_CONFIG, TINY_MODEL_CONFIG, type ModelConfig } from '../..
 import { flattenWeightsAsync, unflattenWeights, weightLayout } from '../../../shared/model/weights';
 import { createTrainer, type SimclrTrainer } from '../../../shared/ssl/train-step';
 import { defaultPolicy } from '../../../shared/ssl/augment';
+import type { AugmentationPolicy } from '../../../shared/ssl/augment-policy';
+import { grayscaleRecipePolicy } from '../../../shared/ssl/recipe';
 import { encoderProbe, fitSetup, rawPixelBaseline } from '../../../shared/ssl/probe-encoder';
 import { describeProbe, LOW_LABEL_SETUP } from '../../../shared/ssl/probe-baselines';
 import { heldOutLoss } from '../../../shared/ssl/held-out-loss';
@@ -173,7 +175,7 @@ export class LocalTrainer {
     const indices = Array.from({ length: n }, (_, i) => i);
     const x = tf.tensor4d(toFloatBatch(ds, indices), [n, ds.height, ds.width, ds.channels]);
     try {
-      return heldOutLoss(this.requireModel(), x, defaultPolicy(ds.channels), temperature);
+      return heldOutLoss(this.requireModel(), x, this.policy(), temperature);
     } finally {
       x.dispose();
     }
@@ -194,6 +196,18 @@ export class LocalTrainer {
     return this.status();
   }
 
+  /**
+   * The default encoder trains with the recipe's augmentations (no flip: the page cannot know that the user's
+   * images are mirror-symmetric), the tiny one with the plain defaults. Fixed per model, so Adam's moments
+   * survive a reload.
+   */
+  private policy(): AugmentationPolicy {
+    const model = this.requireModel();
+    return model.config.norm === 'group'
+      ? grayscaleRecipePolicy({ flip: false })
+      : defaultPolicy(model.config.inputShape[2]);
+  }
+
   private ensureTrainer(opts: TrainOptions): SimclrTrainer {
     const model = this.requireModel();
     const key = `${opts.learningRate}|${opts.temperature}`;
@@ -203,7 +217,7 @@ export class LocalTrainer {
     this.trainer = createTrainer(model, {
       learningRate: opts.learningRate,
       temperature: opts.temperature,
-      policy: defaultPolicy(model.config.inputShape[2]),
+      policy: this.policy(),
     });
     this.trainerKey = key;
     return this.trainer;

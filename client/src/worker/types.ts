@@ -27,7 +27,8 @@ export interface TrainOptions {
   checkpointEvery: number;
 }
 
-export const DEFAULT_TRAIN: TrainOptions = { batchSize: 64, learningRate: 1e-3, temperature: 0.5, checkpointEvery: 10 };
+/** τ is the recipe's (shared/ssl/recipe.ts); the page trains open-ended, so the learning rate is constant. */
+export const DEFAULT_TRAIN: TrainOptions = { batchSize: 64, learningRate: 1e-3, temperature: 0.2, checkpointEvery: 10 };
 
 export interface Progress {
   step: number;
