@@ -103,7 +103,9 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
   if (presetAdmin) registry.importToken('admin', presetAdmin, 'preset');
   else if (registry.countTokens('admin') === 0) adminToken = registry.createToken('admin', 'first start').token;
 
-  const requested = { default: DEFAULT_MODEL_CONFIG, compact: COMPACT_MODEL_CONFIG, tiny: TINY_MODEL_CONFIG }[cfg.model];
+  const requested = { default: DEFAULT_MODEL_CONFIG, compact: COMPACT_MODEL_CONFIG, tiny: TINY_MODEL_CONFIG }[
+    cfg.model
+  ];
   const model = loadOrCreateGlobalModel(registry, requested);
   const roundConfig = resolveRoundConfig(cfg, registry, overrides.roundConfig);
   const strategy = overrides.strategy ?? createStrategy({ name: cfg.strategy });
