@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { isDeepStrictEqual } from 'node:util';
 import pino, { type Logger } from 'pino';
 import type { Server as IoServer } from 'socket.io';
 import type { ServerConfig } from './config';
@@ -10,7 +11,12 @@ import { adminRouter } from './http/admin-api';
 import { Registry } from './registry/registry';
 import { checkpointDir, loadOrCreateGlobalModel } from './model/global-model';
 import { cleanTempFiles } from './registry/checkpoints';
-import { COMPACT_MODEL_CONFIG, DEFAULT_MODEL_CONFIG, TINY_MODEL_CONFIG } from '../shared/model/config';
+import {
+  COMPACT_MODEL_CONFIG,
+  DEFAULT_MODEL_CONFIG,
+  TINY_MODEL_CONFIG,
+  type ModelConfig,
+} from '../shared/model/config';
 import { RECIPE_PLANNED_ROUNDS, recipeRoundTraining } from '../shared/ssl/recipe';
 import { type RoundConfig, type RoundConfigInput, RoundConfigSchema } from '../shared/protocol/round-config';
 import { RoundCoordinator } from './federation/coordinator';
@@ -65,7 +71,12 @@ export interface ServerOverrides {
 }
 
 /** Round settings: defaults ← config file ← admin edits stored in the registry ← programmatic overrides. */
-function resolveRoundConfig(cfg: ServerConfig, registry: Registry, overrides?: RoundConfigInput): RoundConfig {
+function resolveRoundConfig(
+  cfg: ServerConfig,
+  registry: Registry,
+  served: ModelConfig,
+  overrides?: RoundConfigInput,
+): RoundConfig {
   const fromFile = cfg.roundConfigFile ? (JSON.parse(readFileSync(cfg.roundConfigFile, 'utf8')) as object) : {};
   const stored = registry.getSetting('round_config');
   const merged: { training?: object } = {
@@ -74,8 +85,9 @@ function resolveRoundConfig(cfg: ServerConfig, registry: Registry, overrides?: R
     ...(overrides ?? {}),
   };
   // The default encoder comes with the training it was measured with (the recipe); anything set above wins
-  // field by field. The compact and tiny encoders keep the schema's defaults.
-  if (cfg.model === 'default')
+  // field by field. The compact and tiny encoders keep the schema's defaults. What counts is the architecture
+  // the data dir serves, not the flag: an older data dir keeps its model.
+  if (isDeepStrictEqual(served, DEFAULT_MODEL_CONFIG))
     merged.training = {
       ...recipeRoundTraining({ flip: false, totalRounds: RECIPE_PLANNED_ROUNDS }),
       ...(merged.training ?? {}),
@@ -107,7 +119,12 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
     cfg.model
   ];
   const model = loadOrCreateGlobalModel(registry, requested);
-  const roundConfig = resolveRoundConfig(cfg, registry, overrides.roundConfig);
+  if (!isDeepStrictEqual(model.config, requested))
+    log.warn(
+      { requested: cfg.model, served: model.config },
+      `this data dir holds another encoder (its architecture is fixed per data dir): --model ${cfg.model} is ignored; start with a new --data-dir to use it`,
+    );
+  const roundConfig = resolveRoundConfig(cfg, registry, model.config, overrides.roundConfig);
   const strategy = overrides.strategy ?? createStrategy({ name: cfg.strategy });
   const coordinator = new RoundCoordinator({
     registry,

@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { COMPACT_MODEL_CONFIG } from '../../shared/model/config';
 import { federationFixture, startTestServer } from './test-harness';
 
 const { servers } = federationFixture();
@@ -39,4 +43,20 @@ describe('each --model brings the training it was measured with', () => {
       expect(t.augmentation).toBeUndefined();
     },
   );
+
+  it("an older data dir keeps its encoder and that encoder's training, whatever --model says", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'fedssl-preset-'));
+    try {
+      const first = await startTestServer({}, { dataDir, model: 'compact' });
+      await first.cleanup();
+      const again = await startTestServer({}, { dataDir, model: 'default' });
+      servers.push(again);
+      expect(again.coordinator.globalModel.config).toEqual(COMPACT_MODEL_CONFIG);
+      expect(again.coordinator.config.training.temperature).toBe(0.5);
+      expect(again.coordinator.config.training.schedule).toBeUndefined();
+    } finally {
+      for (const s of servers.splice(0)) await s.cleanup();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });
