@@ -99,7 +99,9 @@ export class EncoderScorer {
   async referenceEmbeddings(version: number): Promise<Embeddings | undefined> {
     const cached = this.referenceCache.get(version);
     if (cached) return cached;
-    if (!this.registry.getVersion(version)) return undefined;
+    const row = this.registry.getVersion(version);
+    // Checkpoint retention may have deleted its weights while this version waited (fast rounds, slow scoring).
+    if (!row || row.pruned_at !== null) return undefined;
     const cfg = this.modelConfig();
     const stored = loadVersion(this.registry, version, cfg);
     const r = await this.call(

@@ -6,6 +6,7 @@ import { EncoderScorer } from './encoder-scorer';
 import { EvaluationOptionsSchema } from './evaluation-options';
 import { writeCheckpoint } from '../registry/checkpoints';
 import { checkpointDir } from '../model/global-model';
+import { pruneCheckpoints } from '../registry/retention';
 import type { EvaluationResult, QualityWarning, StoredHealth } from './evaluation';
 
 type TestServer = Awaited<ReturnType<typeof startTestServer>>;
@@ -123,6 +124,42 @@ describe('background model evaluation', () => {
     expect(s.registry.getVersion(4)!.probe_accuracy).not.toBeNull();
     // Drift of v4 is measured against its parent v3, evaluated or not.
     expect((JSON.parse(s.registry.getVersion(4)!.health_json!) as StoredHealth).driftFrom).toBe(3);
+  });
+
+  it('when retention outruns it: keeps probe and health without a parent, and skips a version already deleted', async () => {
+    s = await startTestServer({ manualStart: true, evaluation: cheap });
+    const ev = s.adminServices.evaluation!;
+    await ev.whenIdle(); // v0
+    const started: number[] = [];
+    ev.on('started', (v: number) => started.push(v));
+    const w = s.coordinator.globalModel.weights;
+    for (let v = 1; v <= 4; v++)
+      addVersion(
+        s,
+        v,
+        v - 1,
+        w.map((x) => x * (1 + 0.01 * v)),
+      );
+    // Fast rounds: only the newest checkpoint is left, so v2's parent v1 and v3 itself are gone.
+    expect(pruneCheckpoints(s.registry, 1)).toEqual([0, 1, 2, 3]);
+    ev.enqueue(3);
+    await ev.whenIdle();
+    expect(started).toEqual([]); // nothing to load: skipped, not a failed evaluation
+    addVersion(
+      s,
+      5,
+      3, // a rollback-like parent whose file is gone
+      w.map((x) => x * 1.05),
+    );
+    ev.enqueue(5);
+    await ev.whenIdle();
+    expect(started).toEqual([5]);
+    const v5 = s.registry.getVersion(5)!;
+    expect(v5.probe_accuracy).not.toBeNull();
+    const h5 = JSON.parse(v5.health_json!) as StoredHealth;
+    expect(h5.health.effectiveRank).toBeGreaterThan(1);
+    expect(h5.drift).toBeNull(); // the parent's weights are gone
+    expect(h5.driftFrom).toBeNull();
   });
 
   it('fits on a worker thread below the event loop: the loop keeps turning through one probe fit', async () => {

@@ -94,13 +94,23 @@ export class EvaluationService extends EventEmitter {
     while (this.pending !== undefined && !this.stopped) {
       const version = this.pending;
       this.pending = undefined;
-      if (!this.registry.getVersion(version)) continue;
+      const row = this.registry.getVersion(version);
+      if (!row) continue;
+      if (row.pruned_at !== null) {
+        // Rounds outran the evaluation and retention deleted its weights: a newer version is queued or coming.
+        this.log.info({ version }, 'skipped evaluating a version whose checkpoint retention already deleted');
+        continue;
+      }
       this.current = version;
       this.emit('started', version);
       try {
         await this.evaluate(version);
       } catch (err) {
-        if (!(err instanceof Aborted) && !this.stopped) this.log.error({ err, version }, 'model evaluation failed');
+        if (err instanceof Aborted || this.stopped) continue;
+        // Retention may delete the weights while they are being scored; that is a skip, not a failure.
+        if (this.registry.getVersion(version)?.pruned_at != null)
+          this.log.info({ version }, 'skipped evaluating a version whose checkpoint retention deleted meanwhile');
+        else this.log.error({ err, version }, 'model evaluation failed');
       } finally {
         this.current = undefined;
       }
@@ -116,6 +126,11 @@ export class EvaluationService extends EventEmitter {
     await this.scorer.prepare();
     const probeRandom = await this.scorer.baseline();
     const probeRaw = await this.scorer.rawBaseline();
+    // The parent's embeddings first: under fast rounds its checkpoint is the one retention deletes sooner, and
+    // without it the drift is null while the probe and health are still stored.
+    const parent = this.registry.getVersion(version)?.parent ?? null;
+    const parentRef = parent !== null ? await this.scorer.referenceEmbeddings(parent) : undefined;
+    this.check();
     const s = await this.scorer.scoreVersion(version);
     this.check();
     const nRef = s.ref.length / s.dim;
@@ -123,9 +138,6 @@ export class EvaluationService extends EventEmitter {
       minStdRatio: this.options.minStdRatio,
       minEffectiveRank: this.options.minEffectiveRank,
     });
-    const parent = this.registry.getVersion(version)?.parent ?? null;
-    const parentRef = parent !== null ? await this.scorer.referenceEmbeddings(parent) : undefined;
-    this.check();
     const drift = parentRef && parentRef.dim === s.dim ? embeddingDrift(parentRef.emb, s.ref, nRef, s.dim) : null;
     const stored: StoredHealth = {
       health,
