@@ -41,6 +41,18 @@ function addVersion(server: TestServer, version: number, parent: number, weights
   });
 }
 
+/** Adds v1 … vN, each the global weights scaled by 1 + 0.01·v, with parent v − 1. */
+function addScaledChain(server: TestServer, n: number): void {
+  const w = server.coordinator.globalModel.weights;
+  for (let v = 1; v <= n; v++)
+    addVersion(
+      server,
+      v,
+      v - 1,
+      w.map((x) => x * (1 + 0.01 * v)),
+    );
+}
+
 describe('background model evaluation', () => {
   it('scores the initial version, then follows new versions with probe, health and drift', async () => {
     s = await startTestServer({ manualStart: true, evaluation: cheap });
@@ -107,14 +119,7 @@ describe('background model evaluation', () => {
     const started: number[] = [];
     const first = new Promise<void>((ok) => ev.once('started', () => ok()));
     ev.on('started', (v: number) => started.push(v));
-    const w = s.coordinator.globalModel.weights;
-    for (let v = 1; v <= 4; v++)
-      addVersion(
-        s,
-        v,
-        v - 1,
-        w.map((x) => x * (1 + 0.01 * v)),
-      );
+    addScaledChain(s, 4);
     // v0 is running (queued at start); 1..4 arrive meanwhile.
     await first;
     for (let v = 1; v <= 4; v++) ev.enqueue(v);
@@ -132,14 +137,7 @@ describe('background model evaluation', () => {
     await ev.whenIdle(); // v0
     const started: number[] = [];
     ev.on('started', (v: number) => started.push(v));
-    const w = s.coordinator.globalModel.weights;
-    for (let v = 1; v <= 4; v++)
-      addVersion(
-        s,
-        v,
-        v - 1,
-        w.map((x) => x * (1 + 0.01 * v)),
-      );
+    addScaledChain(s, 4);
     // Fast rounds: only the newest checkpoint is left, so v2's parent v1 and v3 itself are gone.
     expect(pruneCheckpoints(s.registry, 1)).toEqual([0, 1, 2, 3]);
     ev.enqueue(3);
@@ -149,7 +147,7 @@ describe('background model evaluation', () => {
       s,
       5,
       3, // a rollback-like parent whose file is gone
-      w.map((x) => x * 1.05),
+      s.coordinator.globalModel.weights.map((x) => x * 1.05),
     );
     ev.enqueue(5);
     await ev.whenIdle();
