@@ -79,15 +79,13 @@ function resolveRoundConfig(
 ): RoundConfig {
   const fromFile = cfg.roundConfigFile ? (JSON.parse(readFileSync(cfg.roundConfigFile, 'utf8')) as object) : {};
   const stored = registry.getSetting('round_config');
-  const merged: { training?: object } = {
-    ...fromFile,
-    ...(stored ? (JSON.parse(stored) as object) : {}),
-    ...(overrides ?? {}),
-  };
-  // The default encoder comes with the training it was measured with (the recipe); anything set above wins
-  // field by field. The compact and tiny encoders keep the schema's defaults. What counts is the architecture
-  // the data dir serves, not the flag: an older data dir keeps its model.
-  if (isDeepStrictEqual(served, DEFAULT_MODEL_CONFIG))
+  const adminEdit = stored ? (JSON.parse(stored) as { training?: object }) : undefined;
+  const merged: { training?: object } = { ...fromFile, ...(adminEdit ?? {}), ...(overrides ?? {}) };
+  // The default encoder comes with the training it was measured with (the recipe); the file's and the
+  // overrides' fields win field by field. An admin edit is a whole config, as it ran before the restart, so it
+  // gets nothing added. The compact and tiny encoders keep the schema's defaults. What counts is the
+  // architecture the data dir serves, not the flag: an older data dir keeps its model.
+  if (isDeepStrictEqual(served, DEFAULT_MODEL_CONFIG) && adminEdit?.training === undefined)
     merged.training = {
       ...recipeRoundTraining({ flip: false, totalRounds: RECIPE_PLANNED_ROUNDS }),
       ...(merged.training ?? {}),

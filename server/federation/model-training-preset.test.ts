@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMPACT_MODEL_CONFIG } from '../../shared/model/config';
+import { RoundConfigSchema } from '../../shared/protocol/round-config';
 import { federationFixture, startTestServer } from './test-harness';
 
 const { servers } = federationFixture();
@@ -53,6 +54,24 @@ describe('each --model brings the training it was measured with', () => {
       servers.push(again);
       expect(again.coordinator.globalModel.config).toEqual(COMPACT_MODEL_CONFIG);
       expect(again.coordinator.config.training.temperature).toBe(0.5);
+      expect(again.coordinator.config.training.schedule).toBeUndefined();
+    } finally {
+      for (const s of servers.splice(0)) await s.cleanup();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('an admin edit runs as it was saved after a restart: the recipe adds nothing to it', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'fedssl-preset-'));
+    try {
+      const first = await startTestServer({}, { dataDir, model: 'default' });
+      // What PUT /api/admin/config stores: the whole parsed config, here with a constant learning rate.
+      const edited = RoundConfigSchema.parse({ training: { learningRate: 5e-4, temperature: 0.3 } });
+      first.registry.setSetting('round_config', JSON.stringify(edited));
+      await first.cleanup();
+      const again = await startTestServer({}, { dataDir, model: 'default' });
+      servers.push(again);
+      expect(again.coordinator.config.training).toEqual(edited.training);
       expect(again.coordinator.config.training.schedule).toBeUndefined();
     } finally {
       for (const s of servers.splice(0)) await s.cleanup();
