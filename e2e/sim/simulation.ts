@@ -1,6 +1,7 @@
 import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from '@playwright/test';
 import { startLocalAppServer } from './app-server';
 import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { CHROMIUM_ARGS, ensureChromium } from '../chromium';
 import { AdminClient } from './admin-client';
@@ -13,7 +14,7 @@ import { compareProbes, type ProbeComparison } from '../../shared/ssl/evaluate';
 import { heldOutLoss } from '../../shared/ssl/held-out-loss';
 import { defaultPolicy } from '../../shared/ssl/augment';
 import { createSimclrModel, disposeSimclrModel } from '../../shared/model/encoder';
-import { ModelConfigSchema } from '../../shared/model/config';
+import { DEFAULT_MODEL_CONFIG, ModelConfigSchema, type ModelConfig } from '../../shared/model/config';
 import { toFloatBatch } from '../../shared/data/dataset';
 import type { DatasetName } from '../../shared/data/dataset';
 import type { AugmentationPolicy } from '../../shared/ssl/augment-policy';
@@ -91,9 +92,15 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   const admin = new AdminClient(url, adminToken);
   const expectedDrop = Math.ceil(opts.dropout * opts.clients);
   const minSurvivors = opts.minSurvivors ?? Math.max(1, opts.clients - expectedDrop);
-  const loss = simulationLoss(opts);
+  // A running server (--url) may serve another encoder than --model: train what it serves.
+  const served = await servedModelConfig(
+    admin,
+    (await admin.request<CoordinatorStatus>('GET', '/api/admin/status')).modelVersion,
+  );
+  const recipe = isDeepStrictEqual(served, DEFAULT_MODEL_CONFIG);
+  const loss = simulationLoss(opts, recipe);
   await admin.request('PUT', '/api/admin/config', {
-    training: simulationTraining(opts),
+    training: simulationTraining(opts, recipe),
     cohort: { mode: 'fixed', size: opts.clients },
     // Wait for the whole population each round (closed pages are reopened between rounds).
     minClients: opts.clients,
@@ -286,12 +293,12 @@ function shuffle<T>(xs: T[]): T[] {
 }
 
 /**
- * What the browsers train: the default model with the recipe the server would give it (flip where the dataset
- * is mirror-symmetric, the schedule over the simulated rounds), the tiny one with the schema's τ and augmentations.
+ * What the browsers train: the default encoder with the recipe the server would give it (flip where the dataset
+ * is mirror-symmetric, the schedule over the simulated rounds), any other with the schema's τ and augmentations.
  */
-function simulationTraining(opts: SimulationOptions) {
+function simulationTraining(opts: SimulationOptions, recipe: boolean) {
   const steps = { localSteps: opts.localSteps, batchSize: opts.batchSize };
-  if (opts.model === 'tiny') return { ...steps, learningRate: opts.learningRate ?? 1e-3, temperature: 0.5 };
+  if (!recipe) return { ...steps, learningRate: opts.learningRate ?? 1e-3, temperature: 0.5 };
   return {
     ...recipeRoundTraining({ flip: FLIP_VALID[opts.dataset], totalRounds: opts.rounds }),
     ...steps,
@@ -300,9 +307,18 @@ function simulationTraining(opts: SimulationOptions) {
 }
 
 /** The held-out loss is measured with the objective the clients train (τ and augmentations). */
-function simulationLoss(opts: SimulationOptions): { temperature: number; policy: AugmentationPolicy } {
-  const t = simulationTraining(opts);
+function simulationLoss(opts: SimulationOptions, recipe: boolean): { temperature: number; policy: AugmentationPolicy } {
+  const t = simulationTraining(opts, recipe);
   return { temperature: t.temperature, policy: 'augmentation' in t ? t.augmentation : defaultPolicy(1) };
+}
+
+/** The encoder architecture of one stored version (the server's model export metadata). */
+async function servedModelConfig(admin: AdminClient, version: number): Promise<ModelConfig> {
+  const meta = await admin.request<{ userDefinedMetadata: { modelConfig: unknown } }>(
+    'GET',
+    `/api/admin/models/${version}/model.json`,
+  );
+  return ModelConfigSchema.parse(meta.userDefinedMetadata.modelConfig);
 }
 
 /** The held-out SimCLR loss (shared/ssl/held-out-loss) of one version: encoder and head from the admin API. */
@@ -319,11 +335,7 @@ export async function heldOutLossOfVersion(
   const test = loadNpmDataset(dataset).test;
   const encoder = await loadEncoder(admin, version, 'encoder');
   const head = await loadEncoder(admin, version, 'head');
-  const meta = await admin.request<{ userDefinedMetadata: { modelConfig: unknown } }>(
-    'GET',
-    `/api/admin/models/${version}/model.json`,
-  );
-  const model = createSimclrModel(ModelConfigSchema.parse(meta.userDefinedMetadata.modelConfig));
+  const model = createSimclrModel(await servedModelConfig(admin, version));
   const n = Math.min(count, test.count);
   const x = tf.tensor4d(
     toFloatBatch(
