@@ -36,7 +36,7 @@ import { partition } from '../../shared/data/splits';
 import { sampleWithoutReplacement, trainLocalRound, type LocalRoundResult } from '../../shared/federation/local-round';
 import { SECAGG_EVENTS } from '../../shared/protocol/secagg-messages';
 import { TrainingConfigSchema, type RoundConfigInput, type TrainingConfig } from '../../shared/protocol/round-config';
-import { trainingForRound } from '../../shared/federation/round-learning-rate';
+import { roundSchedule, trainingForRound } from '../../shared/federation/round-learning-rate';
 import { NodeFederatedClient } from '../../server/federation/node-client';
 import { startServer } from '../../server/app';
 import { loadServerConfig } from '../../server/config';
@@ -328,15 +328,7 @@ async function runFederated({
     learningRate: setup.learningRate,
     temperature: setup.temperature,
     augmentation: setup.policy,
-    ...(schedule
-      ? {
-          schedule: {
-            warmupRounds: schedule.warmupSteps,
-            totalRounds: schedule.totalSteps,
-            finalFraction: schedule.finalFraction,
-          },
-        }
-      : {}),
+    ...(schedule ? { schedule: roundSchedule(schedule) } : {}),
   });
   const secure = nonIid;
   const roundConfig: RoundConfigInput = {

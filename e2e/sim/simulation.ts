@@ -98,9 +98,10 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     (await admin.request<CoordinatorStatus>('GET', '/api/admin/status')).modelVersion,
   );
   const recipe = isDeepStrictEqual(served, DEFAULT_MODEL_CONFIG);
-  const loss = simulationLoss(opts, recipe);
+  const training = simulationTraining(opts, recipe);
+  const loss = trainedObjective(training);
   await admin.request('PUT', '/api/admin/config', {
-    training: simulationTraining(opts, recipe),
+    training,
     cohort: { mode: 'fixed', size: opts.clients },
     // Wait for the whole population each round (closed pages are reopened between rounds).
     minClients: opts.clients,
@@ -307,8 +308,10 @@ function simulationTraining(opts: SimulationOptions, recipe: boolean) {
 }
 
 /** The held-out loss is measured with the objective the clients train (τ and augmentations). */
-function simulationLoss(opts: SimulationOptions, recipe: boolean): { temperature: number; policy: AugmentationPolicy } {
-  const t = simulationTraining(opts, recipe);
+function trainedObjective(t: ReturnType<typeof simulationTraining>): {
+  temperature: number;
+  policy: AugmentationPolicy;
+} {
   return { temperature: t.temperature, policy: 'augmentation' in t ? t.augmentation : defaultPolicy(1) };
 }
 

@@ -1,5 +1,10 @@
-import type { TrainingConfig } from '../protocol/round-config';
-import { warmupCosineLr } from '../ssl/lr-schedule';
+import type { RoundSchedule, TrainingConfig } from '../protocol/round-config';
+import { warmupCosineLr, type WarmupCosine } from '../ssl/lr-schedule';
+
+/** A warm-up + cosine schedule counted in rounds, as training.schedule carries it (learningRate holds the peak). */
+export function roundSchedule(s: WarmupCosine): RoundSchedule {
+  return { warmupRounds: s.warmupSteps, totalRounds: s.totalSteps, finalFraction: s.finalFraction };
+}
 
 /**
  * The training settings a round sends: with a schedule, learningRate becomes the rate for the round that

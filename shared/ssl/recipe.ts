@@ -4,6 +4,7 @@
  */
 import { type AugmentationPolicy, AugmentationPolicySchema } from './augment-policy';
 import type { WarmupCosine } from './lr-schedule';
+import { roundSchedule } from '../federation/round-learning-rate';
 
 /**
  * Grayscale policy: the default crop/affine/blur/noise plus brightness/contrast jitter
@@ -68,6 +69,6 @@ export function recipeRoundTraining(
     learningRate: s.peak,
     temperature: recipe.temperature,
     augmentation: grayscaleRecipePolicy({ flip: opts.flip }),
-    schedule: { warmupRounds: s.warmupSteps, totalRounds: s.totalSteps, finalFraction: s.finalFraction },
+    schedule: roundSchedule(s),
   };
 }
