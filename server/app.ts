@@ -1,7 +1,6 @@
 import type { Server } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { isDeepStrictEqual } from 'node:util';
 import pino, { type Logger } from 'pino';
 import type { Server as IoServer } from 'socket.io';
 import type { ServerConfig } from './config';
@@ -14,6 +13,8 @@ import { cleanTempFiles } from './registry/checkpoints';
 import {
   COMPACT_MODEL_CONFIG,
   DEFAULT_MODEL_CONFIG,
+  isDefaultModel,
+  sameArchitecture,
   TINY_MODEL_CONFIG,
   type ModelConfig,
 } from '../shared/model/config';
@@ -85,7 +86,7 @@ function resolveRoundConfig(
   // overrides' fields win field by field. An admin edit is a whole config, as it ran before the restart, so it
   // gets nothing added. The compact and tiny encoders keep the schema's defaults. What counts is the
   // architecture the data dir serves, not the flag: an older data dir keeps its model.
-  if (isDeepStrictEqual(served, DEFAULT_MODEL_CONFIG) && adminEdit?.training === undefined)
+  if (isDefaultModel(served) && adminEdit?.training === undefined)
     merged.training = {
       ...recipeRoundTraining({ flip: false, totalRounds: RECIPE_PLANNED_ROUNDS }),
       ...(merged.training ?? {}),
@@ -117,7 +118,7 @@ export async function startServer(cfg: ServerConfig, overrides: ServerOverrides 
     cfg.model
   ];
   const model = loadOrCreateGlobalModel(registry, requested);
-  if (!isDeepStrictEqual(model.config, requested))
+  if (!sameArchitecture(model.config, requested))
     log.warn(
       { requested: cfg.model, served: model.config },
       `this data dir holds another encoder (its architecture is fixed per data dir): --model ${cfg.model} is ignored; start with a new --data-dir to use it`,

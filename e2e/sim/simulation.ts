@@ -1,7 +1,6 @@
 import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from '@playwright/test';
 import { startLocalAppServer } from './app-server';
 import { randomBytes } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { CHROMIUM_ARGS, ensureChromium } from '../chromium';
 import { AdminClient } from './admin-client';
@@ -14,7 +13,7 @@ import { compareProbes, type ProbeComparison } from '../../shared/ssl/evaluate';
 import { heldOutLoss } from '../../shared/ssl/held-out-loss';
 import { defaultPolicy } from '../../shared/ssl/augment';
 import { createSimclrModel, disposeSimclrModel } from '../../shared/model/encoder';
-import { DEFAULT_MODEL_CONFIG, ModelConfigSchema, type ModelConfig } from '../../shared/model/config';
+import { isDefaultModel, ModelConfigSchema, type ModelConfig } from '../../shared/model/config';
 import { toFloatBatch } from '../../shared/data/dataset';
 import type { DatasetName } from '../../shared/data/dataset';
 import type { AugmentationPolicy } from '../../shared/ssl/augment-policy';
@@ -97,7 +96,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     admin,
     (await admin.request<CoordinatorStatus>('GET', '/api/admin/status')).modelVersion,
   );
-  const recipe = isDeepStrictEqual(served, DEFAULT_MODEL_CONFIG);
+  const recipe = isDefaultModel(served);
   const training = simulationTraining(opts, recipe);
   const loss = trainedObjective(training);
   await admin.request('PUT', '/api/admin/config', {

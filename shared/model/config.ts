@@ -76,3 +76,31 @@ export function representationDim(cfg: ModelConfig): number {
   const g = cfg.poolGrid ?? 1;
   return cfg.convFilters[cfg.convFilters.length - 1]! * g * g;
 }
+
+/** One canonical form per architecture: absent optional fields read as their defaults. */
+function canonicalArchitecture(c: ModelConfig): string {
+  const grouped = c.norm === 'group';
+  return JSON.stringify([
+    c.inputShape,
+    c.convFilters,
+    c.convStrides,
+    c.kernelSize,
+    c.headUnits,
+    grouped ? 'group' : 'none',
+    grouped ? (c.groups ?? 8) : null,
+    c.poolGrid ?? 1,
+  ]);
+}
+
+/**
+ * Whether two configs build the same encoder. Browser-safe (no node:util), so the server, `simulate` and the
+ * page decide "is this the default encoder?" the same way.
+ */
+export function sameArchitecture(a: ModelConfig, b: ModelConfig): boolean {
+  return canonicalArchitecture(a) === canonicalArchitecture(b);
+}
+
+/** The default encoder trains with the recipe (shared/ssl/recipe.ts); the others with the schema's defaults. */
+export function isDefaultModel(c: ModelConfig): boolean {
+  return sameArchitecture(c, DEFAULT_MODEL_CONFIG);
+}

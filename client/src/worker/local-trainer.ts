@@ -4,7 +4,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createSimclrModel, disposeSimclrModel, type SimclrModel } from '../../../shared/model/encoder';
-import { DEFAULT_MODEL_CONFIG, TINY_MODEL_CONFIG, type ModelConfig } from '../../../shared/model/config';
+import {
+  DEFAULT_MODEL_CONFIG,
+  isDefaultModel,
+  TINY_MODEL_CONFIG,
+  type ModelConfig,
+} from '../../../shared/model/config';
 import { flattenWeightsAsync, unflattenWeights, weightLayout } from '../../../shared/model/weights';
 import { createTrainer, type SimclrTrainer } from '../../../shared/ssl/train-step';
 import { defaultPolicy } from '../../../shared/ssl/augment';
@@ -203,7 +208,7 @@ export class LocalTrainer {
    */
   private policy(): AugmentationPolicy {
     const model = this.requireModel();
-    return model.config.norm === 'group'
+    return isDefaultModel(model.config)
       ? grayscaleRecipePolicy({ flip: false })
       : defaultPolicy(model.config.inputShape[2]);
   }
