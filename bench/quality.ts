@@ -17,6 +17,7 @@ import cliProgress from 'cli-progress';
 import {
   ARM_LABELS,
   ARM_NAMES,
+  federationDefaults,
   MODEL_CHOICES,
   type ArmName,
   type JobOptions,
@@ -93,7 +94,11 @@ const program = new Command()
   .option('--low-labels <n>', 'labelled training images for the low-label probe', int('low-labels', 10), 1_000)
   .option('--clients <n>', 'federated clients', int('clients', 3), 10)
   .option('--local-steps <n>', 'local SimCLR steps per round (default 10; --quick: 5)', int('local-steps', 1))
-  .option('--client-batch <n>', 'client batch size (default 128; --quick: 64)', int('client-batch', 2))
+  .option(
+    '--client-batch <n>',
+    "client batch size (default 32, the round config's; --quick: 64)",
+    int('client-batch', 2),
+  )
   .option('--dropout <fraction>', 'fraction of the cohort that vanishes before uploading (Dirichlet arms)', Number, 0.3)
   .option('--dp-noise <z>', 'DP noise multiplier for fed-dir-dp (ε is reported by the accountant)', Number, 1)
   .option(
@@ -140,9 +145,9 @@ async function main(o: Cli): Promise<void> {
   const seeds = o.seeds ?? (o.quick ? [1] : [1, 2, 3]);
   const budget = o.budget ?? (o.quick ? 25_600 : 256_000);
   const curveProbes = o.curveProbes ?? (o.quick ? 0 : 3);
-  // Quick runs keep enough federated rounds (≈ 10) to see the aggregation at work.
-  const localSteps = o.localSteps ?? (o.quick ? 5 : 10);
-  const clientBatch = o.clientBatch ?? (o.quick ? 64 : 128);
+  const federation = federationDefaults(o.quick);
+  const localSteps = o.localSteps ?? federation.localSteps;
+  const clientBatch = o.clientBatch ?? federation.clientBatch;
   const out = resolve(o.out);
   mkdirSync(out, { recursive: true });
   if (o.model !== 'default' && arms.includes('supervised'))

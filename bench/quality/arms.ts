@@ -107,6 +107,17 @@ export function trainingSetup(choice: ModelChoice): TrainingSetup {
   };
 }
 
+/**
+ * Local steps and client batch of the federated arms. A full run trains what the product's round config does
+ * by default (TrainingConfigSchema: 10 local steps × batch 32); --quick takes bigger, fewer steps (5 × 64) so
+ * that its small budget still spans about 10 rounds.
+ */
+export function federationDefaults(quick: boolean): { localSteps: number; clientBatch: number } {
+  if (quick) return { localSteps: 5, clientBatch: 64 };
+  const product = TrainingConfigSchema.parse({});
+  return { localSteps: product.localSteps, clientBatch: product.batchSize };
+}
+
 export interface JobOptions {
   arm: ArmName;
   seed: number;

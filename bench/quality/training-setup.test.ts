@@ -3,7 +3,7 @@ import { COMPACT_MODEL_CONFIG, DEFAULT_MODEL_CONFIG } from '../../shared/model/c
 import { TrainingConfigSchema } from '../../shared/protocol/round-config';
 import { defaultPolicy } from '../../shared/ssl/augment';
 import { recipeRoundTraining } from '../../shared/ssl/recipe';
-import { trainingSetup } from './arms';
+import { federationDefaults, trainingSetup } from './arms';
 
 describe('bench:quality trains what the product serves', () => {
   it("'compact' is the compact encoder with the round config's default training", () => {
@@ -29,5 +29,12 @@ describe('bench:quality trains what the product serves', () => {
       augmentation: s.policy,
       schedule: { warmupRounds: sched.warmupSteps, totalRounds: sched.totalSteps, finalFraction: sched.finalFraction },
     }).toEqual(served);
+  });
+
+  it("a full run's federated arms train with the round config's default local steps and batch", () => {
+    const product = TrainingConfigSchema.parse({});
+    expect(federationDefaults(false)).toEqual({ localSteps: product.localSteps, clientBatch: product.batchSize });
+    // The README's full-budget federated rows were measured at these.
+    expect(federationDefaults(false)).toEqual({ localSteps: 10, clientBatch: 32 });
   });
 });
