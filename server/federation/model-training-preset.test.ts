@@ -9,13 +9,13 @@ import { federationFixture, startTestServer } from './test-harness';
 const { servers } = federationFixture();
 
 describe('each --model brings the training it was measured with', () => {
-  it('the default encoder trains with the recipe: τ 0.2, peak 2e-3, warm-up + cosine over 30 rounds, jitter, no flip', async () => {
+  it('the default encoder trains with the recipe: τ 0.2, peak 2e-3, warm-up (6 rounds) + cosine over 114 rounds, jitter, no flip', async () => {
     const s = await startTestServer({}, { model: 'default' });
     servers.push(s);
     const t = s.coordinator.config.training;
     expect(t.temperature).toBe(0.2);
     expect(t.learningRate).toBe(2e-3);
-    expect(t.schedule).toEqual({ warmupRounds: 2, totalRounds: 30, finalFraction: 0.05 });
+    expect(t.schedule).toEqual({ warmupRounds: 6, totalRounds: 114, finalFraction: 0.05 });
     expect(t.augmentation?.colorJitter.enabled).toBe(true);
     expect(t.augmentation?.flip.enabled).toBe(false); // the server cannot know the images are mirror-symmetric
   });

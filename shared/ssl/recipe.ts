@@ -50,10 +50,12 @@ export function recipeSchedule(totalSteps: number, recipe: SimclrRecipe = SIMCLR
 }
 
 /**
- * Rounds the recipe's federated schedule spans by default: bench:quality's federated arms ran 29–30 rounds of
- * 10 clients × 10 local steps × 128 images at the 256,000-image budget (see the README).
+ * Rounds the recipe's federated schedule spans by default: what bench:quality's federated arms run at the
+ * 256,000-image budget with the round config's default 10 local steps × batch 32 (10 clients, 7 of them
+ * uploading each round: 114 rounds; see the README). A deployment that plans more or fewer rounds sets
+ * training.schedule.totalRounds.
  */
-export const RECIPE_PLANNED_ROUNDS = 30;
+export const RECIPE_PLANNED_ROUNDS = 114;
 
 /**
  * The round config's training settings for the recipe encoder: τ, peak learning rate, augmentations, and the
