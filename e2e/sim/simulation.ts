@@ -14,6 +14,7 @@ import { heldOutLoss } from '../../shared/ssl/held-out-loss';
 import { defaultPolicy } from '../../shared/ssl/augment';
 import { createSimclrModel, disposeSimclrModel } from '../../shared/model/encoder';
 import { isDefaultModel, ModelConfigSchema, type ModelConfig } from '../../shared/model/config';
+import { TrainingConfigSchema } from '../../shared/protocol/round-config';
 import { toFloatBatch } from '../../shared/data/dataset';
 import type { DatasetName } from '../../shared/data/dataset';
 import type { AugmentationPolicy } from '../../shared/ssl/augment-policy';
@@ -33,7 +34,7 @@ export interface SimulationOptions {
   model: 'default' | 'tiny';
   localSteps: number;
   batchSize: number;
-  /** The peak of the default model's schedule, or the tiny model's constant rate (defaults: 2e-3 / 1e-3). */
+  /** The peak of the default model's schedule, or any other model's constant rate (defaults: 2e-3 / the schema's 1e-3). */
   learningRate?: number;
   clientsPerBrowser: number;
   backend: 'wasm' | 'cpu' | 'webgpu';
@@ -298,7 +299,10 @@ function shuffle<T>(xs: T[]): T[] {
  */
 function simulationTraining(opts: SimulationOptions, recipe: boolean) {
   const steps = { localSteps: opts.localSteps, batchSize: opts.batchSize };
-  if (!recipe) return { ...steps, learningRate: opts.learningRate ?? 1e-3, temperature: 0.5 };
+  if (!recipe) {
+    const schema = TrainingConfigSchema.parse({});
+    return { ...steps, learningRate: opts.learningRate ?? schema.learningRate, temperature: schema.temperature };
+  }
   return {
     ...recipeRoundTraining({ flip: FLIP_VALID[opts.dataset], totalRounds: opts.rounds }),
     ...steps,
