@@ -25,6 +25,7 @@ import {
   type ModelChoice,
 } from './quality/arms';
 import { removeJobCheckpoint } from './quality/job-checkpoint';
+import { SIMCLR_RECIPE } from '../shared/ssl/recipe';
 import { curveSvg, formatTable, summarize } from './quality/report';
 import type { WorkerMessage } from './quality/worker';
 
@@ -62,6 +63,7 @@ interface Cli {
   clients: number;
   localSteps?: number;
   clientBatch?: number;
+  centralBatch?: number;
   dropout: number;
   dpNoise: number;
   curveProbes?: number;
@@ -98,6 +100,11 @@ const program = new Command()
     '--client-batch <n>',
     "client batch size (default 32, the round config's; --quick: 64)",
     int('client-batch', 2),
+  )
+  .option(
+    '--central-batch <n>',
+    `the centralized arm's batch (default ${SIMCLR_RECIPE.batchSize}, the recipe's); the budget in images stays`,
+    int('central-batch', 2),
   )
   .option('--dropout <fraction>', 'fraction of the cohort that vanishes before uploading (Dirichlet arms)', Number, 0.3)
   .option('--dp-noise <z>', 'DP noise multiplier for fed-dir-dp (ε is reported by the accountant)', Number, 1)
@@ -163,6 +170,7 @@ async function main(o: Cli): Promise<void> {
     dropout: o.dropout,
     dpNoiseMultiplier: o.dpNoise,
     curveProbes,
+    ...(o.centralBatch !== undefined ? { centralBatch: o.centralBatch } : {}),
   };
   // A saved job is reused only when it was run with exactly these settings.
   // The default's tags carry no model name, so the jobs saved before --model existed still match.
@@ -172,15 +180,20 @@ async function main(o: Cli): Promise<void> {
   // and supervised jobs do not depend on the federation's settings, so tuning those reuses them.
   const probeTag = `l${o.labels}-${o.lowLabels}`;
   const centralTag = `b${budget}-${probeTag}-p${curveProbes}${m}`;
+  // The recipe's batch leaves the tag as it was, so the jobs saved before --central-batch still match.
+  const centralBatchTag =
+    o.centralBatch === undefined || o.centralBatch === SIMCLR_RECIPE.batchSize ? '' : `-cb${o.centralBatch}`;
   // Raw pixels are the same whatever the model.
   const tagOf = (arm: ArmName) =>
     arm === 'raw'
       ? probeTag
       : arm === 'random'
         ? probeTag + m
-        : arm === 'central' || arm === 'supervised'
-          ? centralTag
-          : tag;
+        : arm === 'central'
+          ? centralTag + centralBatchTag
+          : arm === 'supervised'
+            ? centralTag
+            : tag;
   const file = (arm: ArmName, seed: number) => join(out, `${arm}-seed${seed}-${tagOf(arm)}.json`);
   const jobs: JobOptions[] = [];
   const results = new Map<string, JobResult>();

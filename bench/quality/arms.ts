@@ -134,12 +134,14 @@ export interface JobOptions {
   dpNoiseMultiplier: number;
   /** Default 'default'. */
   model?: ModelChoice;
-  /** Centralized jobs save their state here every CHECKPOINT_EVERY steps and resume from it. */
+  /** The centralized arm's batch; default the recipe's (SIMCLR_RECIPE.batchSize). */
+  centralBatch?: number;
+  /** Centralized jobs save their state here every CHECKPOINT_IMAGES images and resume from it. */
   checkpointFile?: string;
 }
 
-/** Steps between mid-job checkpoints (≈ 2–5 min of a centralized job on this VM). */
-const CHECKPOINT_EVERY = 25;
+/** Images between mid-job checkpoints (25 steps of 256: ≈ 2–5 min of a centralized job on this VM). */
+const CHECKPOINT_IMAGES = 6_400;
 
 export interface CurvePoint {
   images: number;
@@ -242,8 +244,9 @@ interface ArmRun {
 
 async function runCentral({ o, split, model, progress, curve }: ArmRun): Promise<number> {
   const setup = trainingSetup(o.model ?? 'default');
-  const batch = SIMCLR_RECIPE.batchSize;
+  const batch = o.centralBatch ?? SIMCLR_RECIPE.batchSize;
   const steps = Math.max(1, Math.round(o.budget / batch));
+  const checkpointEvery = Math.max(1, Math.round(CHECKPOINT_IMAGES / batch));
   const schedule = setup.schedule(steps);
   const stored = o.checkpointFile ? readJobCheckpoint(o.checkpointFile) : undefined;
   const from = stored?.step ?? 0;
@@ -277,7 +280,7 @@ async function runCentral({ o, split, model, progress, curve }: ArmRun): Promise
       images += batch;
       curve.push({ images, loss, lr: schedule ? warmupCosineLr(step - 1, schedule) : setup.learningRate });
       if (marks.has(step)) curve.push({ images, probe1k: await quickProbe(model, split, o.labels, o.lowLabels) });
-      if (o.checkpointFile && step % CHECKPOINT_EVERY === 0 && step < steps)
+      if (o.checkpointFile && step % checkpointEvery === 0 && step < steps)
         await saveJobCheckpoint(o.checkpointFile, model, trainer, { step, images, curve });
       progress(images, o.budget, `step ${step}/${steps} loss ${loss.toFixed(3)}`);
     }
