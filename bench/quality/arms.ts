@@ -242,12 +242,13 @@ interface ArmRun {
   notes: string[];
 }
 
-async function runCentral({ o, split, model, progress, curve }: ArmRun): Promise<number> {
+async function runCentral({ o, split, model, progress, curve, notes }: ArmRun): Promise<number> {
   const setup = trainingSetup(o.model ?? 'default');
   const batch = o.centralBatch ?? SIMCLR_RECIPE.batchSize;
   const steps = Math.max(1, Math.round(o.budget / batch));
   const checkpointEvery = Math.max(1, Math.round(CHECKPOINT_IMAGES / batch));
   const schedule = setup.schedule(steps);
+  notes.push(`${steps} steps × batch ${batch}`);
   const stored = o.checkpointFile ? readJobCheckpoint(o.checkpointFile) : undefined;
   const from = stored?.step ?? 0;
   // A resumed job draws its batches and augmentations from streams seeded by the step it resumes at: it is
