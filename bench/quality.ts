@@ -258,7 +258,8 @@ async function main(o: Cli): Promise<void> {
 
   const byArm = new Map<ArmName, JobResult[]>();
   for (const r of results.values()) byArm.set(r.arm, [...(byArm.get(r.arm) ?? []), r]);
-  const summaries = arms.filter((a) => byArm.has(a)).map((a) => summarize(a, ARM_LABELS[a], byArm.get(a)!));
+  const label = (a: ArmName) => ARM_LABELS[a] + (a === 'central' && centralBatchTag ? `, batch ${o.centralBatch}` : '');
+  const summaries = arms.filter((a) => byArm.has(a)).map((a) => summarize(a, label(a), byArm.get(a)!));
   const table = formatTable(summaries, o.labels, o.lowLabels);
   console.log(
     `\nLinear probe on frozen features (${o.model} encoder), Fashion-MNIST (bundled: 12,000 train / 3,000 test), mean ± sd over seeds\n\n${table}\n`,
@@ -268,7 +269,7 @@ async function main(o: Cli): Promise<void> {
     writeFileSync(
       join(out, `${arm}-${tagOf(arm)}.svg`),
       curveSvg(
-        `${ARM_LABELS[arm]} (${o.model}) · budget ${budget.toLocaleString('en-US')} images`,
+        `${label(arm)} (${o.model}) · budget ${budget.toLocaleString('en-US')} images`,
         rs.map((r) => ({ seed: r.seed, points: r.curve })),
         arm === 'supervised' ? 'cross-entropy' : 'NT-Xent loss',
       ),
@@ -282,8 +283,10 @@ async function main(o: Cli): Promise<void> {
     failures,
     ...(missing.length ? { missing } : {}),
   };
-  writeFileSync(join(out, `summary-${tag}.json`), JSON.stringify(summary, null, 1));
-  console.log(`results: ${out} (summary-${tag}.json, per-job JSON, per-arm SVG curves)`);
+  // A centralized batch of its own gets a summary of its own, so it does not replace the recipe's.
+  const summaryFile = `summary-${tag}${centralBatchTag}.json`;
+  writeFileSync(join(out, summaryFile), JSON.stringify(summary, null, 1));
+  console.log(`results: ${out} (${summaryFile}, per-job JSON, per-arm SVG curves)`);
   if (failures.length) {
     console.error(`\n${failures.length} job(s) failed:\n${failures.join('\n')}`);
     process.exitCode = 1;
