@@ -24,6 +24,7 @@ import {
   type JobResult,
   type ModelChoice,
 } from './quality/arms';
+import { jobFiles } from './quality/job-files';
 import { removeJobCheckpoint } from './quality/job-checkpoint';
 import { SIMCLR_RECIPE } from '../shared/ssl/recipe';
 import { curveSvg, formatTable, summarize } from './quality/report';
@@ -173,27 +174,8 @@ async function main(o: Cli): Promise<void> {
     ...(o.centralBatch !== undefined ? { centralBatch: o.centralBatch } : {}),
   };
   // A saved job is reused only when it was run with exactly these settings.
-  // The default's tags carry no model name, so the jobs saved before --model existed still match.
-  const m = o.model === 'default' ? '' : `-m${o.model}`;
-  const tag = `b${budget}-l${o.labels}-${o.lowLabels}-c${o.clients}x${localSteps}x${clientBatch}-d${o.dropout}-z${o.dpNoise}-p${curveProbes}${m}`;
-  // Raw pixels and random init do no training: their results depend on the probe settings only. Centralized
-  // and supervised jobs do not depend on the federation's settings, so tuning those reuses them.
-  const probeTag = `l${o.labels}-${o.lowLabels}`;
-  const centralTag = `b${budget}-${probeTag}-p${curveProbes}${m}`;
-  // The recipe's batch leaves the tag as it was, so the jobs saved before --central-batch still match.
-  const centralBatchTag =
-    o.centralBatch === undefined || o.centralBatch === SIMCLR_RECIPE.batchSize ? '' : `-cb${o.centralBatch}`;
-  // Raw pixels are the same whatever the model.
-  const tagOf = (arm: ArmName) =>
-    arm === 'raw'
-      ? probeTag
-      : arm === 'random'
-        ? probeTag + m
-        : arm === 'central'
-          ? centralTag + centralBatchTag
-          : arm === 'supervised'
-            ? centralTag
-            : tag;
+  const names = jobFiles({ ...settings, dpNoise: o.dpNoise });
+  const tagOf = names.tagOf;
   const file = (arm: ArmName, seed: number) => join(out, `${arm}-seed${seed}-${tagOf(arm)}.json`);
   const jobs: JobOptions[] = [];
   const results = new Map<string, JobResult>();
@@ -258,7 +240,8 @@ async function main(o: Cli): Promise<void> {
 
   const byArm = new Map<ArmName, JobResult[]>();
   for (const r of results.values()) byArm.set(r.arm, [...(byArm.get(r.arm) ?? []), r]);
-  const label = (a: ArmName) => ARM_LABELS[a] + (a === 'central' && centralBatchTag ? `, batch ${o.centralBatch}` : '');
+  const centralBatchOwn = o.centralBatch !== undefined && o.centralBatch !== SIMCLR_RECIPE.batchSize;
+  const label = (a: ArmName) => ARM_LABELS[a] + (a === 'central' && centralBatchOwn ? `, batch ${o.centralBatch}` : '');
   const summaries = arms.filter((a) => byArm.has(a)).map((a) => summarize(a, label(a), byArm.get(a)!));
   const table = formatTable(summaries, o.labels, o.lowLabels);
   console.log(
@@ -283,8 +266,7 @@ async function main(o: Cli): Promise<void> {
     failures,
     ...(missing.length ? { missing } : {}),
   };
-  // A centralized batch of its own gets a summary of its own, so it does not replace the recipe's.
-  const summaryFile = `summary-${tag}${centralBatchTag}.json`;
+  const summaryFile = names.summary;
   writeFileSync(join(out, summaryFile), JSON.stringify(summary, null, 1));
   console.log(`results: ${out} (${summaryFile}, per-job JSON, per-arm SVG curves)`);
   if (failures.length) {
