@@ -24,7 +24,7 @@ import {
   type JobResult,
   type ModelChoice,
 } from './quality/arms';
-import { jobFiles } from './quality/job-files';
+import { centralBatchOfItsOwn, jobFiles } from './quality/job-files';
 import { removeJobCheckpoint } from './quality/job-checkpoint';
 import { SIMCLR_RECIPE } from '../shared/ssl/recipe';
 import { curveSvg, formatTable, summarize } from './quality/report';
@@ -240,8 +240,8 @@ async function main(o: Cli): Promise<void> {
 
   const byArm = new Map<ArmName, JobResult[]>();
   for (const r of results.values()) byArm.set(r.arm, [...(byArm.get(r.arm) ?? []), r]);
-  const centralBatchOwn = o.centralBatch !== undefined && o.centralBatch !== SIMCLR_RECIPE.batchSize;
-  const label = (a: ArmName) => ARM_LABELS[a] + (a === 'central' && centralBatchOwn ? `, batch ${o.centralBatch}` : '');
+  const label = (a: ArmName) =>
+    ARM_LABELS[a] + (a === 'central' && centralBatchOfItsOwn(o.centralBatch) ? `, batch ${o.centralBatch}` : '');
   const summaries = arms.filter((a) => byArm.has(a)).map((a) => summarize(a, label(a), byArm.get(a)!));
   const table = formatTable(summaries, o.labels, o.lowLabels);
   console.log(

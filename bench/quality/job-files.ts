@@ -28,6 +28,11 @@ export interface JobFiles {
   summary: string;
 }
 
+/** Whether a centralized batch differs from the recipe's, and so names jobs of its own. */
+export function centralBatchOfItsOwn(batch: number | undefined): batch is number {
+  return batch !== undefined && batch !== SIMCLR_RECIPE.batchSize;
+}
+
 export function jobFiles(s: JobFileSettings): JobFiles {
   // The default's tags carry no model name, so the jobs saved before --model existed still match.
   const m = s.model === 'default' ? '' : `-m${s.model}`;
@@ -36,7 +41,7 @@ export function jobFiles(s: JobFileSettings): JobFiles {
   // and supervised jobs do not depend on the federation's settings, so tuning those reuses them.
   const probeTag = `l${s.labels}-${s.lowLabels}`;
   const centralTag = `b${s.budget}-${probeTag}-p${s.curveProbes}${m}`;
-  const cb = s.centralBatch === undefined || s.centralBatch === SIMCLR_RECIPE.batchSize ? '' : `-cb${s.centralBatch}`;
+  const cb = centralBatchOfItsOwn(s.centralBatch) ? `-cb${s.centralBatch}` : '';
   return {
     tagOf: (arm) =>
       // Raw pixels are the same whatever the model.
