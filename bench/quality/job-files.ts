@@ -4,22 +4,21 @@
  * saved before a setting existed (those ran at the setting's default).
  */
 import { SIMCLR_RECIPE } from '../../shared/ssl/recipe';
-import type { ArmName, ModelChoice } from './arms';
+import type { ArmName, JobOptions, ModelChoice } from './arms';
 
-export interface JobFileSettings {
-  model: ModelChoice;
-  budget: number;
-  labels: number;
-  lowLabels: number;
-  clients: number;
-  localSteps: number;
-  clientBatch: number;
-  dropout: number;
-  dpNoise: number;
-  curveProbes: number;
-  /** Undefined: the recipe's batch. */
-  centralBatch?: number;
-}
+/** The settings a job's result depends on, as the CLI gives them. */
+export type JobFileSettings = Pick<
+  JobOptions,
+  | 'budget'
+  | 'labels'
+  | 'lowLabels'
+  | 'clients'
+  | 'localSteps'
+  | 'clientBatch'
+  | 'dropout'
+  | 'curveProbes'
+  | 'centralBatch'
+> & { model: ModelChoice; dpNoise: number };
 
 export interface JobFiles {
   /** The tag of one arm's jobs and curve. */
