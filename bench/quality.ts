@@ -174,7 +174,7 @@ async function main(o: Cli): Promise<void> {
     ...(o.centralBatch !== undefined ? { centralBatch: o.centralBatch } : {}),
   };
   // A saved job is reused only when it was run with exactly these settings.
-  const names = jobFiles({ ...settings, dpNoise: o.dpNoise });
+  const names = jobFiles(settings);
   const tagOf = names.tagOf;
   const file = (arm: ArmName, seed: number) => join(out, `${arm}-seed${seed}-${tagOf(arm)}.json`);
   const jobs: JobOptions[] = [];
@@ -266,9 +266,8 @@ async function main(o: Cli): Promise<void> {
     failures,
     ...(missing.length ? { missing } : {}),
   };
-  const summaryFile = names.summary;
-  writeFileSync(join(out, summaryFile), JSON.stringify(summary, null, 1));
-  console.log(`results: ${out} (${summaryFile}, per-job JSON, per-arm SVG curves)`);
+  writeFileSync(join(out, names.summary), JSON.stringify(summary, null, 1));
+  console.log(`results: ${out} (${names.summary}, per-job JSON, per-arm SVG curves)`);
   if (failures.length) {
     console.error(`\n${failures.length} job(s) failed:\n${failures.join('\n')}`);
     process.exitCode = 1;

@@ -12,7 +12,7 @@ const full: JobFileSettings = {
   localSteps: 10,
   clientBatch: 32,
   dropout: 0.3,
-  dpNoise: 1,
+  dpNoiseMultiplier: 1,
   curveProbes: 3,
 };
 const saved = (dir: string, name: string) => existsSync(new URL(`../results/${dir}/${name}`, import.meta.url));
@@ -51,7 +51,7 @@ describe('bench:quality job file names', () => {
       { localSteps: 5 },
       { clientBatch: 64 },
       { dropout: 0 },
-      { dpNoise: 2 },
+      { dpNoiseMultiplier: 2 },
       { curveProbes: 0 },
       { model: 'compact' },
     ];

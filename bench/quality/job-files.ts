@@ -18,7 +18,8 @@ export type JobFileSettings = Pick<
   | 'dropout'
   | 'curveProbes'
   | 'centralBatch'
-> & { model: ModelChoice; dpNoise: number };
+  | 'dpNoiseMultiplier'
+> & { model: ModelChoice };
 
 export interface JobFiles {
   /** The tag of one arm's jobs and curve. */
@@ -35,7 +36,7 @@ export function centralBatchOfItsOwn(batch: number | undefined): batch is number
 export function jobFiles(s: JobFileSettings): JobFiles {
   // The default's tags carry no model name, so the jobs saved before --model existed still match.
   const m = s.model === 'default' ? '' : `-m${s.model}`;
-  const fedTag = `b${s.budget}-l${s.labels}-${s.lowLabels}-c${s.clients}x${s.localSteps}x${s.clientBatch}-d${s.dropout}-z${s.dpNoise}-p${s.curveProbes}${m}`;
+  const fedTag = `b${s.budget}-l${s.labels}-${s.lowLabels}-c${s.clients}x${s.localSteps}x${s.clientBatch}-d${s.dropout}-z${s.dpNoiseMultiplier}-p${s.curveProbes}${m}`;
   // Raw pixels and random init do no training: their results depend on the probe settings only. Centralized
   // and supervised jobs do not depend on the federation's settings, so tuning those reuses them.
   const probeTag = `l${s.labels}-${s.lowLabels}`;
